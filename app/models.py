@@ -1,0 +1,216 @@
+"""Every table. Raw events are the truth; the derived tables can be rebuilt from them
+(`callboard rebuild`); the reference tables are configuration, never inferred from events."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+TS = sa.DateTime(timezone=True)
+
+
+class Base(DeclarativeBase):
+    metadata = sa.MetaData(
+        naming_convention={
+            "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+            "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+            "ck": "ck_%(table_name)s_%(constraint_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
+
+
+# --- raw events (append-only) ------------------------------------------------------------------
+
+
+class Event(Base):
+    """One contract event as accepted (EVENTS.md). `data` holds the type's extra fields;
+    `raw` the source's own text (a queue_log line, a CSV row) when it was not contract JSON."""
+
+    __tablename__ = "events"
+
+    seq: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    source: Mapped[str] = mapped_column(sa.Text)
+    id: Mapped[str] = mapped_column(sa.Text)
+    ts: Mapped[datetime] = mapped_column(TS)
+    type: Mapped[str] = mapped_column(sa.Text)
+    call_id: Mapped[str | None] = mapped_column(sa.Text)
+    queue: Mapped[str | None] = mapped_column(sa.Text)
+    agent: Mapped[str | None] = mapped_column(sa.Text)
+    data: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=sa.text("'{}'::jsonb"))
+    raw: Mapped[str | None] = mapped_column(sa.Text)
+    received_at: Mapped[datetime] = mapped_column(TS, server_default=sa.func.now())
+
+    __table_args__ = (
+        sa.UniqueConstraint("source", "id"),
+        sa.Index("ix_events_call_id", "call_id", postgresql_where=sa.text("call_id IS NOT NULL")),
+        sa.Index(
+            "ix_events_agent_ts", "agent", "ts", postgresql_where=sa.text("agent IS NOT NULL")
+        ),
+        sa.Index("ix_events_ts_brin", "ts", postgresql_using="brin"),
+    )
+
+
+# --- derived: rebuilt from events by `callboard rebuild` ---------------------------------------
+
+
+class ContactSegment(Base):
+    """One visit of a contact to one queue: its queue outcome and wait, then its handling.
+
+    Waits and durations are stored, not verdicts (in SL or not), so a changed threshold applies
+    to history at once. `left_at` dates the queue outcome, `handled_at` the handling
+    (METRICS.md, attribution)."""
+
+    __tablename__ = "contact_segments"
+
+    call_id: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    segment: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True)
+    queue: Mapped[str] = mapped_column(sa.Text)
+    is_first: Mapped[bool] = mapped_column(sa.Boolean)
+    is_last: Mapped[bool] = mapped_column(sa.Boolean)
+    channel: Mapped[str | None] = mapped_column(sa.Text)
+    customer: Mapped[str | None] = mapped_column(sa.Text)
+    priority: Mapped[int | None] = mapped_column(sa.Integer)
+    queued_at: Mapped[datetime | None] = mapped_column(TS)
+    # answered | abandoned | overflowed; NULL while still waiting (or unknown)
+    outcome: Mapped[str | None] = mapped_column(sa.Text)
+    left_at: Mapped[datetime | None] = mapped_column(TS)
+    wait_s: Mapped[float | None] = mapped_column(sa.Float)
+    overflow_reason: Mapped[str | None] = mapped_column(sa.Text)
+    overflow_to: Mapped[str | None] = mapped_column(sa.Text)
+    missed: Mapped[int] = mapped_column(sa.Integer, server_default="0")
+    agent: Mapped[str | None] = mapped_column(sa.Text)
+    answered_at: Mapped[datetime | None] = mapped_column(TS)
+    ended_at: Mapped[datetime | None] = mapped_column(TS)
+    ended_by: Mapped[str | None] = mapped_column(sa.Text)
+    talk_s: Mapped[float | None] = mapped_column(sa.Float)
+    hold_s: Mapped[float | None] = mapped_column(sa.Float)
+    wrapped_at: Mapped[datetime | None] = mapped_column(TS)
+    acw_s: Mapped[float | None] = mapped_column(sa.Float)
+    handled_at: Mapped[datetime | None] = mapped_column(TS)
+    transferred: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.false())
+    transfer_to_queue: Mapped[str | None] = mapped_column(sa.Text)
+    transfer_to_agent: Mapped[str | None] = mapped_column(sa.Text)
+    transfer_to_external: Mapped[str | None] = mapped_column(sa.Text)
+    # events that did not fit the lifecycle (kept in `events`, explained here)
+    notes: Mapped[list[str] | None] = mapped_column(ARRAY(sa.Text))
+
+    __table_args__ = (
+        sa.Index("ix_contact_segments_left_at", "left_at"),
+        sa.Index("ix_contact_segments_handled_at", "handled_at"),
+        sa.Index("ix_contact_segments_queued_at", "queued_at"),
+        sa.Index(
+            "ix_contact_segments_waiting",
+            "queue",
+            postgresql_where=sa.text("outcome IS NULL AND queued_at IS NOT NULL"),
+        ),
+        sa.Index(
+            "ix_contact_segments_customer",
+            "customer",
+            "queued_at",
+            postgresql_where=sa.text("customer IS NOT NULL"),
+        ),
+    )
+
+
+class Feedback(Base):
+    """One survey or QA evaluation, attributed to the queue and agent of the contact's last
+    answered segment (recomputed with the contact)."""
+
+    __tablename__ = "feedback"
+
+    source: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    id: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    call_id: Mapped[str] = mapped_column(sa.Text)
+    ts: Mapped[datetime] = mapped_column(TS)
+    kind: Mapped[str] = mapped_column(sa.Text)  # survey | qa
+    queue: Mapped[str | None] = mapped_column(sa.Text)
+    agent: Mapped[str | None] = mapped_column(sa.Text)
+    csat: Mapped[int | None] = mapped_column(sa.SmallInteger)
+    nps: Mapped[int | None] = mapped_column(sa.SmallInteger)
+    resolved: Mapped[bool | None] = mapped_column(sa.Boolean)
+    score: Mapped[float | None] = mapped_column(sa.Float)
+    evaluator: Mapped[str | None] = mapped_column(sa.Text)
+    form: Mapped[str | None] = mapped_column(sa.Text)
+
+    __table_args__ = (
+        sa.Index("ix_feedback_call_id", "call_id"),
+        sa.Index("ix_feedback_ts", "ts"),
+    )
+
+
+class AgentState(Base):
+    """An interval in one state. `ended_at` is NULL for the state the agent is in now."""
+
+    __tablename__ = "agent_states"
+
+    agent: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(TS, primary_key=True)
+    ended_at: Mapped[datetime | None] = mapped_column(TS)
+    state: Mapped[str] = mapped_column(sa.Text)
+    reason: Mapped[str | None] = mapped_column(sa.Text)
+    queues: Mapped[list[str] | None] = mapped_column(ARRAY(sa.Text))
+
+    __table_args__ = (
+        sa.Index("ix_agent_states_ended_at", "ended_at"),
+        sa.Index("ix_agent_states_current", "agent", postgresql_where=sa.text("ended_at IS NULL")),
+    )
+
+
+# --- reference data (configuration) ------------------------------------------------------------
+
+
+class Queue(Base):
+    __tablename__ = "queues"
+
+    name: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    # True when the name first appeared in an event and is not in the config (flagged)
+    auto_created: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.false())
+    created_at: Mapped[datetime] = mapped_column(TS, server_default=sa.func.now())
+
+
+class Team(Base):
+    __tablename__ = "teams"
+
+    name: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    supervisor: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class Agent(Base):
+    __tablename__ = "agents"
+
+    id: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    display_name: Mapped[str | None] = mapped_column(sa.Text)
+    team: Mapped[str | None] = mapped_column(sa.Text)
+    auto_created: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.false())
+    created_at: Mapped[datetime] = mapped_column(TS, server_default=sa.func.now())
+
+
+class Schedule(Base):
+    """A planned activity (`productive`, `break`, `lunch`, `meeting`, ...) for adherence."""
+
+    __tablename__ = "schedules"
+
+    agent: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    starts_at: Mapped[datetime] = mapped_column(TS, primary_key=True)
+    ends_at: Mapped[datetime] = mapped_column(TS)
+    activity: Mapped[str] = mapped_column(sa.Text)
+
+    __table_args__ = (sa.CheckConstraint("ends_at > starts_at", name="positive"),)
+
+
+class ConfigVersion(Base):
+    """Every configuration ever in force; the newest is the current one."""
+
+    __tablename__ = "config_versions"
+
+    version: Mapped[int] = mapped_column(sa.Integer, sa.Identity(), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(TS, server_default=sa.func.now())
+    sha256: Mapped[str] = mapped_column(sa.Text)
+    origin: Mapped[str] = mapped_column(sa.Text)  # file path or "api"
+    body: Mapped[dict[str, Any]] = mapped_column(JSONB)

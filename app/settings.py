@@ -1,0 +1,32 @@
+"""The one settings object. Nothing else in callboard reads the environment."""
+
+from functools import lru_cache
+from pathlib import Path
+
+import platformdirs
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CALLBOARD_", extra="ignore")
+
+    # No prefix: DATABASE_URL is the name every PostgreSQL tool and host already uses.
+    database_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("DATABASE_URL", "CALLBOARD_DATABASE_URL")
+    )
+    data_dir: Path = Field(default_factory=lambda: Path(platformdirs.user_data_dir("callboard")))
+    config: Path | None = None
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    # How often live snapshots are recomputed (seconds); see ARCHITECTURE.md.
+    tick_s: float = Field(default=1.0, gt=0)
+
+    @property
+    def pgdata(self) -> Path:
+        return self.data_dir / "pg"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

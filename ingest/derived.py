@@ -1,0 +1,176 @@
+"""Reads events back and writes the derived tables. Incremental ingest and `callboard rebuild`
+run the same functions; rebuild only runs them over everything."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import orjson
+import psycopg
+from psycopg import sql
+from psycopg.types.json import set_json_loads
+
+from ingest.derive import (
+    AGENT_STATE_COLUMNS,
+    FEEDBACK_COLUMNS,
+    SEGMENT_COLUMNS,
+    STATE_EVENT_TYPES,
+    Interval,
+    Stored,
+    agent_intervals,
+    contact_rows,
+)
+
+__all__ = [
+    "INGEST_LOCK_KEY",
+    "STATE_EVENT_TYPES",
+    "ensure_reference",
+    "rebuild",
+    "refresh_agents",
+    "refresh_contacts",
+]
+
+# pg_advisory_xact_lock key held by every transaction that writes events or derived rows
+INGEST_LOCK_KEY = 0x63616C6C  # "call"
+
+_EVENT_COLUMNS = "e.source, e.id, e.ts, e.type, e.call_id, e.queue, e.agent, e.data"
+
+
+def _copy(
+    conn: psycopg.Connection[Any], table: str, columns: Sequence[str], rows: Iterable[Any]
+) -> None:
+    stmt = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns))
+    )
+    with conn.cursor().copy(stmt) as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def ensure_reference(
+    conn: psycopg.Connection[Any], *, queues: Collection[str], agents: Collection[str]
+) -> None:
+    """Names first seen in events are created with defaults and flagged (EVENTS.md)."""
+    if queues:
+        conn.execute(
+            "INSERT INTO queues (name, auto_created) SELECT unnest(%s::text[]), true"
+            " ON CONFLICT DO NOTHING",
+            (sorted(queues),),
+        )
+    if agents:
+        conn.execute(
+            "INSERT INTO agents (id, auto_created) SELECT unnest(%s::text[]), true"
+            " ON CONFLICT DO NOTHING",
+            (sorted(agents),),
+        )
+
+
+def refresh_contacts(conn: psycopg.Connection[Any], call_ids: Sequence[str]) -> None:
+    """Recompute the segments and feedback of these contacts from all their events."""
+    set_json_loads(orjson.loads, conn)
+    rows = conn.execute(
+        f"SELECT {_EVENT_COLUMNS} FROM events e"  # noqa: S608 (constant column list)
+        " WHERE e.call_id = ANY(%s) AND e.type <> 'agent.state'",
+        (list(call_ids),),
+    ).fetchall()
+    by_call: dict[str, list[Stored]] = defaultdict(list)
+    for row in rows:
+        by_call[row[4]].append(Stored(*row))
+    segments: list[tuple[Any, ...]] = []
+    feedback: list[tuple[Any, ...]] = []
+    for call_id, events in by_call.items():
+        segs, fb = contact_rows(call_id, events)
+        segments.extend(s.row() for s in segs)
+        feedback.extend(f.row() for f in fb)
+    conn.execute("DELETE FROM contact_segments WHERE call_id = ANY(%s)", (list(call_ids),))
+    conn.execute("DELETE FROM feedback WHERE call_id = ANY(%s)", (list(call_ids),))
+    _copy(conn, "contact_segments", SEGMENT_COLUMNS, segments)
+    _copy(conn, "feedback", FEEDBACK_COLUMNS, feedback)
+
+
+_ANCHORS = """
+SELECT a.agent, x.started_at, p.agent, p.started_at, p.ended_at, p.state, p.reason, p.queues
+FROM unnest(%s::text[], %s::timestamptz[]) AS a(agent, since)
+LEFT JOIN LATERAL (
+    SELECT s.started_at FROM agent_states s
+    WHERE s.agent = a.agent AND s.started_at <= a.since
+    ORDER BY s.started_at DESC LIMIT 1) x ON true
+LEFT JOIN LATERAL (
+    SELECT s.* FROM agent_states s
+    WHERE s.agent = a.agent AND s.started_at < x.started_at
+    ORDER BY s.started_at DESC LIMIT 1) p ON true
+"""
+
+
+def refresh_agents(conn: psycopg.Connection[Any], since: Mapping[str, datetime | None]) -> None:
+    """Recompute each agent's state intervals from its earliest new event on (`None`: all).
+
+    The tail starts at the interval holding that event; the interval before it is recomputed
+    too, so that a state which no longer changes there merges back into it."""
+    set_json_loads(orjson.loads, conn)
+    agents = sorted(since)
+    anchors = conn.execute(_ANCHORS, (agents, [since[a] for a in agents])).fetchall()
+    read_from: dict[str, datetime | None] = {}
+    delete_from: dict[str, datetime | None] = {}
+    before: dict[str, Interval] = {}
+    for agent, anchor, p_agent, p_start, p_end, p_state, p_reason, p_queues in anchors:
+        read_from[agent] = anchor
+        delete_from[agent] = p_start if p_start is not None else anchor
+        if p_start is not None:
+            before[agent] = Interval(p_agent, p_start, p_end, p_state, p_reason, p_queues)
+    rows = conn.execute(
+        f"SELECT {_EVENT_COLUMNS} FROM unnest(%s::text[], %s::timestamptz[]) AS a(agent, since)"  # noqa: S608
+        " JOIN events e ON e.agent = a.agent AND e.ts >= coalesce(a.since, '-infinity')"
+        " WHERE e.type = ANY(%s)",
+        (agents, [read_from[a] for a in agents], list(STATE_EVENT_TYPES)),
+    ).fetchall()
+    by_agent: dict[str, list[Stored]] = defaultdict(list)
+    for row in rows:
+        by_agent[row[6]].append(Stored(*row))
+    intervals: list[Interval] = []
+    for agent in agents:
+        intervals.extend(agent_intervals(agent, by_agent.get(agent, ()), before.get(agent)))
+    conn.execute(
+        "DELETE FROM agent_states s USING unnest(%s::text[], %s::timestamptz[]) AS a(agent, since)"
+        " WHERE s.agent = a.agent AND s.started_at >= coalesce(a.since, '-infinity')",
+        (agents, [delete_from[a] for a in agents]),
+    )
+    _copy(conn, "agent_states", AGENT_STATE_COLUMNS, intervals)
+
+
+def _chunks(cur: Iterable[tuple[Any, ...]], size: int) -> Iterator[list[Any]]:
+    chunk: list[Any] = []
+    for (value,) in cur:
+        chunk.append(value)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def rebuild(conn: psycopg.Connection[Any], *, chunk: int = 5000) -> dict[str, int]:
+    """Recompute every derived table from `events`. Does not commit."""
+    conn.execute("SELECT pg_advisory_xact_lock(%s)", (INGEST_LOCK_KEY,))
+    conn.execute("TRUNCATE contact_segments, feedback, agent_states")
+    calls = conn.execute(
+        "SELECT DISTINCT call_id FROM events WHERE call_id IS NOT NULL AND type <> 'agent.state'"
+        " ORDER BY 1"
+    ).fetchall()
+    for ids in _chunks(calls, chunk):
+        refresh_contacts(conn, ids)
+    agents = conn.execute(
+        "SELECT DISTINCT agent FROM events WHERE agent IS NOT NULL AND type = ANY(%s) ORDER BY 1",
+        (list(STATE_EVENT_TYPES),),
+    ).fetchall()
+    for names in _chunks(agents, max(1, chunk // 10)):
+        refresh_agents(conn, dict.fromkeys(names))
+    counts = {}
+    for table in ("contact_segments", "feedback", "agent_states"):
+        query = sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table))
+        row = conn.execute(query).fetchone()
+        counts[table] = row[0] if row else 0
+    return counts

@@ -1,0 +1,152 @@
+"""The batched, idempotent writer every source goes through.
+
+One call = one batch = one transaction (owned by the caller):
+validate every item -> take the ingest lock -> insert with ON CONFLICT DO NOTHING RETURNING ->
+recompute the derived rows of the contacts and agents that the *new* events touch -> one NOTIFY.
+
+The ingest lock serializes writers across processes. Derived rows are recomputed from all of a
+contact's stored events; without the lock, two concurrent batches touching one contact could each
+miss the other's uncommitted events and the last to commit would win.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import orjson
+import psycopg
+from pydantic import BaseModel
+
+from ingest import derived
+from ingest.contract import ItemError, extras, validate_items
+
+NOTIFY_CHANNEL = "callboard_events"
+MAX_NOTIFY_NAMES = 200  # NOTIFY payloads are limited to 8000 bytes
+
+
+@dataclass(slots=True)
+class IngestResult:
+    inserted: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    errors: list[ItemError] = field(default_factory=list)
+
+    def add(self, other: IngestResult, *, offset: int = 0) -> None:
+        self.inserted += other.inserted
+        self.duplicates += other.duplicates
+        self.rejected += other.rejected
+        self.errors.extend(ItemError(e.index + offset, e.message) for e in other.errors)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "inserted": self.inserted,
+            "duplicates": self.duplicates,
+            "rejected": self.rejected,
+            "errors": [{"index": e.index, "message": e.message} for e in self.errors],
+        }
+
+
+_INSERT = """
+INSERT INTO events (source, id, ts, type, call_id, queue, agent, data, raw)
+SELECT u.source, u.id, u.ts, u.type, u.call_id, u.queue, u.agent, u.data::jsonb, u.raw
+FROM unnest(%s::text[], %s::text[], %s::timestamptz[], %s::text[], %s::text[], %s::text[],
+            %s::text[], %s::text[], %s::text[])
+     AS u(source, id, ts, type, call_id, queue, agent, data, raw)
+ON CONFLICT (source, id) DO NOTHING
+RETURNING ts, type, call_id, queue, agent, data
+"""
+
+
+def ingest(
+    conn: psycopg.Connection[Any],
+    items: Sequence[Any],
+    *,
+    raws: Sequence[str | None] | None = None,
+) -> IngestResult:
+    """Store a batch of events (dicts to validate, or contract models already validated).
+
+    `raws` optionally gives each item's source text (a queue_log line). Does not commit."""
+    to_check = [(i, it) for i, it in enumerate(items) if not isinstance(it, BaseModel)]
+    valid, errors = validate_items(it for _, it in to_check)
+    events: list[tuple[int, Any]] = [
+        (i, it) for i, it in enumerate(items) if isinstance(it, BaseModel)
+    ]
+    events += [(to_check[j][0], ev) for j, ev in valid]
+    result = IngestResult(
+        rejected=len(errors), errors=[ItemError(to_check[e.index][0], e.message) for e in errors]
+    )
+    if not events:
+        return result
+    events.sort(key=lambda pair: pair[0])
+    columns: list[list[Any]] = [[] for _ in range(9)]
+    for index, ev in events:
+        row = (
+            ev.source,
+            ev.id,
+            ev.ts,
+            ev.type,
+            ev.call_id,
+            ev.queue,
+            ev.agent,
+            orjson.dumps(extras(ev)).decode(),
+            raws[index] if raws is not None else None,
+        )
+        for col, value in zip(columns, row, strict=True):
+            col.append(value)
+
+    conn.execute("SELECT pg_advisory_xact_lock(%s)", (derived.INGEST_LOCK_KEY,))
+    new_rows = conn.execute(_INSERT, columns).fetchall()
+    result.inserted = len(new_rows)
+    result.duplicates = len(events) - len(new_rows)
+    if new_rows:
+        touched = apply_new(conn, new_rows)
+        notify(conn, touched, inserted=result.inserted)
+    return result
+
+
+@dataclass(slots=True)
+class Touched:
+    queues: set[str] = field(default_factory=set)
+    agents: set[str] = field(default_factory=set)
+    calls: set[str] = field(default_factory=set)
+    agent_since: dict[str, datetime] = field(default_factory=dict)
+
+
+def apply_new(conn: psycopg.Connection[Any], new_rows: Iterable[tuple[Any, ...]]) -> Touched:
+    """Bring reference and derived tables up to date with newly inserted events."""
+    t = Touched()
+    for ts, type_, call_id, queue, agent, data in new_rows:
+        if queue:
+            t.queues.add(queue)
+        for key in ("to_queue",):
+            if data.get(key):
+                t.queues.add(data[key])
+        if agent:
+            t.agents.add(agent)
+            if type_ in derived.STATE_EVENT_TYPES:
+                since = t.agent_since.get(agent)
+                if since is None or ts < since:
+                    t.agent_since[agent] = ts
+        if call_id and type_ != "agent.state":
+            t.calls.add(call_id)
+    derived.ensure_reference(conn, queues=t.queues, agents=t.agents)
+    if t.calls:
+        derived.refresh_contacts(conn, sorted(t.calls))
+    if t.agent_since:
+        derived.refresh_agents(conn, t.agent_since)
+    return t
+
+
+def notify(conn: psycopg.Connection[Any], touched: Touched, *, inserted: int) -> None:
+    """One NOTIFY per batch; delivered at commit, dropped on rollback."""
+    payload = {
+        "inserted": inserted,
+        "queues": sorted(touched.queues)[:MAX_NOTIFY_NAMES],
+        "agents": sorted(touched.agents)[:MAX_NOTIFY_NAMES],
+        "truncated": len(touched.queues) > MAX_NOTIFY_NAMES
+        or len(touched.agents) > MAX_NOTIFY_NAMES,
+    }
+    conn.execute("SELECT pg_notify(%s, %s)", (NOTIFY_CHANNEL, orjson.dumps(payload).decode()))
