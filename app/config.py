@@ -1,0 +1,175 @@
+"""`callboard.toml`: queues, teams, targets, scorecards (INTERFACES.md).
+
+Loaded at start, validated here, stored as a new row of `config_versions` whenever it changed,
+so every number can say which definition produced it."""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import orjson
+import psycopg
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+CONFIG_LOCK_KEY = 0x63666731  # pg_advisory_xact_lock key for config changes
+
+SlFormula = Literal["standard", "answered_only", "abandons_met", "with_overflow"]
+
+
+def _zone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {name!r}") from exc
+    return name
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class QueueSettings(_Strict):
+    """Per-queue parameters of METRICS.md, all optional: unset falls back to [defaults]."""
+
+    timezone: Annotated[str, AfterValidator(_zone)] | None = None
+    sl_threshold_s: Annotated[float, Field(ge=0)] | None = None
+    short_abandon_s: Annotated[float, Field(ge=0)] | None = None
+    sl_formula: SlFormula | None = None
+    repeat_window_h: Annotated[float, Field(gt=0)] | None = None
+    targets: dict[str, float] = Field(default_factory=dict)
+
+
+class Defaults(_Strict):
+    timezone: Annotated[str, AfterValidator(_zone)] = "UTC"
+    sl_threshold_s: Annotated[float, Field(ge=0)] = 20
+    short_abandon_s: Annotated[float, Field(ge=0)] = 5
+    sl_formula: SlFormula = "standard"
+    repeat_window_h: Annotated[float, Field(gt=0)] = 72
+    targets: dict[str, float] = Field(default_factory=dict)
+
+
+class QueueParams(_Strict):
+    """A queue's effective parameters: its own settings over the defaults."""
+
+    name: str
+    timezone: str
+    sl_threshold_s: float
+    short_abandon_s: float
+    sl_formula: SlFormula
+    repeat_window_h: float
+    targets: dict[str, float]
+
+
+class TeamSettings(_Strict):
+    supervisor: str | None = None
+    agents: list[str] = Field(default_factory=list)
+
+
+class KpiTarget(_Strict):
+    target: float
+    floor: float
+    weight: Annotated[float, Field(ge=0)] = 1.0
+    perspective: Literal["efficiency", "quality", "customer", "employee"] | None = None
+
+
+class CallboardConfig(_Strict):
+    defaults: Defaults = Field(default_factory=Defaults)
+    queues: dict[str, QueueSettings] = Field(default_factory=dict)
+    teams: dict[str, TeamSettings] = Field(default_factory=dict)
+    scorecards: dict[str, dict[str, KpiTarget]] = Field(default_factory=dict)
+
+    def queue(self, name: str) -> QueueParams:
+        own = self.queues.get(name, QueueSettings())
+        d = self.defaults
+        return QueueParams(
+            name=name,
+            timezone=own.timezone or d.timezone,
+            sl_threshold_s=d.sl_threshold_s if own.sl_threshold_s is None else own.sl_threshold_s,
+            short_abandon_s=d.short_abandon_s
+            if own.short_abandon_s is None
+            else own.short_abandon_s,
+            sl_formula=own.sl_formula or d.sl_formula,
+            repeat_window_h=own.repeat_window_h or d.repeat_window_h,
+            targets={**d.targets, **own.targets},
+        )
+
+    def team_of(self) -> dict[str, str]:
+        return {agent: team for team, t in self.teams.items() for agent in t.agents}
+
+    def digest(self) -> str:
+        body = orjson.dumps(self.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)
+        return hashlib.sha256(body).hexdigest()
+
+
+class ConfigError(ValueError):
+    pass
+
+
+def load_config(path: Path | None) -> CallboardConfig:
+    """The config at `path`, or the defaults when there is none."""
+    if path is None:
+        return CallboardConfig()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{path}: no such file (CALLBOARD_CONFIG)") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    try:
+        return CallboardConfig.model_validate(data)
+    except ValueError as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
+
+
+def store_config(conn: psycopg.Connection[Any], config: CallboardConfig, *, origin: str) -> int:
+    """Record the config as the current version (a new one only if it changed) and bring the
+    reference tables in line with it. Returns the version in force."""
+    # Several workers start at once; one of them records the version.
+    conn.execute("SELECT pg_advisory_xact_lock(%s)", (CONFIG_LOCK_KEY,))
+    digest = config.digest()
+    latest = conn.execute(
+        "SELECT version, sha256 FROM config_versions ORDER BY version DESC LIMIT 1"
+    ).fetchone()
+    if latest is not None and latest[1] == digest:
+        version: int = latest[0]
+    else:
+        row = conn.execute(
+            "INSERT INTO config_versions (sha256, origin, body) VALUES (%s, %s, %s)"
+            " RETURNING version",
+            (digest, origin, orjson.dumps(config.model_dump(mode="json")).decode()),
+        ).fetchone()
+        assert row is not None
+        version = row[0]
+    names = sorted(config.queues)
+    conn.execute(
+        "INSERT INTO queues (name, auto_created) SELECT unnest(%s::text[]), false"
+        " ON CONFLICT (name) DO UPDATE SET auto_created = false",
+        (names,),
+    )
+    for team, t in sorted(config.teams.items()):
+        conn.execute(
+            "INSERT INTO teams (name, supervisor) VALUES (%s, %s)"
+            " ON CONFLICT (name) DO UPDATE SET supervisor = EXCLUDED.supervisor",
+            (team, t.supervisor),
+        )
+    members = config.team_of()
+    conn.execute(
+        "INSERT INTO agents (id, team, auto_created)"
+        " SELECT a, t, false FROM unnest(%s::text[], %s::text[]) AS u(a, t)"
+        " ON CONFLICT (id) DO UPDATE SET team = EXCLUDED.team, auto_created = false",
+        (list(members), list(members.values())),
+    )
+    return version
+
+
+def current_config(conn: psycopg.Connection[Any]) -> tuple[int, CallboardConfig] | None:
+    row = conn.execute(
+        "SELECT version, body FROM config_versions ORDER BY version DESC LIMIT 1"
+    ).fetchone()
+    if row is None:
+        return None
+    return row[0], CallboardConfig.model_validate(row[1])

@@ -1,0 +1,69 @@
+"""The ASGI application: API, operations routes and (later) the Dash screens."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from sqlalchemy.engine import Engine
+
+from app import db
+from app.config import load_config, store_config
+from app.events.router import EVENTS_SCHEMA
+from app.events.router import router as events_router
+from app.ops.router import router as ops_router
+from app.ops.telemetry import Telemetry, install
+from app.settings import Settings, get_settings
+
+
+def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
+    """`engine` is for tests and embedding: when given, the app uses it and does not own it."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            if engine is None:
+                url = stack.enter_context(db.database_url(settings))
+                app.state.engine = db.make_engine(url)
+                stack.callback(app.state.engine.dispose)
+            else:
+                app.state.engine = engine
+            config = load_config(settings.config)
+            with app.state.engine.begin() as conn:
+                app.state.config_version = store_config(
+                    conn.connection.driver_connection,
+                    config,
+                    origin=str(settings.config or "defaults"),
+                )
+            app.state.config = config
+            yield
+
+    app = FastAPI(
+        title="callboard",
+        version="0.1.0",
+        summary="Real-time KPIs for contact centers",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.telemetry = Telemetry()
+    install(app, app.state.telemetry)
+    app.include_router(ops_router)
+    app.include_router(events_router)
+
+    def openapi() -> dict[str, Any]:
+        # The events body is read raw (so one bad item cannot reject the batch); its schema is
+        # documented here, with the contract's models.
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version, routes=app.routes)
+            schema.setdefault("components", {}).setdefault("schemas", {}).update(
+                EVENTS_SCHEMA.get("$defs", {})
+            )
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app
