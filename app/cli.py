@@ -93,7 +93,8 @@ def import_events(
                     end="\r",
                 )
 
-        result = import_jsonl(lambda: psycopg.connect(_libpq(url)), file, progress=progress)
+        with psycopg.connect(_libpq(url)) as conn:
+            result = import_jsonl(conn, file, progress=progress)
     out = result.as_dict()
     for e in out["errors"]:
         e["line"] = e["index"] + 1

@@ -28,16 +28,17 @@ def read_jsonl(stream: IO[bytes]) -> Iterator[tuple[int, Any]]:
 
 
 def import_jsonl(
-    connect: Callable[[], psycopg.Connection[Any]],
+    conn: psycopg.Connection[Any],
     path: Path,
     *,
     batch: int = BATCH,
     progress: Callable[[IngestResult], None] | None = None,
 ) -> IngestResult:
-    """Import a file; each batch is its own transaction, so a crash loses at most the batch in
+    """Import a file; each batch is its own transaction (a savepoint when `conn` is already in
+    one), so a crash loses at most the batch in
     flight, and importing again stores only what is missing. Error indexes are line indexes."""
     total = IngestResult()
-    with path.open("rb") as stream, connect() as conn:
+    with path.open("rb") as stream:
         pending: list[tuple[int, Any]] = []
 
         def flush() -> None:
