@@ -56,8 +56,12 @@ def pg(engine: Engine) -> Iterator[psycopg.Connection[Any]]:
     """A psycopg connection inside a transaction that is rolled back after the test."""
     with engine.connect() as sa_conn:
         trans = sa_conn.begin()
+        conn = sa_conn.connection.driver_connection
+        # SQLAlchemy begins lazily; start the transaction now so that psycopg's transaction()
+        # blocks inside the test become savepoints instead of real commits.
+        conn.execute("SELECT 1")
         try:
-            yield sa_conn.connection.driver_connection  # type: ignore[misc]
+            yield conn
         finally:
             trans.rollback()
 
