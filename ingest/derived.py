@@ -10,9 +10,12 @@ from typing import Any
 
 import orjson
 import psycopg
+import sqlalchemy as sa
 from psycopg import sql
 from psycopg.types.json import set_json_loads
+from sqlalchemy.dialects.postgresql import ARRAY
 
+from app.models import Base
 from ingest.derive import (
     AGENT_STATE_COLUMNS,
     FEEDBACK_COLUMNS,
@@ -39,13 +42,33 @@ INGEST_LOCK_KEY = 0x63616C6C  # "call"
 _EVENT_COLUMNS = "e.source, e.id, e.ts, e.type, e.call_id, e.queue, e.agent, e.data"
 
 
+_PG_TYPES = {
+    sa.Text: "text",
+    sa.SmallInteger: "int2",
+    sa.Integer: "int4",
+    sa.Boolean: "bool",
+    sa.Float: "float8",
+    sa.DateTime: "timestamptz",
+}
+
+
+def _pg_type(column: sa.Column[Any]) -> str:
+    kind = column.type
+    if isinstance(kind, ARRAY):
+        return _PG_TYPES[type(kind.item_type)] + "[]"
+    return _PG_TYPES[type(kind)]
+
+
 def _copy(
     conn: psycopg.Connection[Any], table: str, columns: Sequence[str], rows: Iterable[Any]
 ) -> None:
-    stmt = sql.SQL("COPY {} ({}) FROM STDIN").format(
+    """Binary COPY; column types come from the table's model."""
+    types = [_pg_type(Base.metadata.tables[table].c[name]) for name in columns]
+    stmt = sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT BINARY)").format(
         sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns))
     )
     with conn.cursor().copy(stmt) as copy:
+        copy.set_types(types)
         for row in rows:
             copy.write_row(row)
 
@@ -68,32 +91,48 @@ def ensure_reference(
         )
 
 
-def refresh_contacts(conn: psycopg.Connection[Any], call_ids: Sequence[str]) -> None:
-    """Recompute the segments and feedback of these contacts from all their events."""
+_NO_BOUND = 2**63 - 1
+
+
+def refresh_contacts(
+    conn: psycopg.Connection[Any],
+    call_ids: Sequence[str],
+    *,
+    fresh: Mapping[str, Sequence[Stored]] | None = None,
+    older_than: int | None = None,
+) -> None:
+    """Recompute the segments and feedback of these contacts from all their events: those
+    stored with seq < `older_than`, plus `fresh` ones just inserted (not read back)."""
     set_json_loads(orjson.loads, conn)
-    rows = conn.execute(
-        f"SELECT {_EVENT_COLUMNS} FROM events e"  # noqa: S608 (constant column list)
-        " WHERE e.call_id = ANY(%s) AND e.type <> 'agent.state'",
-        (list(call_ids),),
-    ).fetchall()
+    rows = (
+        conn.cursor(binary=True)
+        .execute(
+            f"SELECT {_EVENT_COLUMNS} FROM events e"  # noqa: S608 (constant column list)
+            " WHERE e.call_id = ANY(%b) AND e.type <> 'agent.state' AND e.seq < %b",
+            (list(call_ids), older_than or _NO_BOUND),
+        )
+        .fetchall()
+    )
     by_call: dict[str, list[Stored]] = defaultdict(list)
     for row in rows:
         by_call[row[4]].append(Stored(*row))
+    for call_id, events in (fresh or {}).items():
+        by_call[call_id].extend(events)
     segments: list[tuple[Any, ...]] = []
     feedback: list[tuple[Any, ...]] = []
     for call_id, events in by_call.items():
         segs, fb = contact_rows(call_id, events)
         segments.extend(s.row() for s in segs)
         feedback.extend(f.row() for f in fb)
-    conn.execute("DELETE FROM contact_segments WHERE call_id = ANY(%s)", (list(call_ids),))
-    conn.execute("DELETE FROM feedback WHERE call_id = ANY(%s)", (list(call_ids),))
+    conn.execute("DELETE FROM contact_segments WHERE call_id = ANY(%b)", (list(call_ids),))
+    conn.execute("DELETE FROM feedback WHERE call_id = ANY(%b)", (list(call_ids),))
     _copy(conn, "contact_segments", SEGMENT_COLUMNS, segments)
     _copy(conn, "feedback", FEEDBACK_COLUMNS, feedback)
 
 
 _ANCHORS = """
 SELECT a.agent, x.started_at, p.agent, p.started_at, p.ended_at, p.state, p.reason, p.queues
-FROM unnest(%s::text[], %s::timestamptz[]) AS a(agent, since)
+FROM unnest(%b::text[], %b::timestamptz[]) AS a(agent, since)
 LEFT JOIN LATERAL (
     SELECT s.started_at FROM agent_states s
     WHERE s.agent = a.agent AND s.started_at <= a.since
@@ -105,14 +144,23 @@ LEFT JOIN LATERAL (
 """
 
 
-def refresh_agents(conn: psycopg.Connection[Any], since: Mapping[str, datetime | None]) -> None:
+def refresh_agents(
+    conn: psycopg.Connection[Any],
+    since: Mapping[str, datetime | None],
+    *,
+    fresh: Mapping[str, Sequence[Stored]] | None = None,
+    older_than: int | None = None,
+) -> None:
     """Recompute each agent's state intervals from its earliest new event on (`None`: all).
+    Stored events with seq < `older_than` are read; `fresh` ones are given.
 
     The tail starts at the interval holding that event; the interval before it is recomputed
     too, so that a state which no longer changes there merges back into it."""
     set_json_loads(orjson.loads, conn)
     agents = sorted(since)
-    anchors = conn.execute(_ANCHORS, (agents, [since[a] for a in agents])).fetchall()
+    anchors = (
+        conn.cursor(binary=True).execute(_ANCHORS, (agents, [since[a] for a in agents])).fetchall()
+    )
     read_from: dict[str, datetime | None] = {}
     delete_from: dict[str, datetime | None] = {}
     before: dict[str, Interval] = {}
@@ -121,20 +169,26 @@ def refresh_agents(conn: psycopg.Connection[Any], since: Mapping[str, datetime |
         delete_from[agent] = p_start if p_start is not None else anchor
         if p_start is not None:
             before[agent] = Interval(p_agent, p_start, p_end, p_state, p_reason, p_queues)
-    rows = conn.execute(
-        f"SELECT {_EVENT_COLUMNS} FROM unnest(%s::text[], %s::timestamptz[]) AS a(agent, since)"  # noqa: S608
-        " JOIN events e ON e.agent = a.agent AND e.ts >= coalesce(a.since, '-infinity')"
-        " WHERE e.type = ANY(%s)",
-        (agents, [read_from[a] for a in agents], list(STATE_EVENT_TYPES)),
-    ).fetchall()
+    rows = (
+        conn.cursor(binary=True)
+        .execute(
+            f"SELECT {_EVENT_COLUMNS} FROM unnest(%b::text[], %b::timestamptz[]) AS a(agent, since)"  # noqa: S608
+            " JOIN events e ON e.agent = a.agent AND e.ts >= coalesce(a.since, '-infinity')"
+            " WHERE e.type = ANY(%b)",
+            (agents, [read_from[a] for a in agents], list(STATE_EVENT_TYPES)),
+        )
+        .fetchall()
+    )
     by_agent: dict[str, list[Stored]] = defaultdict(list)
     for row in rows:
         by_agent[row[6]].append(Stored(*row))
+    for agent, events in (fresh or {}).items():
+        by_agent[agent].extend(events)
     intervals: list[Interval] = []
     for agent in agents:
         intervals.extend(agent_intervals(agent, by_agent.get(agent, ()), before.get(agent)))
     conn.execute(
-        "DELETE FROM agent_states s USING unnest(%s::text[], %s::timestamptz[]) AS a(agent, since)"
+        "DELETE FROM agent_states s USING unnest(%b::text[], %b::timestamptz[]) AS a(agent, since)"
         " WHERE s.agent = a.agent AND s.started_at >= coalesce(a.since, '-infinity')",
         (agents, [delete_from[a] for a in agents]),
     )

@@ -11,6 +11,7 @@ miss the other's uncommitted events and the last to commit would win.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,6 +23,7 @@ from pydantic import BaseModel
 
 from ingest import derived
 from ingest.contract import ItemError, extras, validate_items
+from ingest.derive import Stored
 
 NOTIFY_CHANNEL = "callboard_events"
 MAX_NOTIFY_NAMES = 200  # NOTIFY payloads are limited to 8000 bytes
@@ -52,11 +54,11 @@ class IngestResult:
 _INSERT = """
 INSERT INTO events (source, id, ts, type, call_id, queue, agent, data, raw)
 SELECT u.source, u.id, u.ts, u.type, u.call_id, u.queue, u.agent, u.data::jsonb, u.raw
-FROM unnest(%s::text[], %s::text[], %s::timestamptz[], %s::text[], %s::text[], %s::text[],
-            %s::text[], %s::text[], %s::text[])
+FROM unnest(%b::text[], %b::text[], %b::timestamptz[], %b::text[], %b::text[], %b::text[],
+            %b::text[], %b::text[], %b::text[])
      AS u(source, id, ts, type, call_id, queue, agent, data, raw)
 ON CONFLICT (source, id) DO NOTHING
-RETURNING ts, type, call_id, queue, agent, data
+RETURNING seq, source, id
 """
 
 
@@ -82,7 +84,9 @@ def ingest(
         return result
     events.sort(key=lambda pair: pair[0])
     columns: list[list[Any]] = [[] for _ in range(9)]
+    stored: dict[tuple[str, str], Stored] = {}
     for index, ev in events:
+        data = extras(ev)
         row = (
             ev.source,
             ev.id,
@@ -91,18 +95,25 @@ def ingest(
             ev.call_id,
             ev.queue,
             ev.agent,
-            orjson.dumps(extras(ev)).decode(),
+            orjson.dumps(data).decode(),
             raws[index] if raws is not None else None,
         )
         for col, value in zip(columns, row, strict=True):
             col.append(value)
+        # The first of several items with one key is the one stored (unnest keeps order).
+        stored.setdefault((ev.source, ev.id), Stored(*row[:7], data))
 
     conn.execute("SELECT pg_advisory_xact_lock(%s)", (derived.INGEST_LOCK_KEY,))
-    new_rows = conn.execute(_INSERT, columns).fetchall()
+    # %b: arrays go over the wire in binary; text arrays cost a regex per element.
+    new_rows = conn.cursor(binary=True).execute(_INSERT, columns).fetchall()
     result.inserted = len(new_rows)
     result.duplicates = len(events) - len(new_rows)
     if new_rows:
-        touched = apply_new(conn, new_rows)
+        # Every committed row has a smaller seq than this batch's (the lock is held from
+        # before the insert to the commit): older events are those below the first new seq.
+        first_seq = min(seq for seq, _, _ in new_rows)
+        new = [stored[(source, id_)] for _, source, id_ in new_rows]
+        touched = apply_new(conn, new, older_than=first_seq)
         notify(conn, touched, inserted=result.inserted)
     return result
 
@@ -115,28 +126,32 @@ class Touched:
     agent_since: dict[str, datetime] = field(default_factory=dict)
 
 
-def apply_new(conn: psycopg.Connection[Any], new_rows: Iterable[tuple[Any, ...]]) -> Touched:
-    """Bring reference and derived tables up to date with newly inserted events."""
+def apply_new(conn: psycopg.Connection[Any], new: Iterable[Stored], *, older_than: int) -> Touched:
+    """Bring reference and derived tables up to date with newly inserted events; the events
+    already stored are those with seq < `older_than`."""
     t = Touched()
-    for ts, type_, call_id, queue, agent, data in new_rows:
-        if queue:
-            t.queues.add(queue)
-        for key in ("to_queue",):
-            if data.get(key):
-                t.queues.add(data[key])
-        if agent:
-            t.agents.add(agent)
-            if type_ in derived.STATE_EVENT_TYPES:
-                since = t.agent_since.get(agent)
-                if since is None or ts < since:
-                    t.agent_since[agent] = ts
-        if call_id and type_ != "agent.state":
-            t.calls.add(call_id)
+    by_call: dict[str, list[Stored]] = defaultdict(list)
+    by_agent: dict[str, list[Stored]] = defaultdict(list)
+    for e in new:
+        if e.queue:
+            t.queues.add(e.queue)
+        if e.data.get("to_queue"):
+            t.queues.add(e.data["to_queue"])
+        if e.agent:
+            t.agents.add(e.agent)
+            if e.type in derived.STATE_EVENT_TYPES:
+                by_agent[e.agent].append(e)
+                since = t.agent_since.get(e.agent)
+                if since is None or e.ts < since:
+                    t.agent_since[e.agent] = e.ts
+        if e.call_id and e.type != "agent.state":
+            by_call[e.call_id].append(e)
+    t.calls = set(by_call)
     derived.ensure_reference(conn, queues=t.queues, agents=t.agents)
-    if t.calls:
-        derived.refresh_contacts(conn, sorted(t.calls))
+    if by_call:
+        derived.refresh_contacts(conn, sorted(by_call), fresh=by_call, older_than=older_than)
     if t.agent_since:
-        derived.refresh_agents(conn, t.agent_since)
+        derived.refresh_agents(conn, t.agent_since, fresh=by_agent, older_than=older_than)
     return t
 
 
