@@ -116,16 +116,33 @@ def refresh_contacts(
     by_call: dict[str, list[Stored]] = defaultdict(list)
     for row in rows:
         by_call[row[4]].append(Stored(*row))
+    # Only contacts with events stored before can have derived rows to replace, and only
+    # those with surveys or evaluations feedback rows. (Deleting by the whole id list made
+    # the planner scan feedback against the array: seconds per import.)
+    stale = list(by_call)
     for call_id, events in (fresh or {}).items():
         by_call[call_id].extend(events)
     segments: list[tuple[Any, ...]] = []
     feedback: list[tuple[Any, ...]] = []
+    with_feedback: list[str] = []
     for call_id, events in by_call.items():
         segs, fb = contact_rows(call_id, events)
         segments.extend(s.row() for s in segs)
         feedback.extend(f.row() for f in fb)
-    conn.execute("DELETE FROM contact_segments WHERE call_id = ANY(%b)", (list(call_ids),))
-    conn.execute("DELETE FROM feedback WHERE call_id = ANY(%b)", (list(call_ids),))
+        if fb and call_id in stale:
+            with_feedback.append(call_id)
+    if stale:
+        conn.execute(
+            "DELETE FROM contact_segments t USING unnest(%b::text[]) AS u(call_id)"
+            " WHERE t.call_id = u.call_id",
+            (stale,),
+        )
+    if with_feedback:
+        conn.execute(
+            "DELETE FROM feedback t USING unnest(%b::text[]) AS u(call_id)"
+            " WHERE t.call_id = u.call_id",
+            (with_feedback,),
+        )
     _copy(conn, "contact_segments", SEGMENT_COLUMNS, segments)
     _copy(conn, "feedback", FEEDBACK_COLUMNS, feedback)
 
