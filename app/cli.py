@@ -57,11 +57,19 @@ def _require_schema(url: str) -> None:
 
 
 def _migrate(url: str) -> str | None:
+    """Newest schema, then derived tables made by this version's derivation."""
+    from ingest.derived import rebuild_if_outdated
+
     engine = db.make_engine(url)
     try:
         with engine.begin() as conn:
             migrate.upgrade(conn)
-            return migrate.current_revision(conn)
+            revision = migrate.current_revision(conn)
+        with engine.begin() as conn:
+            rebuilt = rebuild_if_outdated(conn.connection.driver_connection)  # type: ignore[arg-type]
+        if rebuilt is not None and rebuilt.get("contact_segments"):
+            err.print(f"derived tables rebuilt for this version: {rebuilt}")
+        return revision
     finally:
         engine.dispose()
 

@@ -97,6 +97,9 @@ class ContactSegment(Base):
     transfer_to_queue: Mapped[str | None] = mapped_column(sa.Text)
     transfer_to_agent: Mapped[str | None] = mapped_column(sa.Text)
     transfer_to_external: Mapped[str | None] = mapped_column(sa.Text)
+    # the segment carrying the contact's queue outcome, counted once for the center
+    contact_outcome: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.false())
+    contact_wait_s: Mapped[float | None] = mapped_column(sa.Float)
     # events that did not fit the lifecycle (kept in `events`, explained here)
     notes: Mapped[list[str] | None] = mapped_column(ARRAY(sa.Text))
 
@@ -104,6 +107,7 @@ class ContactSegment(Base):
         sa.Index("ix_contact_segments_left_at", "left_at"),
         sa.Index("ix_contact_segments_handled_at", "handled_at"),
         sa.Index("ix_contact_segments_queued_at", "queued_at"),
+        sa.Index("ix_contact_segments_agent_handled", "agent", "handled_at"),
         sa.Index(
             "ix_contact_segments_waiting",
             "queue",
@@ -202,6 +206,15 @@ class Schedule(Base):
     activity: Mapped[str] = mapped_column(sa.Text)
 
     __table_args__ = (sa.CheckConstraint("ends_at > starts_at", name="positive"),)
+
+
+class DerivedMeta(Base):
+    """Which derivation produced the derived tables (`ingest.derive.DERIVE_VERSION`)."""
+
+    __tablename__ = "derived_meta"
+
+    key: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    value: Mapped[str] = mapped_column(sa.Text)
 
 
 class ConfigVersion(Base):

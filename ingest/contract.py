@@ -167,7 +167,7 @@ class CallTransferred(_CallEvent):
 class CallEnded(_CallEvent):
     type: Literal["call.ended"]
     agent: Name
-    hold_s: Seconds = 0.0
+    hold_s: Seconds | None = None  # absent = unknown (queue_log has no hold), not 0
     talk_s: Seconds | None = None
     ended_by: Literal["agent", "customer", "system"] | None = None
 

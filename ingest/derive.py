@@ -1,5 +1,8 @@
 """Derived rows as pure functions of stored events.
 
+Bump DERIVE_VERSION whenever what these functions produce changes: `callboard migrate` then
+rebuilds the derived tables.
+
 A contact's segments and feedback are a function of *all* its events; an agent's state
 intervals of all its state-moving events. Events are applied in (ts, lifecycle rank, source,
 id) order, never delivery order, so out-of-order, late and duplicated delivery give the same
@@ -15,6 +18,8 @@ from itertools import groupby
 from typing import Any, NamedTuple
 
 from ingest.contract import LIFECYCLE_RANK
+
+DERIVE_VERSION = 1
 
 
 class Stored(NamedTuple):
@@ -73,6 +78,10 @@ class Segment:
     transfer_to_queue: str | None = None
     transfer_to_agent: str | None = None
     transfer_to_external: str | None = None
+    # The segment that carries the contact's queue outcome (counted once at center level):
+    # the first that did not overflow, and the customer's whole wait up to its end.
+    contact_outcome: bool = False
+    contact_wait_s: float | None = None
     notes: list[str] | None = None
 
     @property
@@ -161,7 +170,20 @@ def contact_rows(call_id: str, events: Iterable[Stored]) -> tuple[list[Segment],
     if segments:
         segments[0].is_first = True
         segments[-1].is_last = True
+        _mark_contact_outcome(segments)
     return segments, [_feedback(e, segments) for e in later]
+
+
+def _mark_contact_outcome(segments: list[Segment]) -> None:
+    """Follow overflows from the first queue visit to the one that answered, was abandoned or
+    is still waiting; a transfer after the answer starts segments that do not count again."""
+    wait: float | None = 0.0
+    for seg in segments:
+        wait = None if wait is None or seg.wait_s is None else wait + seg.wait_s
+        if seg.outcome != "overflowed" or seg is segments[-1]:
+            seg.contact_outcome = True
+            seg.contact_wait_s = wait if seg.outcome is not None else None
+            return
 
 
 def _apply(c: _Contact, e: Stored) -> None:
@@ -205,7 +227,7 @@ def _apply(c: _Contact, e: Stored) -> None:
         seg = _handling_segment(c, e)
         seg.ended_at = e.ts
         seg.ended_by = d.get("ended_by")
-        seg.hold_s = d.get("hold_s", 0.0)
+        seg.hold_s = d.get("hold_s")
         talk = d.get("talk_s")
         if talk is None and seg.answered_at is not None:
             talk = max(0.0, (e.ts - seg.answered_at).total_seconds() - (seg.hold_s or 0.0))

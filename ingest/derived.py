@@ -18,6 +18,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from app.models import Base
 from ingest.derive import (
     AGENT_STATE_COLUMNS,
+    DERIVE_VERSION,
     FEEDBACK_COLUMNS,
     SEGMENT_COLUMNS,
     STATE_EVENT_TYPES,
@@ -239,9 +240,22 @@ def rebuild(conn: psycopg.Connection[Any], *, chunk: int = 5000) -> dict[str, in
     ).fetchall()
     for names in _chunks(agents, max(1, chunk // 10)):
         refresh_agents(conn, dict.fromkeys(names))
+    conn.execute(
+        "INSERT INTO derived_meta (key, value) VALUES ('derive_version', %s)"
+        " ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+        (str(DERIVE_VERSION),),
+    )
     counts = {}
     for table in ("contact_segments", "feedback", "agent_states"):
         query = sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table))
         row = conn.execute(query).fetchone()
         counts[table] = row[0] if row else 0
     return counts
+
+
+def rebuild_if_outdated(conn: psycopg.Connection[Any]) -> dict[str, int] | None:
+    """Rebuild when the derived tables were made by another version of ingest/derive.py."""
+    row = conn.execute("SELECT value FROM derived_meta WHERE key = 'derive_version'").fetchone()
+    if row is not None and row[0] == str(DERIVE_VERSION):
+        return None
+    return rebuild(conn)

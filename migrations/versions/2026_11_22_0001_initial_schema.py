@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: (none)
-Create Date: 2026-11-22 09:49:10.578612
+Create Date: 2026-11-22 10:11:35.050557
 """
 
 from collections.abc import Sequence
@@ -94,8 +94,16 @@ def upgrade() -> None:
         sa.Column("transfer_to_queue", sa.Text(), nullable=True),
         sa.Column("transfer_to_agent", sa.Text(), nullable=True),
         sa.Column("transfer_to_external", sa.Text(), nullable=True),
+        sa.Column("contact_outcome", sa.Boolean(), server_default=sa.text("false"), nullable=False),
+        sa.Column("contact_wait_s", sa.Float(), nullable=True),
         sa.Column("notes", postgresql.ARRAY(sa.Text()), nullable=True),
         sa.PrimaryKeyConstraint("call_id", "segment", name=op.f("pk_contact_segments")),
+    )
+    op.create_index(
+        "ix_contact_segments_agent_handled",
+        "contact_segments",
+        ["agent", "handled_at"],
+        unique=False,
     )
     op.create_index(
         "ix_contact_segments_customer",
@@ -117,6 +125,12 @@ def upgrade() -> None:
         ["queue"],
         unique=False,
         postgresql_where=sa.text("outcome IS NULL AND queued_at IS NOT NULL"),
+    )
+    op.create_table(
+        "derived_meta",
+        sa.Column("key", sa.Text(), nullable=False),
+        sa.Column("value", sa.Text(), nullable=False),
+        sa.PrimaryKeyConstraint("key", name=op.f("pk_derived_meta")),
     )
     op.create_table(
         "events",
@@ -222,6 +236,7 @@ def downgrade() -> None:
         "ix_events_agent_ts", table_name="events", postgresql_where=sa.text("agent IS NOT NULL")
     )
     op.drop_table("events")
+    op.drop_table("derived_meta")
     op.drop_index(
         "ix_contact_segments_waiting",
         table_name="contact_segments",
@@ -235,6 +250,7 @@ def downgrade() -> None:
         table_name="contact_segments",
         postgresql_where=sa.text("customer IS NOT NULL"),
     )
+    op.drop_index("ix_contact_segments_agent_handled", table_name="contact_segments")
     op.drop_table("contact_segments")
     op.drop_table("config_versions")
     op.drop_table("agents")

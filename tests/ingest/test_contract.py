@@ -82,4 +82,4 @@ def test_defaults_are_applied() -> None:
     [(_, ev)], _ = validate_items([{**OK, "type": "call.queued"}])
     assert (ev.source, ev.channel, ev.priority) == ("api", "voice", 0)
     [(_, ev)], _ = validate_items([{**OK, "type": "call.ended"}])
-    assert (ev.hold_s, ev.talk_s) == (0.0, None)
+    assert (ev.hold_s, ev.talk_s) == (None, None)

@@ -85,6 +85,8 @@ def test_transfer_to_another_queue_in_one_second_makes_two_segments() -> None:
         120.0,
     )
     assert s0.is_first and not s0.is_last and s1.is_last and not s1.is_first
+    # the contact was answered once: the transfer's second answer does not count again
+    assert (s0.contact_outcome, s0.contact_wait_s, s1.contact_outcome) == (True, 5.0, False)
     assert s0.acw_s == 0 and s1.acw_s is None
     # the survey belongs to the last answered segment
     assert (fb.queue, fb.agent, fb.csat) == ("billing", "b", 5)
@@ -108,11 +110,26 @@ def test_overflow_then_answered_elsewhere() -> None:
         30.0,
     )
     assert (s1.outcome, s1.wait_s, s1.missed) == ("answered", 20.0, 1)
+    # for the center it is one contact, answered after waiting 30 + 20 s in two queues
+    assert (s0.contact_outcome, s1.contact_outcome, s1.contact_wait_s) == (False, True, 50.0)
 
 
 def test_a_call_cut_off_at_the_end_of_the_data_stays_waiting() -> None:
     [seg], _ = contact_rows("c1", [ev("call.queued", 0, queue="q")])
     assert seg.outcome is None and seg.left_at is None and seg.wait_s is None
+    assert seg.contact_outcome and seg.contact_wait_s is None
+
+
+def test_unknown_hold_stays_unknown() -> None:
+    [seg], _ = contact_rows(
+        "c1",
+        [
+            ev("call.queued", 0, queue="q"),
+            ev("call.answered", 2, queue="q", agent="a"),
+            ev("call.ended", 62, queue="q", agent="a"),
+        ],
+    )
+    assert (seg.hold_s, seg.talk_s, seg.acw_s) == (None, 60.0, None)
 
 
 def test_a_call_cut_off_at_the_start_counts_as_handled_not_as_answered() -> None:
