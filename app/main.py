@@ -14,6 +14,7 @@ from app import db
 from app.config import load_config, store_config
 from app.events.router import EVENTS_SCHEMA
 from app.events.router import router as events_router
+from app.metrics.router import router as metrics_router
 from app.ops.router import router as ops_router
 from app.ops.telemetry import Telemetry, install
 from app.settings import Settings, get_settings
@@ -53,6 +54,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     install(app, app.state.telemetry)
     app.include_router(ops_router)
     app.include_router(events_router)
+    app.include_router(metrics_router)
 
     def openapi() -> dict[str, Any]:
         # The events body is read raw (so one bad item cannot reject the batch); its schema is

@@ -1,0 +1,310 @@
+"""The stored parts of the metrics, summed per group (center, queue, team, agent) over a window.
+
+Each query reads only the window's rows through an index on the time that dates them
+(left_at, queued_at, handled_at, ts, state intervals), so its cost follows the window, not the
+history. Per-queue parameters and windows come in as a table (`p`) built from unnest()."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, LiteralString
+
+import psycopg
+from psycopg import sql
+from psycopg.rows import dict_row
+
+from app.metrics.registry import Level
+
+# Group keys: fixed SQL, picked by level (never built from input).
+_KEY: dict[str, dict[Level, LiteralString]] = {
+    "seg": {
+        "center": "'center'",
+        "queue": "s.queue",
+        "team": "coalesce(ag.team, 'unassigned')",
+        "agent": "s.agent",
+    },
+    "fb": {
+        "center": "'center'",
+        "queue": "f.queue",
+        "team": "coalesce(ag.team, 'unassigned')",
+        "agent": "f.agent",
+    },
+    "ev": {
+        "center": "'center'",
+        "queue": "e.queue",
+        "team": "coalesce(ag.team, 'unassigned')",
+        "agent": "e.agent",
+    },
+    "st": {
+        "center": "'center'",
+        "queue": "NULL",
+        "team": "coalesce(ag.team, 'unassigned')",
+        "agent": "x.agent",
+    },
+}
+
+
+@dataclass(frozen=True)
+class QueueWindow:
+    """One queue's parameters and the window its rows are read over."""
+
+    queue: str
+    sl_threshold_s: float
+    short_abandon_s: float
+    repeat_window_h: float
+    start: datetime
+    end: datetime
+
+
+_P = """p AS (
+  SELECT * FROM unnest(%(q)s::text[], %(t)s::float8[], %(s)s::float8[], %(rw)s::float8[],
+                       %(wf)s::timestamptz[], %(wt)s::timestamptz[])
+         AS p(queue, t, s, rw, w_from, w_to))"""
+
+
+def _params(windows: Sequence[QueueWindow], now: datetime) -> dict[str, Any]:
+    return {
+        "q": [w.queue for w in windows],
+        "t": [w.sl_threshold_s for w in windows],
+        "s": [w.short_abandon_s for w in windows],
+        "rw": [w.repeat_window_h * 3600 for w in windows],
+        "wf": [w.start for w in windows],
+        "wt": [w.end for w in windows],
+        "min_from": min(w.start for w in windows),
+        "max_to": max(w.end for w in windows),
+        "now": now,
+    }
+
+
+def _run(
+    conn: psycopg.Connection[Any],
+    template: LiteralString,
+    key: LiteralString,
+    params: dict[str, Any],
+) -> dict[str, dict[str, Any]]:
+    query = sql.SQL(template).format(key=sql.SQL(key), p=sql.SQL(_P))
+    out: dict[str, dict[str, Any]] = {}
+    with conn.cursor(row_factory=dict_row) as cur:
+        for row in cur.execute(query, params):
+            k = row.pop("key")
+            if k is not None:
+                out[str(k)] = row
+    return out
+
+
+_OUTCOME = """WITH {p}
+SELECT {key} AS key,
+  count(*) FILTER (WHERE s.outcome = 'answered') AS answered,
+  count(*) FILTER (WHERE s.outcome = 'answered' AND w.wait <= p.t) AS answered_in_sl,
+  count(*) FILTER (WHERE s.outcome = 'abandoned' AND (w.wait IS NULL OR w.wait > p.s)) AS abandoned,
+  count(*) FILTER (WHERE s.outcome = 'abandoned' AND w.wait <= p.s) AS short_abandoned,
+  count(*) FILTER (WHERE s.outcome = 'abandoned' AND w.wait > p.s AND w.wait <= p.t)
+    AS abandoned_in_sl,
+  count(*) FILTER (WHERE s.outcome = 'overflowed') AS overflowed,
+  sum(w.wait) FILTER (WHERE s.outcome = 'answered') AS wait_answered_sum,
+  count(w.wait) FILTER (WHERE s.outcome = 'answered') AS wait_answered_n,
+  sum(w.wait) FILTER (WHERE s.outcome = 'abandoned' AND w.wait > p.s) AS wait_abandoned_sum,
+  count(w.wait) FILTER (WHERE s.outcome = 'abandoned' AND w.wait > p.s) AS wait_abandoned_n
+FROM contact_segments s
+JOIN p ON p.queue = s.queue
+LEFT JOIN agents ag ON ag.id = s.agent
+CROSS JOIN LATERAL (
+  SELECT CASE WHEN %(center)s THEN s.contact_wait_s ELSE s.wait_s END AS wait) w
+WHERE s.left_at >= %(min_from)s AND s.left_at < %(max_to)s
+  AND s.left_at >= p.w_from AND s.left_at < p.w_to
+  AND (NOT %(center)s OR s.contact_outcome)
+  AND (NOT %(people)s OR s.agent IS NOT NULL)
+GROUP BY 1"""
+
+_ARRIVED = """WITH {p}
+SELECT {key} AS key, count(*) AS arrived,
+  count(*) FILTER (WHERE s.customer IS NOT NULL) AS with_customer,
+  count(*) FILTER (
+    WHERE s.customer IS NOT NULL AND prv.at >= s.queued_at - make_interval(secs => p.rw))
+    AS repeats
+FROM contact_segments s
+JOIN p ON p.queue = s.queue
+LEFT JOIN agents ag ON ag.id = s.agent
+LEFT JOIN LATERAL (
+  SELECT max(o.queued_at) AS at FROM contact_segments o
+  WHERE s.customer IS NOT NULL AND o.customer = s.customer AND o.is_first
+    AND o.queued_at < s.queued_at) prv ON true
+WHERE s.queued_at >= %(min_from)s AND s.queued_at < %(max_to)s
+  AND s.queued_at >= p.w_from AND s.queued_at < p.w_to
+  AND (NOT %(center)s OR s.is_first)
+GROUP BY 1"""
+
+_HANDLED = """WITH {p}
+SELECT {key} AS key,
+  count(*) AS handled,
+  sum(s.talk_s) AS talk_sum, count(s.talk_s) AS talk_n,
+  sum(s.hold_s) AS hold_sum, count(s.hold_s) AS hold_n,
+  sum(s.acw_s) AS acw_sum, count(s.acw_s) AS acw_n,
+  sum(s.talk_s + coalesce(s.hold_s, 0) + coalesce(s.acw_s, 0)) AS handle_sum,
+  count(s.talk_s) AS handle_n,
+  count(*) FILTER (WHERE s.transferred) AS transferred,
+  count(*) FILTER (WHERE s.talk_s < 10) AS short_calls,
+  count(*) FILTER (WHERE s.ended_by = 'agent') AS agent_hangups,
+  count(f.call_id) AS fcr_n,
+  count(f.call_id) FILTER (
+    WHERE nxt.at IS NULL OR nxt.at > f.queued_at + make_interval(secs => p.rw)) AS fcr_resolved,
+  count(f.call_id) FILTER (
+    WHERE (nxt.at IS NULL OR nxt.at > f.queued_at + make_interval(secs => p.rw))
+      AND f.queued_at + make_interval(secs => p.rw) > %(now)s) AS fcr_pending
+FROM contact_segments s
+JOIN p ON p.queue = s.queue
+LEFT JOIN agents ag ON ag.id = s.agent
+LEFT JOIN contact_segments f
+  ON f.call_id = s.call_id AND f.is_first AND f.customer IS NOT NULL AND f.queued_at IS NOT NULL
+LEFT JOIN LATERAL (
+  SELECT min(o.queued_at) AS at FROM contact_segments o
+  WHERE f.call_id IS NOT NULL AND o.customer = f.customer AND o.is_first
+    AND o.queued_at > f.queued_at) nxt ON true
+WHERE s.handled_at >= %(min_from)s AND s.handled_at < %(max_to)s
+  AND s.handled_at >= p.w_from AND s.handled_at < p.w_to
+  AND (NOT %(people)s OR s.agent IS NOT NULL)
+GROUP BY 1"""
+
+_FEEDBACK = """WITH {p}
+SELECT {key} AS key,
+  count(f.csat) AS csat_n, count(*) FILTER (WHERE f.csat >= 4) AS csat_top2,
+  sum(f.csat) AS csat_sum,
+  count(f.nps) AS nps_n, count(*) FILTER (WHERE f.nps >= 9) AS nps_promoters,
+  count(*) FILTER (WHERE f.nps <= 6) AS nps_detractors,
+  count(f.resolved) AS resolved_n, count(*) FILTER (WHERE f.resolved) AS resolved_yes,
+  count(f.score) AS qa_n, sum(f.score) AS qa_sum
+FROM feedback f
+LEFT JOIN p ON p.queue = f.queue
+LEFT JOIN agents ag ON ag.id = f.agent
+WHERE f.ts >= %(min_from)s AND f.ts < %(max_to)s
+  AND f.ts >= coalesce(p.w_from, %(min_from)s) AND f.ts < coalesce(p.w_to, %(max_to)s)
+GROUP BY 1"""
+
+_MISSED = """WITH {p}
+SELECT {key} AS key, count(*) AS missed
+FROM events e
+LEFT JOIN p ON p.queue = e.queue
+LEFT JOIN agents ag ON ag.id = e.agent
+WHERE e.type = 'call.missed' AND e.ts >= %(min_from)s AND e.ts < %(max_to)s
+  AND e.ts >= coalesce(p.w_from, %(min_from)s) AND e.ts < coalesce(p.w_to, %(max_to)s)
+GROUP BY 1"""
+
+# Agent time: state intervals clipped to the window (and to now, for the open one).
+_AGENT_TIME = """
+SELECT {key} AS key,
+  sum(x.dur) FILTER (WHERE x.state = 'on_call') AS t_on_call,
+  sum(x.dur) FILTER (WHERE x.state = 'wrap_up') AS t_wrap_up,
+  sum(x.dur) FILTER (WHERE x.state = 'available') AS t_available,
+  sum(x.dur) FILTER (WHERE x.state = 'away') AS t_away,
+  sum(x.dur) FILTER (WHERE x.state = 'away' AND x.reason IN ('break', 'lunch')) AS t_breaks,
+  sum(x.dur) FILTER (WHERE x.state <> 'logged_out') AS t_logged_in
+FROM (
+  SELECT a.agent, a.state, a.reason,
+         extract(epoch FROM least(coalesce(a.ended_at, %(now)s), %(wt)s, %(now)s)
+                            - greatest(a.started_at, %(wf)s))::float8 AS dur
+  FROM agent_states a
+  WHERE a.started_at < %(wt)s AND (a.ended_at > %(wf)s OR a.ended_at IS NULL)) x
+LEFT JOIN agents ag ON ag.id = x.agent
+WHERE x.dur > 0
+GROUP BY 1"""
+
+# Adherence: scheduled time (up to now) and the part of it spent in the scheduled state class:
+# productive <-> available / on_call / wrap_up; any other activity <-> away.
+_ADHERENCE = """
+SELECT {key} AS key, sum(x.sched) AS scheduled_s, sum(x.adherent) AS adherent_s
+FROM (
+  SELECT sc.agent,
+    extract(epoch FROM least(sc.ends_at, %(wt)s, %(now)s) - greatest(sc.starts_at, %(wf)s))::float8
+      AS sched,
+    coalesce((
+      SELECT sum(extract(epoch FROM
+               least(sc.ends_at, %(wt)s, %(now)s, coalesce(a.ended_at, %(now)s))
+               - greatest(sc.starts_at, %(wf)s, a.started_at)))::float8
+      FROM agent_states a
+      WHERE a.agent = sc.agent
+        AND a.started_at < least(sc.ends_at, %(wt)s, %(now)s)
+        AND (a.ended_at > greatest(sc.starts_at, %(wf)s) OR a.ended_at IS NULL)
+        AND CASE WHEN sc.activity = 'productive'
+                 THEN a.state IN ('available', 'on_call', 'wrap_up')
+                 ELSE a.state = 'away' END), 0) AS adherent
+  FROM schedules sc
+  WHERE sc.starts_at < least(%(wt)s, %(now)s) AND sc.ends_at > %(wf)s) x
+LEFT JOIN agents ag ON ag.id = x.agent
+WHERE x.sched > 0
+GROUP BY 1"""
+
+
+def window_parts(
+    conn: psycopg.Connection[Any],
+    level: Level,
+    windows: Sequence[QueueWindow],
+    *,
+    people_window: tuple[datetime, datetime],
+    now: datetime,
+) -> dict[str, dict[str, Any]]:
+    """All parts of every group of `level`. `windows` gives each queue's parameters and window;
+    `people_window` is the window of agent-time parts (agents are not in one queue's zone)."""
+    params = _params(windows, now)
+    params["center"] = level == "center"
+    params["people"] = level in ("team", "agent")
+    params["wf"], params["wt"] = params["wf"], params["wt"]
+    merged: dict[str, dict[str, Any]] = defaultdict(dict)
+    for template, family in (
+        (_OUTCOME, "seg"),
+        (_ARRIVED, "seg"),
+        (_HANDLED, "seg"),
+        (_FEEDBACK, "fb"),
+        (_MISSED, "ev"),
+    ):
+        for key, row in _run(conn, template, _KEY[family][level], params).items():
+            merged[key].update(row)
+    if level != "queue":
+        people = {"wf": people_window[0], "wt": people_window[1], "now": now}
+        for template in (_AGENT_TIME, _ADHERENCE):
+            for key, row in _run(conn, template, _KEY["st"][level], people).items():
+                merged[key].update(row)
+    return dict(merged)
+
+
+def waiting_now(
+    conn: psycopg.Connection[Any], level: Level, now: datetime, horizon_h: float
+) -> dict[str, dict[str, Any]]:
+    """Contacts in queue now. A contact waiting longer than the horizon is taken for a lost
+    event (a call cut off by an export, a crashed feed), not for a customer still on hold."""
+    if level not in ("center", "queue"):
+        return {}
+    key: LiteralString = "s.queue" if level == "queue" else "'center'"
+    template: LiteralString = """
+SELECT {key} AS key, count(*) AS waiting_now,
+       extract(epoch FROM %(now)s - min(s.queued_at))::float8 AS longest_wait_now_s
+FROM contact_segments s
+WHERE s.queued_at IS NOT NULL AND (s.outcome IS NULL OR s.left_at > %(now)s)
+  AND s.queued_at <= %(now)s AND s.queued_at > %(now)s - make_interval(secs => %(h)s * 3600)
+GROUP BY 1"""
+    return _run(conn, template, key, {"now": now, "h": horizon_h})
+
+
+@dataclass(frozen=True)
+class AgentNow:
+    agent: str
+    name: str | None
+    team: str | None
+    state: str
+    reason: str | None
+    since: datetime
+    queues: list[str] | None
+
+
+def agents_now(conn: psycopg.Connection[Any], now: datetime) -> list[AgentNow]:
+    """Each agent's state at `now` (the interval holding it), logged-out agents included."""
+    rows = conn.execute(
+        "SELECT a.agent, ag.display_name, ag.team, a.state, a.reason, a.started_at, a.queues"
+        " FROM agent_states a LEFT JOIN agents ag ON ag.id = a.agent"
+        " WHERE a.started_at <= %(now)s AND (a.ended_at IS NULL OR a.ended_at > %(now)s)"
+        " ORDER BY a.agent",
+        {"now": now},
+    ).fetchall()
+    return [AgentNow(*row) for row in rows]

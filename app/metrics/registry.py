@@ -1,0 +1,308 @@
+"""Every metric, declared once: name, unit, the stored parts it is made of, its formula.
+
+The API, the CLI and the screens read this list. Formulas are ratios of sums of parts (never
+averages of ratios); a zero denominator is None ("no data"), never 0 or 100. The definitions
+and every choice made where METRICS.md is silent are in docs/METRICS.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+Level = Literal["center", "queue", "team", "agent"]
+LEVELS: tuple[Level, ...] = ("center", "queue", "team", "agent")
+ALL: frozenset[Level] = frozenset(LEVELS)
+QUEUEISH: frozenset[Level] = frozenset({"center", "queue"})
+PEOPLE: frozenset[Level] = frozenset({"center", "team", "agent"})
+
+Parts = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str
+    unit: Literal["count", "ratio", "seconds", "per_hour", "score", "nps", "state"]
+    description: str
+    formula: Callable[[Parts], Any]
+    levels: frozenset[Level] = ALL
+    digits: int | None = None
+
+
+def _p(parts: Parts, name: str) -> float:
+    return float(parts.get(name) or 0)
+
+
+def ratio(
+    num: str | tuple[str, ...], den: str | tuple[str, ...]
+) -> Callable[[Parts], float | None]:
+    nums = (num,) if isinstance(num, str) else num
+    dens = (den,) if isinstance(den, str) else den
+
+    def f(parts: Parts) -> float | None:
+        d = sum(_p(parts, x) for x in dens)
+        return None if d == 0 else sum(_p(parts, x) for x in nums) / d
+
+    return f
+
+
+def count(name: str) -> Callable[[Parts], int]:
+    return lambda parts: int(parts.get(name) or 0)
+
+
+def service_level(parts: Parts) -> float | None:
+    """By the row's sl_formula (METRICS.md)."""
+    formula = parts.get("sl_formula", "standard")
+    a, a_sl = _p(parts, "answered"), _p(parts, "answered_in_sl")
+    ab, ab_sl, short = (
+        _p(parts, "abandoned"),
+        _p(parts, "abandoned_in_sl"),
+        _p(parts, "short_abandoned"),
+    )
+    if formula == "answered_only":
+        num, den = a_sl, a
+    elif formula == "abandons_met":
+        num, den = a_sl + ab_sl + short, a + ab + short
+    elif formula == "with_overflow":
+        num, den = a_sl, a + ab + _p(parts, "overflowed")
+    else:
+        num, den = a_sl, a + ab
+    return None if den == 0 else num / den
+
+
+def nps(parts: Parts) -> float | None:
+    n = _p(parts, "nps_n")
+    return (
+        None if n == 0 else 100.0 * (_p(parts, "nps_promoters") - _p(parts, "nps_detractors")) / n
+    )
+
+
+def calls_per_hour(parts: Parts) -> float | None:
+    hours = _p(parts, "t_logged_in") / 3600
+    return None if hours == 0 else _p(parts, "handled") / hours
+
+
+def _live(name: str) -> Callable[[Parts], Any]:
+    return lambda parts: parts.get(name)
+
+
+METRICS: tuple[Metric, ...] = (
+    # queue outcome, dated when the contact left the queue
+    Metric("arrived", "count", "contacts that entered the queue", count("arrived"), QUEUEISH),
+    Metric("answered", "count", "contacts answered", count("answered")),
+    Metric("answered_in_sl", "count", "answered with wait <= T", count("answered_in_sl")),
+    Metric(
+        "abandoned", "count", "abandons after more than S seconds", count("abandoned"), QUEUEISH
+    ),
+    Metric(
+        "short_abandoned", "count", "abandons within S seconds", count("short_abandoned"), QUEUEISH
+    ),
+    Metric(
+        "abandoned_in_sl",
+        "count",
+        "abandons with S < wait <= T",
+        count("abandoned_in_sl"),
+        QUEUEISH,
+    ),
+    Metric(
+        "overflowed",
+        "count",
+        "contacts routed out of the queue unanswered",
+        count("overflowed"),
+        QUEUEISH,
+    ),
+    Metric(
+        "service_level",
+        "ratio",
+        "by the queue's sl_formula; standard: answered_in_sl / (answered + abandoned)",
+        service_level,
+        QUEUEISH,
+        4,
+    ),
+    Metric(
+        "asa_s",
+        "seconds",
+        "mean wait of answered contacts",
+        ratio("wait_answered_sum", "wait_answered_n"),
+        ALL,
+        1,
+    ),
+    Metric(
+        "abandon_rate",
+        "ratio",
+        "abandoned / (answered + abandoned)",
+        ratio("abandoned", ("answered", "abandoned")),
+        QUEUEISH,
+        4,
+    ),
+    Metric(
+        "avg_abandon_wait_s",
+        "seconds",
+        "mean wait of (not short) abandons",
+        ratio("wait_abandoned_sum", "wait_abandoned_n"),
+        QUEUEISH,
+        1,
+    ),
+    # now
+    Metric("waiting_now", "count", "contacts waiting in queue now", _live("waiting_now"), QUEUEISH),
+    Metric(
+        "longest_wait_now_s",
+        "seconds",
+        "age of the oldest contact waiting now",
+        _live("longest_wait_now_s"),
+        QUEUEISH,
+        1,
+    ),
+    Metric(
+        "agents_by_state",
+        "state",
+        "agents now in each state, and each away reason",
+        _live("agents_by_state"),
+        frozenset({"center", "queue", "team"}),
+    ),
+    # handling, dated when handling finished
+    Metric("handled", "count", "contacts whose handling finished", count("handled")),
+    Metric(
+        "aht_s",
+        "seconds",
+        "(talk + hold + wrap-up) / handled contacts with a known talk time",
+        ratio("handle_sum", "handle_n"),
+        ALL,
+        1,
+    ),
+    Metric("talk_s", "seconds", "mean talk time", ratio("talk_sum", "talk_n"), ALL, 1),
+    Metric(
+        "hold_s",
+        "seconds",
+        "mean hold time (no data when the source reports none)",
+        ratio("hold_sum", "hold_n"),
+        ALL,
+        1,
+    ),
+    Metric(
+        "acw_s",
+        "seconds",
+        "mean wrap-up time (no data when the source reports none)",
+        ratio("acw_sum", "acw_n"),
+        ALL,
+        1,
+    ),
+    Metric(
+        "transfer_rate", "ratio", "transferred / handled", ratio("transferred", "handled"), ALL, 4
+    ),
+    Metric(
+        "short_call_rate",
+        "ratio",
+        "handled with talk < 10 s / handled",
+        ratio("short_calls", "handled"),
+        ALL,
+        4,
+    ),
+    Metric(
+        "agent_hangup_rate",
+        "ratio",
+        "ended by the agent / handled",
+        ratio("agent_hangups", "handled"),
+        ALL,
+        4,
+    ),
+    Metric(
+        "fcr",
+        "ratio",
+        "handled contacts whose customer had no further contact within repeat_window_h"
+        " / handled contacts with a customer",
+        ratio("fcr_resolved", "fcr_n"),
+        ALL,
+        4,
+    ),
+    Metric(
+        "fcr_pending",
+        "count",
+        "of those counted resolved, how many are still inside the repeat window",
+        count("fcr_pending"),
+    ),
+    Metric(
+        "repeat_rate",
+        "ratio",
+        "contacts whose customer had another contact in the previous repeat_window_h"
+        " / contacts with a customer",
+        ratio("repeats", "with_customer"),
+        QUEUEISH,
+        4,
+    ),
+    Metric("missed", "count", "ring-no-answer (call.missed)", count("missed")),
+    # surveys and evaluations, dated when they arrive
+    Metric(
+        "csat",
+        "ratio",
+        "share of csat answers >= 4 (top-two box)",
+        ratio("csat_top2", "csat_n"),
+        ALL,
+        4,
+    ),
+    Metric("csat_mean", "score", "mean csat (1..5)", ratio("csat_sum", "csat_n"), ALL, 2),
+    Metric("nps", "nps", "% of nps 9-10 minus % of nps 0-6", nps, ALL, 1),
+    Metric(
+        "survey_resolved_rate",
+        "ratio",
+        "share of surveys saying the issue was resolved",
+        ratio("resolved_yes", "resolved_n"),
+        ALL,
+        4,
+    ),
+    Metric("qa_score", "score", "mean QA score (0..100)", ratio("qa_sum", "qa_n"), ALL, 1),
+    # agent time, split at the window's edges
+    Metric(
+        "occupancy",
+        "ratio",
+        "(on_call + wrap_up) / (on_call + wrap_up + available) time",
+        ratio(("t_on_call", "t_wrap_up"), ("t_on_call", "t_wrap_up", "t_available")),
+        PEOPLE,
+        4,
+    ),
+    Metric(
+        "utilization",
+        "ratio",
+        "(on_call + wrap_up + available) / logged-in time",
+        ratio(("t_on_call", "t_wrap_up", "t_available"), "t_logged_in"),
+        PEOPLE,
+        4,
+    ),
+    Metric(
+        "adherence",
+        "ratio",
+        "scheduled time in the scheduled state class / scheduled time",
+        ratio("adherent_s", "scheduled_s"),
+        PEOPLE,
+        4,
+    ),
+    Metric("calls_per_hour", "per_hour", "handled / hours logged in", calls_per_hour, PEOPLE, 2),
+    Metric(
+        "logged_in_s",
+        "seconds",
+        "time logged in (any state but logged_out)",
+        lambda p: p.get("t_logged_in"),
+        PEOPLE,
+        0,
+    ),
+    Metric(
+        "break_s", "seconds", "time away on break or lunch", lambda p: p.get("t_breaks"), PEOPLE, 0
+    ),
+)
+
+BY_NAME: dict[str, Metric] = {m.name: m for m in METRICS}
+
+
+def evaluate(parts: Parts, level: Level) -> dict[str, Any]:
+    """Every metric of the level from its parts; metrics of other levels are None."""
+    out: dict[str, Any] = {}
+    for m in METRICS:
+        if level not in m.levels:
+            out[m.name] = None
+            continue
+        value = m.formula(parts)
+        if isinstance(value, float) and m.digits is not None:
+            value = round(value, m.digits)
+        out[m.name] = value
+    return out

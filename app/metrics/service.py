@@ -1,0 +1,162 @@
+"""Metric rows for a level and a window: what `callboard metrics`, GET /api/v1/metrics and the
+screens show."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+from typing import Any
+
+import psycopg
+
+from app.config import CallboardConfig
+from app.metrics import parts as P
+from app.metrics.registry import Level, evaluate
+from app.metrics.windows import Window, resolve
+
+# A contact "waiting" longer than this is a lost event, not a customer on hold (docs/METRICS.md).
+WAITING_HORIZON_H = 12.0
+
+
+def known_queues(conn: psycopg.Connection[Any], config: CallboardConfig) -> list[str]:
+    rows = conn.execute("SELECT name FROM queues").fetchall()
+    return sorted({r[0] for r in rows} | set(config.queues))
+
+
+def compute(
+    conn: psycopg.Connection[Any],
+    config: CallboardConfig,
+    *,
+    by: Level,
+    now: datetime,
+    window: str | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    config_version: int | None = None,
+    only: str | None = None,
+) -> dict[str, Any]:
+    """Rows of every group of `by` (or of the group `only`)."""
+    center_tz = config.defaults.timezone
+    main = resolve(window, start, end, now=now, tz=center_tz)
+    queues = known_queues(conn, config)
+    qwindows: list[P.QueueWindow] = []
+    per_queue: dict[str, Window] = {}
+    for name in queues:
+        q = config.queue(name)
+        w = resolve(window, start, end, now=now, tz=q.timezone) if by == "queue" else main
+        per_queue[name] = w
+        qwindows.append(
+            P.QueueWindow(
+                name, q.sl_threshold_s, q.short_abandon_s, q.repeat_window_h, w.start, w.end
+            )
+        )
+    parts = (
+        P.window_parts(conn, by, qwindows, people_window=(main.start, main.end), now=now)
+        if qwindows
+        else {}
+    )
+    live = main.ends_now(now)
+    waiting = P.waiting_now(conn, by, now, WAITING_HORIZON_H) if live else {}
+    agents = P.agents_now(conn, now) if live else []
+
+    keys: set[str] = set(parts) | set(waiting)
+    if by == "queue":
+        keys |= set(queues)
+    elif by == "center":
+        keys.add("center")
+    elif by == "team":
+        keys |= set(config.teams)
+        keys |= {a.team or "unassigned" for a in agents if a.state != "logged_out"}
+    else:
+        keys |= {a.agent for a in agents if a.state != "logged_out"}
+    if only is not None:
+        keys = {only}
+
+    by_state = _agents_by_state(agents, by) if live else {}
+    current = {a.agent: a for a in agents}
+    rows = []
+    for key in sorted(keys):
+        p: dict[str, Any] = dict(parts.get(key, {}))
+        p.update(waiting.get(key, {}))
+        if live and by in ("center", "queue"):
+            p.setdefault("waiting_now", 0)
+        if live and by != "agent":
+            p["agents_by_state"] = by_state.get(key, {})
+        p["sl_formula"] = (
+            config.queue(key).sl_formula if by == "queue" else config.defaults.sl_formula
+        )
+        row: dict[str, Any] = {"key": key, **evaluate(p, by)}
+        if by == "queue":
+            q = config.queue(key)
+            w = per_queue.get(key, main)
+            row.update(
+                sl_formula=q.sl_formula,
+                sl_threshold_s=q.sl_threshold_s,
+                short_abandon_s=q.short_abandon_s,
+                repeat_window_h=q.repeat_window_h,
+                timezone=q.timezone,
+                targets=q.targets,
+                **({"from": _iso(w.start), "to": _iso(w.end)} if w != main else {}),
+            )
+        elif by == "center":
+            row["sl_formula"] = config.defaults.sl_formula
+        if by == "agent":
+            row.update(_agent_state(current.get(key), now))
+        rows.append(row)
+    return {
+        "from": _iso(main.start),
+        "to": _iso(main.end),
+        "by": by,
+        "window": main.name,
+        "now": _iso(now),
+        "config_version": config_version,
+        "rows": rows,
+    }
+
+
+def _agents_by_state(agents: list[P.AgentNow], by: Level) -> dict[str, dict[str, int]]:
+    counts: dict[str, Counter[str]] = {}
+    for a in agents:
+        if a.state == "logged_out":
+            continue
+        if by == "center":
+            groups = ["center"]
+        elif by == "team":
+            groups = [a.team or "unassigned"]
+        elif by == "queue":
+            groups = list(a.queues or [])
+        else:
+            groups = []
+        for g in groups:
+            c = counts.setdefault(g, Counter())
+            c[a.state] += 1
+            c["logged_in"] += 1
+            if a.state == "away":
+                c[f"away:{a.reason or 'unspecified'}"] += 1
+    return {g: dict(sorted(c.items())) for g, c in counts.items()}
+
+
+def _agent_state(a: P.AgentNow | None, now: datetime) -> dict[str, Any]:
+    if a is None:
+        return {
+            "state": None,
+            "state_since": None,
+            "reason": None,
+            "time_in_state_s": None,
+            "team": None,
+            "name": None,
+            "queues": None,
+        }
+    return {
+        "state": a.state,
+        "state_since": _iso(a.since),
+        "reason": a.reason,
+        "time_in_state_s": round((now - a.since).total_seconds(), 1),
+        "team": a.team,
+        "name": a.name,
+        "queues": a.queues,
+    }
+
+
+def _iso(t: datetime) -> str:
+    return t.isoformat().replace("+00:00", "Z")
