@@ -137,6 +137,8 @@ def apply_new(conn: psycopg.Connection[Any], new: Iterable[Stored], *, older_tha
             t.queues.add(e.queue)
         if e.data.get("to_queue"):
             t.queues.add(e.data["to_queue"])
+        if e.data.get("queues"):  # queues an agent serves exist before their first call
+            t.queues.update(e.data["queues"])
         if e.agent:
             t.agents.add(e.agent)
             if e.type in derived.STATE_EVENT_TYPES:

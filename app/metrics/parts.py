@@ -247,20 +247,21 @@ def window_parts(
 ) -> dict[str, dict[str, Any]]:
     """All parts of every group of `level`. `windows` gives each queue's parameters and window;
     `people_window` is the window of agent-time parts (agents are not in one queue's zone)."""
-    params = _params(windows, now)
-    params["center"] = level == "center"
-    params["people"] = level in ("team", "agent")
-    params["wf"], params["wt"] = params["wf"], params["wt"]
     merged: dict[str, dict[str, Any]] = defaultdict(dict)
-    for template, family in (
-        (_OUTCOME, "seg"),
-        (_ARRIVED, "seg"),
-        (_HANDLED, "seg"),
-        (_FEEDBACK, "fb"),
-        (_MISSED, "ev"),
-    ):
-        for key, row in _run(conn, template, _KEY[family][level], params).items():
-            merged[key].update(row)
+    # Every call event names a queue, so without queues there are no contact parts.
+    if windows:
+        params = _params(windows, now)
+        params["center"] = level == "center"
+        params["people"] = level in ("team", "agent")
+        for template, family in (
+            (_OUTCOME, "seg"),
+            (_ARRIVED, "seg"),
+            (_HANDLED, "seg"),
+            (_FEEDBACK, "fb"),
+            (_MISSED, "ev"),
+        ):
+            for key, row in _run(conn, template, _KEY[family][level], params).items():
+                merged[key].update(row)
     if level != "queue":
         people = {"wf": people_window[0], "wt": people_window[1], "now": now}
         for template in (_AGENT_TIME, _ADHERENCE):

@@ -50,11 +50,7 @@ def compute(
                 name, q.sl_threshold_s, q.short_abandon_s, q.repeat_window_h, w.start, w.end
             )
         )
-    parts = (
-        P.window_parts(conn, by, qwindows, people_window=(main.start, main.end), now=now)
-        if qwindows
-        else {}
-    )
+    parts = P.window_parts(conn, by, qwindows, people_window=(main.start, main.end), now=now)
     live = main.ends_now(now)
     waiting = P.waiting_now(conn, by, now, WAITING_HORIZON_H) if live else {}
     agents = P.agents_now(conn, now) if live else []
