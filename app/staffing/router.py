@@ -1,0 +1,14 @@
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from app.deps import ConnDep
+from app.staffing.service import staffing_now
+
+router = APIRouter(prefix="/api/v1", tags=["staffing"])
+
+
+@router.get("/staffing", summary="Agents required now (Erlang C / A) against agents staffed")
+def get_staffing(request: Request, conn: ConnDep, queue: str) -> dict[str, Any]:
+    return staffing_now(conn, request.app.state.config, queue=queue, now=datetime.now(UTC))
