@@ -15,10 +15,10 @@ from app.config import load_config, store_config
 from app.events.router import EVENTS_SCHEMA
 from app.events.router import router as events_router
 from app.metrics.router import router as metrics_router
-from app.staffing.router import router as staffing_router
 from app.ops.router import router as ops_router
 from app.ops.telemetry import Telemetry, install
 from app.settings import Settings, get_settings
+from app.staffing.router import router as staffing_router
 
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:

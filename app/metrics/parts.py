@@ -60,8 +60,8 @@ class QueueWindow:
 
 
 _P = """p AS (
-  SELECT * FROM unnest(%(q)s::text[], %(t)s::float8[], %(s)s::float8[], %(rw)s::float8[],
-                       %(wf)s::timestamptz[], %(wt)s::timestamptz[])
+  SELECT * FROM unnest(%(q)b::text[], %(t)b::float8[], %(s)b::float8[], %(rw)b::float8[],
+                       %(wf)b::timestamptz[], %(wt)b::timestamptz[])
          AS p(queue, t, s, rw, w_from, w_to))"""
 
 
@@ -253,13 +253,10 @@ def window_parts(
         params = _params(windows, now)
         params["center"] = level == "center"
         params["people"] = level in ("team", "agent")
-        for template, family in (
-            (_OUTCOME, "seg"),
-            (_ARRIVED, "seg"),
-            (_HANDLED, "seg"),
-            (_FEEDBACK, "fb"),
-            (_MISSED, "ev"),
-        ):
+        queries = [(_OUTCOME, "seg"), (_HANDLED, "seg"), (_FEEDBACK, "fb"), (_MISSED, "ev")]
+        if level in ("center", "queue"):  # arrivals and repeats are queue metrics
+            queries.append((_ARRIVED, "seg"))
+        for template, family in queries:
             for key, row in _run(conn, template, _KEY[family][level], params).items():
                 merged[key].update(row)
     if level != "queue":

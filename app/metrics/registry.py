@@ -294,15 +294,18 @@ METRICS: tuple[Metric, ...] = (
 BY_NAME: dict[str, Metric] = {m.name: m for m in METRICS}
 
 
+_BY_LEVEL: dict[Level, list[tuple[str, Callable[[Parts], Any] | None, int | None]]] = {
+    level: [(m.name, m.formula if level in m.levels else None, m.digits) for m in METRICS]
+    for level in LEVELS
+}
+
+
 def evaluate(parts: Parts, level: Level) -> dict[str, Any]:
     """Every metric of the level from its parts; metrics of other levels are None."""
     out: dict[str, Any] = {}
-    for m in METRICS:
-        if level not in m.levels:
-            out[m.name] = None
-            continue
-        value = m.formula(parts)
-        if isinstance(value, float) and m.digits is not None:
-            value = round(value, m.digits)
-        out[m.name] = value
+    for name, formula, digits in _BY_LEVEL[level]:
+        value = None if formula is None else formula(parts)
+        if digits is not None and value.__class__ is float:
+            value = round(value, digits)
+        out[name] = value
     return out

@@ -36,25 +36,83 @@ def compute(
     only: str | None = None,
 ) -> dict[str, Any]:
     """Rows of every group of `by` (or of the group `only`)."""
-    center_tz = config.defaults.timezone
-    main = resolve(window, start, end, now=now, tz=center_tz)
-    queues = known_queues(conn, config)
-    qwindows: list[P.QueueWindow] = []
-    per_queue: dict[str, Window] = {}
-    for name in queues:
-        q = config.queue(name)
-        w = resolve(window, start, end, now=now, tz=q.timezone) if by == "queue" else main
-        per_queue[name] = w
-        qwindows.append(
-            P.QueueWindow(
-                name, q.sl_threshold_s, q.short_abandon_s, q.repeat_window_h, w.start, w.end
-            )
-        )
-    parts = P.window_parts(conn, by, qwindows, people_window=(main.start, main.end), now=now)
-    live = main.ends_now(now)
-    waiting = P.waiting_now(conn, by, now, WAITING_HORIZON_H) if live else {}
-    agents = P.agents_now(conn, now) if live else []
+    return compute_many(
+        conn,
+        config,
+        levels=(by,),
+        now=now,
+        window=window,
+        start=start,
+        end=end,
+        config_version=config_version,
+        only=only,
+    )[by]
 
+
+def compute_many(
+    conn: psycopg.Connection[Any],
+    config: CallboardConfig,
+    *,
+    levels: tuple[Level, ...],
+    now: datetime,
+    window: str | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    config_version: int | None = None,
+    only: str | None = None,
+) -> dict[Level, dict[str, Any]]:
+    """Several levels at once (a live tick): what they share is read once."""
+    main = resolve(window, start, end, now=now, tz=config.defaults.timezone)
+    queues = known_queues(conn, config)
+    live = main.ends_now(now)
+    agents = P.agents_now(conn, now) if live else []
+    out: dict[Level, dict[str, Any]] = {}
+    for by in levels:
+        per_queue = {
+            name: resolve(window, start, end, now=now, tz=config.queue(name).timezone)
+            if by == "queue"
+            else main
+            for name in queues
+        }
+        qwindows = [
+            P.QueueWindow(
+                name,
+                config.queue(name).sl_threshold_s,
+                config.queue(name).short_abandon_s,
+                config.queue(name).repeat_window_h,
+                per_queue[name].start,
+                per_queue[name].end,
+            )
+            for name in queues
+        ]
+        parts = P.window_parts(conn, by, qwindows, people_window=(main.start, main.end), now=now)
+        waiting = P.waiting_now(conn, by, now, WAITING_HORIZON_H) if live else {}
+        rows = _rows(config, by, main, per_queue, parts, waiting, agents, queues, now, live, only)
+        out[by] = {
+            "from": _iso(main.start),
+            "to": _iso(main.end),
+            "by": by,
+            "window": main.name,
+            "now": _iso(now),
+            "config_version": config_version,
+            "rows": rows,
+        }
+    return out
+
+
+def _rows(
+    config: CallboardConfig,
+    by: Level,
+    main: Window,
+    per_queue: dict[str, Window],
+    parts: dict[str, dict[str, Any]],
+    waiting: dict[str, dict[str, Any]],
+    agents: list[P.AgentNow],
+    queues: list[str],
+    now: datetime,
+    live: bool,
+    only: str | None,
+) -> list[dict[str, Any]]:
     keys: set[str] = set(parts) | set(waiting)
     if by == "queue":
         keys |= set(queues)
@@ -70,6 +128,7 @@ def compute(
 
     by_state = _agents_by_state(agents, by) if live else {}
     current = {a.agent: a for a in agents}
+    center_formula = config.defaults.sl_formula
     rows = []
     for key in sorted(keys):
         p: dict[str, Any] = dict(parts.get(key, {}))
@@ -78,9 +137,7 @@ def compute(
             p.setdefault("waiting_now", 0)
         if live and by != "agent":
             p["agents_by_state"] = by_state.get(key, {})
-        p["sl_formula"] = (
-            config.queue(key).sl_formula if by == "queue" else config.defaults.sl_formula
-        )
+        p["sl_formula"] = config.queue(key).sl_formula if by == "queue" else center_formula
         row: dict[str, Any] = {"key": key, **evaluate(p, by)}
         if by == "queue":
             q = config.queue(key)
@@ -95,19 +152,11 @@ def compute(
                 **({"from": _iso(w.start), "to": _iso(w.end)} if w != main else {}),
             )
         elif by == "center":
-            row["sl_formula"] = config.defaults.sl_formula
+            row["sl_formula"] = center_formula
         if by == "agent":
             row.update(_agent_state(current.get(key), now))
         rows.append(row)
-    return {
-        "from": _iso(main.start),
-        "to": _iso(main.end),
-        "by": by,
-        "window": main.name,
-        "now": _iso(now),
-        "config_version": config_version,
-        "rows": rows,
-    }
+    return rows
 
 
 def _agents_by_state(agents: list[P.AgentNow], by: Level) -> dict[str, dict[str, int]]:

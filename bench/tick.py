@@ -1,0 +1,149 @@
+"""The cost of one live tick: every queue's, team's and agent's snapshot plus the center, for
+200 queues and 5,000 agents, with 1 hour and with 30 days of stored history, in one run.
+
+    .venv/bin/python bench/tick.py [--days 30] [--window 60m]
+
+Target (ARCHITECTURE.md): <= 100 ms, and <= 1.3 x as long with 30 days as with 1 hour.
+History is written straight into the derived tables with generate_series (the tick reads only
+those, and events for RONA): 16,000 contacts an hour over 10 open hours a day, agent state
+intervals of 15 minutes. The last hour is the same in both databases."""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from app import db, migrate
+from app.config import CallboardConfig, store_config
+from app.metrics.service import compute_many
+
+QUEUES, AGENTS, TEAM_SIZE, PER_HOUR, OPEN_HOURS = 200, 5000, 25, 16_000, 10
+NOW = datetime(2026, 11, 20, 17, 0, tzinfo=UTC)
+
+SEGMENTS = """
+INSERT INTO contact_segments (call_id, segment, queue, is_first, is_last, channel, customer,
+  queued_at, outcome, left_at, wait_s, agent, answered_at, ended_at, talk_s, hold_s,
+  wrapped_at, acw_s, handled_at, contact_outcome, contact_wait_s, ended_by)
+SELECT 'c' || g, 0, 'q' || (g %% %(queues)s::int), true, true, 'voice', 'k' || (g %% 200000), t,
+  CASE WHEN g %% 10 = 0 THEN 'abandoned' ELSE 'answered' END, t + w, extract(epoch FROM w),
+  CASE WHEN g %% 10 = 0 THEN NULL ELSE 'a' || (g %% %(agents)s::int) END,
+  CASE WHEN g %% 10 = 0 THEN NULL ELSE t + w END,
+  CASE WHEN g %% 10 = 0 THEN NULL ELSE t + w + interval '180 s' END,
+  CASE WHEN g %% 10 = 0 THEN NULL ELSE 180 END, 0,
+  CASE WHEN g %% 10 = 0 THEN NULL ELSE t + w + interval '210 s' END,
+  CASE WHEN g %% 10 = 0 THEN NULL ELSE 30 END,
+  CASE WHEN g %% 10 = 0 THEN NULL ELSE t + w + interval '210 s' END,
+  true, extract(epoch FROM w), 'customer'
+FROM generate_series(%(first)s::bigint, %(last)s::bigint) AS g
+CROSS JOIN LATERAL (SELECT %(end)s::timestamptz
+  - make_interval(secs => (%(last)s - g) * 3600.0 / %(per_hour)s::int
+      + floor((%(last)s - g) / (%(per_hour)s::int * %(open)s::int)) * (24 - %(open)s::int) * 3600)
+  AS t, make_interval(secs => (g * 7919) %% 45) AS w) x
+"""
+
+STATES = """
+INSERT INTO agent_states (agent, started_at, ended_at, state, reason, queues)
+SELECT 'a' || a, s,
+  CASE WHEN s + interval '15 min' >= %(end)s THEN NULL ELSE s + interval '15 min' END,
+  (ARRAY['available', 'on_call', 'wrap_up', 'on_call', 'available', 'away'])[1 + (i + a) %% 6],
+  CASE WHEN (i + a) %% 6 = 5 THEN 'break' END,
+  ARRAY['q' || (a %% %(queues)s::int), 'q' || ((a + 1) %% %(queues)s::int)]
+FROM generate_series(0, %(agents)s::int - 1) AS a
+CROSS JOIN generate_series(0, %(slots)s::int - 1) AS i
+CROSS JOIN LATERAL (SELECT %(end)s::timestamptz
+  - make_interval(secs => (%(slots)s::int - i) * 900.0
+      + floor((%(slots)s::int - 1 - i) / (4 * %(open)s::int)) * (24 - %(open)s::int) * 3600) AS s) x
+"""
+
+
+def fill(conn: psycopg.Connection[Any], hours: int) -> None:
+    contacts = PER_HOUR * hours
+    params = {
+        "queues": QUEUES,
+        "agents": AGENTS,
+        "per_hour": PER_HOUR,
+        "open": OPEN_HOURS,
+        "end": NOW,
+        "first": 1,
+        "last": contacts,
+        "slots": 4 * hours,
+    }
+    conn.execute(SEGMENTS, params)
+    conn.execute(STATES, params)
+    conn.execute(
+        "INSERT INTO queues (name) SELECT 'q' || g FROM generate_series(0, %s - 1) g"
+        " ON CONFLICT DO NOTHING",
+        (QUEUES,),
+    )
+    conn.commit()
+    conn.execute("VACUUM ANALYZE contact_segments")
+    conn.execute("VACUUM ANALYZE agent_states")
+
+
+def tick(conn: psycopg.Connection[Any], config: CallboardConfig, window: str) -> float:
+    start = time.perf_counter()
+    compute_many(conn, config, levels=("center", "queue", "team", "agent"), now=NOW, window=window)
+    return time.perf_counter() - start
+
+
+def measure(days: int, window: str, repeats: int) -> tuple[float, int]:
+    config = CallboardConfig.model_validate(
+        {
+            "teams": {
+                f"t{t}": {"agents": [f"a{a}" for a in range(t * TEAM_SIZE, (t + 1) * TEAM_SIZE)]}
+                for t in range(AGENTS // TEAM_SIZE)
+            }
+        }
+    )
+    hours = 1 if days == 0 else days * OPEN_HOURS
+    with tempfile.TemporaryDirectory() as tmp:
+        server = db.EmbeddedServer(Path(tmp) / "pg")
+        try:
+            engine = db.make_engine(server.url)
+            with engine.begin() as c:
+                migrate.upgrade(c)
+            engine.dispose()
+            url = server.url.replace("postgresql+psycopg://", "postgresql://", 1)
+            with psycopg.connect(url, autocommit=True) as conn:
+                store_config(conn, config, origin="bench")
+                t0 = time.perf_counter()
+                fill(conn, hours)
+                rows = conn.execute("SELECT count(*) FROM contact_segments").fetchone()
+                print(
+                    f"  {hours} h of history: {rows[0] if rows else 0:,} contacts "
+                    f"(written in {time.perf_counter() - t0:.0f} s)",
+                    flush=True,
+                )
+                tick(conn, config, window)  # warm the cache
+                times = [tick(conn, config, window) for _ in range(repeats)]
+        finally:
+            server.close()
+    return statistics.median(times), rows[0] if rows else 0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--days", type=int, default=30)
+    parser.add_argument("--window", default="60m")
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    print(f"{QUEUES} queues, {AGENTS:,} agents, window {args.window}, median of {args.repeats}")
+    short, _ = measure(0, args.window, args.repeats)
+    long, _ = measure(args.days, args.window, args.repeats)
+    print(f"tick, 1 hour of history    {short * 1000:8.1f} ms")
+    print(f"tick, {args.days} days of history  {long * 1000:8.1f} ms")
+    print(f"ratio                      {long / short:8.2f}   (targets: <= 100 ms, ratio <= 1.3)")
+
+
+if __name__ == "__main__":
+    main()
