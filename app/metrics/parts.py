@@ -18,32 +18,25 @@ from psycopg.rows import dict_row
 
 from app.metrics.registry import Level
 
-# Group keys: fixed SQL, picked by level (never built from input).
+# Group keys: fixed SQL, by family and level (never built from input). A contact part without
+# an agent (an abandon) has no team or agent key, so it counts for queues and the center only.
 _KEY: dict[str, dict[Level, LiteralString]] = {
     "seg": {
-        "center": "'center'",
         "queue": "s.queue",
-        "team": "coalesce(ag.team, 'unassigned')",
+        "team": "CASE WHEN s.agent IS NULL THEN NULL ELSE coalesce(ag.team, 'unassigned') END",
         "agent": "s.agent",
     },
     "fb": {
-        "center": "'center'",
         "queue": "f.queue",
-        "team": "coalesce(ag.team, 'unassigned')",
+        "team": "CASE WHEN f.agent IS NULL THEN NULL ELSE coalesce(ag.team, 'unassigned') END",
         "agent": "f.agent",
     },
     "ev": {
-        "center": "'center'",
         "queue": "e.queue",
-        "team": "coalesce(ag.team, 'unassigned')",
+        "team": "CASE WHEN e.agent IS NULL THEN NULL ELSE coalesce(ag.team, 'unassigned') END",
         "agent": "e.agent",
     },
-    "st": {
-        "center": "'center'",
-        "queue": "NULL",
-        "team": "coalesce(ag.team, 'unassigned')",
-        "agent": "x.agent",
-    },
+    "st": {"team": "coalesce(ag.team, 'unassigned')", "agent": "x.agent"},
 }
 
 
@@ -82,21 +75,49 @@ def _params(windows: Sequence[QueueWindow], now: datetime) -> dict[str, Any]:
 def _run(
     conn: psycopg.Connection[Any],
     template: LiteralString,
-    key: LiteralString,
+    family: str,
+    levels: Sequence[Level],
     params: dict[str, Any],
-) -> dict[str, dict[str, Any]]:
-    query = sql.SQL(template).format(key=sql.SQL(key), p=sql.SQL(_P))
-    out: dict[str, dict[str, Any]] = {}
+) -> dict[Level, dict[str, dict[str, Any]]]:
+    """One scan for several levels: GROUP BY GROUPING SETS, one set per level (the center is
+    the empty set). Returns level -> group key -> parts."""
+    grouped = [lv for lv in levels if lv != "center"]
+    exprs = [sql.SQL(_KEY[family][lv]) for lv in grouped]
+    cols: sql.Composable
+    group: sql.Composable
+    if exprs:
+        cols = sql.SQL("GROUPING({}) AS g, {}").format(
+            sql.SQL(", ").join(exprs),
+            sql.SQL(", ").join(
+                sql.SQL("{} AS {}").format(e, sql.Identifier(f"k{i}")) for i, e in enumerate(exprs)
+            ),
+        )
+        sets: list[sql.Composable] = [sql.SQL("({})").format(e) for e in exprs]
+        if "center" in levels:
+            sets.append(sql.SQL("()"))
+        group = sql.SQL("GROUP BY GROUPING SETS ({})").format(sql.SQL(", ").join(sets))
+    else:
+        cols, group = sql.SQL("0 AS g"), sql.SQL("")
+    query = sql.SQL(template).format(cols=cols, group=group, p=sql.SQL(_P))
+    n = len(exprs)
+    everything = (1 << n) - 1
+    out: dict[Level, dict[str, dict[str, Any]]] = {lv: {} for lv in levels}
     with conn.cursor(row_factory=dict_row) as cur:
         for row in cur.execute(query, params):
-            k = row.pop("key")
-            if k is not None:
-                out[str(k)] = row
+            g = row.pop("g")
+            keys = [row.pop(f"k{i}") for i in range(n)]
+            if g == everything:  # the empty set: the whole center
+                if "center" in out:
+                    out["center"]["center"] = row
+                continue
+            for i, level in enumerate(grouped):
+                if not g & (1 << (n - 1 - i)) and keys[i] is not None:
+                    out[level][str(keys[i])] = row
     return out
 
 
 _OUTCOME = """WITH {p}
-SELECT {key} AS key,
+SELECT {cols},
   count(*) FILTER (WHERE s.outcome = 'answered') AS answered,
   count(*) FILTER (WHERE s.outcome = 'answered' AND w.wait <= p.t) AS answered_in_sl,
   count(*) FILTER (WHERE s.outcome = 'abandoned' AND (w.wait IS NULL OR w.wait > p.s)) AS abandoned,
@@ -116,11 +137,10 @@ CROSS JOIN LATERAL (
 WHERE s.left_at >= %(min_from)s AND s.left_at < %(max_to)s
   AND s.left_at >= p.w_from AND s.left_at < p.w_to
   AND (NOT %(center)s OR s.contact_outcome)
-  AND (NOT %(people)s OR s.agent IS NOT NULL)
-GROUP BY 1"""
+{group}"""
 
 _ARRIVED = """WITH {p}
-SELECT {key} AS key, count(*) AS arrived,
+SELECT {cols}, count(*) AS arrived,
   count(*) FILTER (WHERE s.customer IS NOT NULL) AS with_customer,
   count(*) FILTER (
     WHERE s.customer IS NOT NULL AND prv.at >= s.queued_at - make_interval(secs => p.rw))
@@ -135,10 +155,10 @@ LEFT JOIN LATERAL (
 WHERE s.queued_at >= %(min_from)s AND s.queued_at < %(max_to)s
   AND s.queued_at >= p.w_from AND s.queued_at < p.w_to
   AND (NOT %(center)s OR s.is_first)
-GROUP BY 1"""
+{group}"""
 
 _HANDLED = """WITH {p}
-SELECT {key} AS key,
+SELECT {cols},
   count(*) AS handled,
   sum(s.talk_s) AS talk_sum, count(s.talk_s) AS talk_n,
   sum(s.hold_s) AS hold_sum, count(s.hold_s) AS hold_n,
@@ -165,11 +185,10 @@ LEFT JOIN LATERAL (
     AND o.queued_at > f.queued_at) nxt ON true
 WHERE s.handled_at >= %(min_from)s AND s.handled_at < %(max_to)s
   AND s.handled_at >= p.w_from AND s.handled_at < p.w_to
-  AND (NOT %(people)s OR s.agent IS NOT NULL)
-GROUP BY 1"""
+{group}"""
 
 _FEEDBACK = """WITH {p}
-SELECT {key} AS key,
+SELECT {cols},
   count(f.csat) AS csat_n, count(*) FILTER (WHERE f.csat >= 4) AS csat_top2,
   sum(f.csat) AS csat_sum,
   count(f.nps) AS nps_n, count(*) FILTER (WHERE f.nps >= 9) AS nps_promoters,
@@ -181,20 +200,20 @@ LEFT JOIN p ON p.queue = f.queue
 LEFT JOIN agents ag ON ag.id = f.agent
 WHERE f.ts >= %(min_from)s AND f.ts < %(max_to)s
   AND f.ts >= coalesce(p.w_from, %(min_from)s) AND f.ts < coalesce(p.w_to, %(max_to)s)
-GROUP BY 1"""
+{group}"""
 
 _MISSED = """WITH {p}
-SELECT {key} AS key, count(*) AS missed
+SELECT {cols}, count(*) AS missed
 FROM events e
 LEFT JOIN p ON p.queue = e.queue
 LEFT JOIN agents ag ON ag.id = e.agent
 WHERE e.type = 'call.missed' AND e.ts >= %(min_from)s AND e.ts < %(max_to)s
   AND e.ts >= coalesce(p.w_from, %(min_from)s) AND e.ts < coalesce(p.w_to, %(max_to)s)
-GROUP BY 1"""
+{group}"""
 
 # Agent time: state intervals clipped to the window (and to now, for the open one).
 _AGENT_TIME = """
-SELECT {key} AS key,
+SELECT {cols},
   sum(x.dur) FILTER (WHERE x.state = 'on_call') AS t_on_call,
   sum(x.dur) FILTER (WHERE x.state = 'wrap_up') AS t_wrap_up,
   sum(x.dur) FILTER (WHERE x.state = 'available') AS t_available,
@@ -209,12 +228,12 @@ FROM (
   WHERE a.started_at < %(wt)s AND (a.ended_at > %(wf)s OR a.ended_at IS NULL)) x
 LEFT JOIN agents ag ON ag.id = x.agent
 WHERE x.dur > 0
-GROUP BY 1"""
+{group}"""
 
 # Adherence: scheduled time (up to now) and the part of it spent in the scheduled state class:
 # productive <-> available / on_call / wrap_up; any other activity <-> away.
 _ADHERENCE = """
-SELECT {key} AS key, sum(x.sched) AS scheduled_s, sum(x.adherent) AS adherent_s
+SELECT {cols}, sum(x.sched) AS scheduled_s, sum(x.adherent) AS adherent_s
 FROM (
   SELECT sc.agent,
     extract(epoch FROM least(sc.ends_at, %(wt)s, %(now)s) - greatest(sc.starts_at, %(wf)s))::float8
@@ -234,37 +253,48 @@ FROM (
   WHERE sc.starts_at < least(%(wt)s, %(now)s) AND sc.ends_at > %(wf)s) x
 LEFT JOIN agents ag ON ag.id = x.agent
 WHERE x.sched > 0
-GROUP BY 1"""
+{group}"""
 
 
 def window_parts(
     conn: psycopg.Connection[Any],
-    level: Level,
+    levels: Sequence[Level],
     windows: Sequence[QueueWindow],
     *,
     people_window: tuple[datetime, datetime],
     now: datetime,
-) -> dict[str, dict[str, Any]]:
-    """All parts of every group of `level`. `windows` gives each queue's parameters and window;
-    `people_window` is the window of agent-time parts (agents are not in one queue's zone)."""
-    merged: dict[str, dict[str, Any]] = defaultdict(dict)
+) -> dict[Level, dict[str, dict[str, Any]]]:
+    """All parts of every group of the levels. `windows` gives each queue's parameters and
+    window (the same window for all when several levels are asked at once); `people_window`
+    is the window of agent-time parts (agents are not in one queue's time zone)."""
+    merged: dict[Level, dict[str, dict[str, Any]]] = {lv: defaultdict(dict) for lv in levels}
+
+    def add(found: dict[Level, dict[str, dict[str, Any]]]) -> None:
+        for level, groups in found.items():
+            for key, row in groups.items():
+                merged[level][key].update(row)
+
     # Every call event names a queue, so without queues there are no contact parts.
     if windows:
-        params = _params(windows, now)
-        params["center"] = level == "center"
-        params["people"] = level in ("team", "agent")
-        queries = [(_OUTCOME, "seg"), (_HANDLED, "seg"), (_FEEDBACK, "fb"), (_MISSED, "ev")]
-        if level in ("center", "queue"):  # arrivals and repeats are queue metrics
-            queries.append((_ARRIVED, "seg"))
-        for template, family in queries:
-            for key, row in _run(conn, template, _KEY[family][level], params).items():
-                merged[key].update(row)
-    if level != "queue":
-        people = {"wf": people_window[0], "wt": people_window[1], "now": now}
-        for template in (_AGENT_TIME, _ADHERENCE):
-            for key, row in _run(conn, template, _KEY["st"][level], people).items():
-                merged[key].update(row)
-    return dict(merged)
+        params = {**_params(windows, now), "center": False}
+        not_center = [lv for lv in levels if lv != "center"]
+        if not_center:
+            add(_run(conn, _OUTCOME, "seg", not_center, params))
+        add(_run(conn, _HANDLED, "seg", levels, params))
+        add(_run(conn, _FEEDBACK, "fb", levels, params))
+        add(_run(conn, _MISSED, "ev", levels, params))
+        if "queue" in levels:  # arrivals and repeats are queue metrics
+            add(_run(conn, _ARRIVED, "seg", ["queue"], params))
+        if "center" in levels:  # the center counts contacts, not queue visits
+            center = {**params, "center": True}
+            add(_run(conn, _OUTCOME, "seg", ["center"], center))
+            add(_run(conn, _ARRIVED, "seg", ["center"], center))
+    people = [lv for lv in levels if lv != "queue"]
+    if people:
+        params = {"wf": people_window[0], "wt": people_window[1], "now": now}
+        add(_run(conn, _AGENT_TIME, "st", people, params))
+        add(_run(conn, _ADHERENCE, "st", people, params))
+    return {lv: dict(groups) for lv, groups in merged.items()}
 
 
 def waiting_now(
@@ -274,15 +304,14 @@ def waiting_now(
     event (a call cut off by an export, a crashed feed), not for a customer still on hold."""
     if level not in ("center", "queue"):
         return {}
-    key: LiteralString = "s.queue" if level == "queue" else "'center'"
     template: LiteralString = """
-SELECT {key} AS key, count(*) AS waiting_now,
+SELECT {cols}, count(*) AS waiting_now,
        extract(epoch FROM %(now)s - min(s.queued_at))::float8 AS longest_wait_now_s
 FROM contact_segments s
 WHERE s.queued_at IS NOT NULL AND (s.outcome IS NULL OR s.left_at > %(now)s)
   AND s.queued_at <= %(now)s AND s.queued_at > %(now)s - make_interval(secs => %(h)s * 3600)
-GROUP BY 1"""
-    return _run(conn, template, key, {"now": now, "h": horizon_h})
+{group}"""
+    return _run(conn, template, "seg", [level], {"now": now, "h": horizon_h})[level]
 
 
 @dataclass(frozen=True)

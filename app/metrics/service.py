@@ -66,28 +66,52 @@ def compute_many(
     queues = known_queues(conn, config)
     live = main.ends_now(now)
     agents = P.agents_now(conn, now) if live else []
-    out: dict[Level, dict[str, Any]] = {}
-    for by in levels:
-        per_queue = {
+
+    def queue_windows(by: Level) -> dict[str, Window]:
+        return {
             name: resolve(window, start, end, now=now, tz=config.queue(name).timezone)
             if by == "queue"
             else main
             for name in queues
         }
-        qwindows = [
-            P.QueueWindow(
-                name,
-                config.queue(name).sl_threshold_s,
-                config.queue(name).short_abandon_s,
-                config.queue(name).repeat_window_h,
-                per_queue[name].start,
-                per_queue[name].end,
+
+    def params(per_queue: dict[str, Window]) -> list[P.QueueWindow]:
+        out = []
+        for name in queues:
+            q = config.queue(name)
+            w = per_queue[name]
+            out.append(
+                P.QueueWindow(
+                    name, q.sl_threshold_s, q.short_abandon_s, q.repeat_window_h, w.start, w.end
+                )
             )
-            for name in queues
-        ]
-        parts = P.window_parts(conn, by, qwindows, people_window=(main.start, main.end), now=now)
+        return out
+
+    people_window = (main.start, main.end)
+    windows = {by: queue_windows(by) for by in levels}
+    # Levels whose queues all share the main window are read in one pass; a queue level with
+    # its own days (`today` across time zones) is read on its own.
+    shared = [by for by in levels if all(w == main for w in windows[by].values())]
+    parts: dict[Level, dict[str, dict[str, Any]]] = {}
+    if shared:
+        parts.update(
+            P.window_parts(
+                conn, shared, params(windows[shared[0]]), people_window=people_window, now=now
+            )
+        )
+    for by in levels:
+        if by not in parts:
+            parts.update(
+                P.window_parts(
+                    conn, [by], params(windows[by]), people_window=people_window, now=now
+                )
+            )
+    out: dict[Level, dict[str, Any]] = {}
+    for by in levels:
         waiting = P.waiting_now(conn, by, now, WAITING_HORIZON_H) if live else {}
-        rows = _rows(config, by, main, per_queue, parts, waiting, agents, queues, now, live, only)
+        rows = _rows(
+            config, by, main, windows[by], parts[by], waiting, agents, queues, now, live, only
+        )
         out[by] = {
             "from": _iso(main.start),
             "to": _iso(main.end),
