@@ -13,7 +13,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import orjson
 import psycopg
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from app.schedules.schemas import ScheduleEntry, overlaps
 
 CONFIG_LOCK_KEY = 0x63666731  # pg_advisory_xact_lock key for config changes
 
@@ -81,6 +83,15 @@ class CallboardConfig(_Strict):
     queues: dict[str, QueueSettings] = Field(default_factory=dict)
     teams: dict[str, TeamSettings] = Field(default_factory=dict)
     scorecards: dict[str, dict[str, KpiTarget]] = Field(default_factory=dict)
+    # absolute planned activities (a WFM export); also settable by PUT /api/v1/schedules
+    schedules: list[ScheduleEntry] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _schedules_do_not_overlap(self) -> CallboardConfig:
+        problem = overlaps(self.schedules)
+        if problem:
+            raise ValueError(problem.replace("entries", "schedules"))
+        return self
 
     def queue(self, name: str) -> QueueParams:
         own = self.queues.get(name, QueueSettings())
@@ -156,6 +167,9 @@ def store_config(conn: psycopg.Connection[Any], config: CallboardConfig, *, orig
             " ON CONFLICT (name) DO UPDATE SET supervisor = EXCLUDED.supervisor",
             (team, t.supervisor),
         )
+    from app.schedules.service import upsert
+
+    upsert(conn, config.schedules)
     members = config.team_of()
     conn.execute(
         "INSERT INTO agents (id, team, auto_created)"

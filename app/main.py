@@ -17,6 +17,7 @@ from app.events.router import router as events_router
 from app.metrics.router import router as metrics_router
 from app.ops.router import router as ops_router
 from app.ops.telemetry import Telemetry, install
+from app.schedules.router import router as schedules_router
 from app.settings import Settings, get_settings
 from app.staffing.router import router as staffing_router
 
@@ -57,6 +58,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(events_router)
     app.include_router(metrics_router)
     app.include_router(staffing_router)
+    app.include_router(schedules_router)
 
     def openapi() -> dict[str, Any]:
         # The events body is read raw (so one bad item cannot reject the batch); its schema is

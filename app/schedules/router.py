@@ -1,0 +1,33 @@
+"""Schedules for adherence: what each agent was planned to do, when."""
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query
+
+from app.deps import ConnDep
+from app.schedules import service
+from app.schedules.schemas import SchedulePut, overlaps
+
+router = APIRouter(prefix="/api/v1", tags=["schedules"])
+
+
+@router.put("/schedules", summary="Replace agents' plans over a range")
+def put_schedules(body: SchedulePut, conn: ConnDep) -> dict[str, Any]:
+    problem = overlaps(body.entries)
+    if problem:
+        raise HTTPException(422, problem)
+    n = service.replace(conn, start=body.start, end=body.end, entries=body.entries)
+    return {"stored": n}
+
+
+@router.get("/schedules", summary="Planned activities overlapping [from, to)")
+def get_schedules(
+    conn: ConnDep,
+    start: Annotated[datetime, Query(alias="from")],
+    to: datetime,
+    agent: str | None = None,
+) -> list[dict[str, Any]]:
+    if start.tzinfo is None or to.tzinfo is None:
+        raise HTTPException(422, "from and to need a UTC offset (RFC 3339)")
+    return service.read(conn, start=start, end=to, agent=agent)
