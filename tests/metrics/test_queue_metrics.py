@@ -213,3 +213,16 @@ def test_interval_is_the_current_quarter_hour(pg: psycopg.Connection[Any]) -> No
     events = [*call("before", "q", 800, answered=890), *call("inside", "q", 900, answered=910)]
     q = rows(pg, events, by="queue", window="interval", now=1200)["q"]
     assert q["answered"] == 1  # [08:15, 08:20)
+
+
+def test_an_abandon_at_exactly_t_is_within_t(pg: psycopg.Connection[Any]) -> None:
+    events = [
+        *call("at_t", "q", 0, abandoned=20),
+        *call("after_t", "q", 0, abandoned=21),
+        *call("ok", "q", 0, answered=3),
+    ]
+    q = rows(pg, events, by="queue", **HOUR)["q"]
+    assert (q["abandoned"], q["abandoned_in_sl"]) == (2, 1)
+    amazon = CallboardConfig.model_validate({"defaults": {"sl_formula": "abandons_met"}})
+    q = rows(pg, [], by="queue", config=amazon, **HOUR)["q"]
+    assert q["service_level"] == 0.6667  # (1 + 1 + 0) / (1 + 2 + 0)
