@@ -6,12 +6,15 @@ import logging
 import os
 import signal
 import sys
+import threading
+import time
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 import orjson
 import psycopg
@@ -313,6 +316,7 @@ def _serve(settings: Settings, url: str, *, port: int | None, workers: int) -> N
     # Workers are separate processes: they find the (possibly embedded) database through the
     # environment, and do not own it.
     os.environ["DATABASE_URL"] = url
+    get_settings.cache_clear()  # the app (in this process when workers=1) reads them anew
     uvicorn.run(
         "app.main:create_app",
         factory=True,
@@ -338,23 +342,144 @@ def serve(
 
 
 @cli.command()
+def simulate(
+    agents: Annotated[int, typer.Option(min=1, help="agents on the floor")] = 40,
+    queues: Annotated[int, typer.Option(min=1, max=4, help="queues (up to 4)")] = 4,
+    hours: Annotated[float, typer.Option(min=0.1, help="simulated hours from --start")] = 11.0,
+    seed: Annotated[int, typer.Option()] = 1,
+    speed: Annotated[float | None, typer.Option(min=0.1, help="live into the database")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="as fast as possible, to a JSON-lines file")
+    ] = None,
+    start: Annotated[str | None, typer.Option(help="RFC 3339; default today 07:00 local")] = None,
+    config_out: Annotated[
+        Path | None, typer.Option(help="write the center's callboard.toml")
+    ] = None,
+) -> None:
+    """A simulated contact center: live into the database at --speed times real time, or as
+    fast as possible into a file (the same file for the same seed and start)."""
+    from ingest.sim.center import demo_center
+    from ingest.sim.engine import Simulation
+    from ingest.sim.live import day_start, feed, jsonl, write_config
+
+    if (speed is None) == (out is None):
+        err.print("[red]give exactly one of --speed and --out[/]")
+        raise typer.Exit(2)
+    center = demo_center(agents=agents, queues=queues, seed=seed)
+    if out is not None:
+        begin = _timestamp(start) or day_start(center, datetime.now(UTC).date())
+        if config_out is not None:
+            write_config(center, begin.date(), config_out)
+        n = 0
+        with out.open("wb") as f:
+            for line in jsonl(Simulation(center, start=begin, hours=hours, seed=seed).run()):
+                f.write(line)
+                n += 1
+        err.print(f"{n} events from {begin.isoformat()} to {out}")
+        return
+
+    assert speed is not None
+    from app.clock import Clock
+    from app.schedules.schemas import ScheduleEntry
+    from app.schedules.service import upsert
+    from ingest.sim.center import schedule
+
+    begin = _timestamp(start) or datetime.now(UTC)
+    clock = Clock() if start is None and speed == 1 else Clock(begin, time.time(), speed)
+    if clock.simulated:
+        err.print(
+            "the server must run on the same clock:\n"
+            f"  CALLBOARD_CLOCK_ORIGIN={begin.isoformat()} CALLBOARD_CLOCK_WALL0={clock.wall0!r}"
+            f" CALLBOARD_CLOCK_SPEED={speed!r} callboard serve"
+        )
+    if config_out is not None:
+        write_config(center, begin.date(), config_out)
+    # ids unique per run: a second run of the same seed is a new day's traffic, not duplicates
+    sim = Simulation(
+        center, start=begin, hours=hours, seed=seed, prefix=f"s{seed}-{int(time.time())}-"
+    )
+    settings = get_settings()
+    with _database(settings) as url:
+        _require_schema(url)
+        with psycopg.connect(_libpq(url)) as conn, conn.transaction():
+            upsert(conn, [ScheduleEntry(**e) for e in schedule(center, begin.date())])
+        _sigterm_exits()
+        stop = threading.Event()
+        err.print(
+            f"simulating {agents} agents at {speed:g}x from {begin.isoformat()}; Ctrl-C stops"
+        )
+        try:
+            feed(lambda: psycopg.connect(_libpq(url)), sim, clock, stop=stop)
+        except KeyboardInterrupt:
+            stop.set()
+
+
+DEMO_SOURCE = "demo"
+
+
+@cli.command()
 def demo(
     port: Annotated[int | None, typer.Option()] = None,
     agents: Annotated[int, typer.Option(min=1)] = 40,
-    speed: Annotated[float, typer.Option(min=0.1)] = 10.0,
+    speed: Annotated[float, typer.Option(min=0.1, help="simulated seconds per second")] = 10.0,
+    at: Annotated[float, typer.Option(help="local hour the live floor starts at")] = 8.5,
 ) -> None:
-    """Everything `make demo` does: embedded database, migrations, the server."""
+    """Everything `make demo` does: embedded database, migrations, a simulated center of about
+    40 agents in 3 teams over 4 queues, running live at --speed, and the server."""
+    from app.clock import Clock
+    from ingest.derived import rebuild
+    from ingest.sim.center import demo_center, local
+    from ingest.sim.engine import Simulation
+    from ingest.sim.live import start_thread, store, write_config
+
     _sigterm_exits()
     settings = get_settings()
+    center = demo_center(agents=agents)
+    today = datetime.now(UTC).astimezone(ZoneInfo(center.timezone)).date()
+    config_path = settings.data_dir / "demo" / "callboard.toml"
+    write_config(center, today, config_path)
     with _database(settings) as url:
         revision = _migrate(url)
+        origin = local(today, at, center.timezone)
+        clock = Clock(origin, time.time(), speed)
+        sim = Simulation(
+            center,
+            start=local(today, 7.0, center.timezone),
+            hours=11.5,
+            seed=int(clock.wall0) % 100_000,
+            source=DEMO_SOURCE,
+            prefix=f"d{int(clock.wall0)}-",
+        )
+        with psycopg.connect(_libpq(url)) as conn:
+            # a new demo day: the previous run's simulated floor is replaced, nothing else
+            with conn.transaction():
+                conn.execute("DELETE FROM events WHERE source = %s", (DEMO_SOURCE,))
+                rebuild(conn)
+            history = store(conn, sim.advance(sim.sim_time(origin)))
         host, p = settings.host, port or settings.port
-        err.print(f"[bold]callboard demo[/]  database: {url}  schema: {revision}")
-        err.print(f"  API docs     http://{host}:{p}/docs")
-        err.print(f"  health       http://{host}:{p}/healthz")
-        err.print(f"  post events  curl -X POST http://{host}:{p}/api/v1/events -d @batch.json")
-        err.print(f"  (agents={agents}, speed={speed}: the simulated center is not built yet)")
-        _serve(settings, url, port=p, workers=1)
+        base = f"http://{host}:{p}"
+        err.print(
+            f"[bold]callboard demo[/]  schema {revision}, {len(center.agents)} agents, "
+            f"{len(center.queues)} queues, {speed:g}x from {at:g}:00 "
+            f"({history.inserted} events of the morning so far)"
+        )
+        err.print(f"  metrics      {base}/api/v1/metrics?by=queue&window=15m")
+        err.print(f"  one agent    {base}/api/v1/agents/a01?window=today")
+        err.print(f"  staffing     {base}/api/v1/staffing?queue=billing")
+        err.print(f"  API docs     {base}/docs")
+        err.print(f"  config       {config_path}")
+        os.environ.update(
+            CALLBOARD_CONFIG=str(config_path),
+            CALLBOARD_CLOCK_ORIGIN=origin.isoformat(),
+            CALLBOARD_CLOCK_WALL0=repr(clock.wall0),
+            CALLBOARD_CLOCK_SPEED=repr(speed),
+        )
+        thread, stop = start_thread(lambda: psycopg.connect(_libpq(url)), sim, clock)
+        try:
+            _serve(settings, url, port=p, workers=1)
+        finally:
+            stop.set()
+            thread.join(timeout=10)
 
 
 def main() -> None:

@@ -52,6 +52,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.clock = settings.clock()
     app.state.telemetry = Telemetry()
     install(app, app.state.telemetry)
     app.include_router(ops_router)

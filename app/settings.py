@@ -1,11 +1,14 @@
 """The one settings object. Nothing else in callboard reads the environment."""
 
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
 import platformdirs
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from app.clock import Clock
 
 
 class Settings(BaseSettings):
@@ -21,6 +24,13 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     # How often live snapshots are recomputed (seconds); see ARCHITECTURE.md.
     tick_s: float = Field(default=1.0, gt=0)
+    # The demo's simulated clock (app/clock.py); unset: real time.
+    clock_origin: datetime | None = None
+    clock_wall0: float = 0.0
+    clock_speed: float = Field(default=1.0, gt=0)
+
+    def clock(self) -> Clock:
+        return Clock(self.clock_origin, self.clock_wall0, self.clock_speed)
 
     @property
     def pgdata(self) -> Path:

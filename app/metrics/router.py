@@ -1,6 +1,6 @@
 """GET /api/v1/metrics and GET /api/v1/agents/{agent}: the rows of `callboard metrics --json`."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
@@ -40,7 +40,7 @@ def get_metrics(
             conn,
             request.app.state.config,
             by=by,
-            now=datetime.now(UTC),
+            now=request.app.state.clock.now(),
             window=_window(window, start, to),
             start=start,
             end=to,
@@ -66,7 +66,7 @@ def get_agent(
         raise HTTPException(404, f"no agent {agent!r}")
     config = request.app.state.config
     args: dict[str, Any] = {
-        "now": datetime.now(UTC),
+        "now": request.app.state.clock.now(),
         "window": _window(window, start, to),
         "start": start,
         "end": to,

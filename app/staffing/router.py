@@ -1,4 +1,3 @@
-from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -11,4 +10,6 @@ router = APIRouter(prefix="/api/v1", tags=["staffing"])
 
 @router.get("/staffing", summary="Agents required now (Erlang C / A) against agents staffed")
 def get_staffing(request: Request, conn: ConnDep, queue: str) -> dict[str, Any]:
-    return staffing_now(conn, request.app.state.config, queue=queue, now=datetime.now(UTC))
+    return staffing_now(
+        conn, request.app.state.config, queue=queue, now=request.app.state.clock.now()
+    )

@@ -137,7 +137,7 @@ DEMO_QUEUES = (
         patience_s=120,
         priority=2,
         overflow_to="billing",
-        overflow_after_s=90,
+        overflow_after_s=45,
         sl_threshold_s=20,
         target=0.85,
     ),

@@ -66,6 +66,7 @@ class Knobs:
     return_if_unresolved_p: float = 0.6
     talk_cv: float = 0.6  # lognormal spread; None-like 0 would be constant
     exponential_talk: bool = False  # M/M/N for the physics tests
+    hold: bool = True  # put some calls on hold (adds to the handling time)
     use_styles: bool = True
     arrival_curve: Callable[[float], float] | None = None  # default: ingest.sim.center.curve
 
@@ -202,10 +203,13 @@ class Simulation:
             customer,
             q.name,
             self.t,
-            self.t + self.rng.expovariate(1 / q.patience_s),
+            self.t + self._patience(q),
             first_queue=q.name,
         )
         self._enqueue(c, q)
+
+    def _patience(self, q: QueueSpec) -> float:
+        return self.rng.expovariate(1 / q.patience_s) if math.isfinite(q.patience_s) else math.inf
 
     def _enqueue(self, c: Contact, q: QueueSpec) -> None:
         c.queue, c.queued, c.state = q.name, self.t, "waiting"
@@ -343,7 +347,8 @@ class Simulation:
             talk = self.rng.uniform(3, 9)
         else:
             talk = self._lognormal(mean, self.k.talk_cv)
-        hold = self.rng.uniform(20, 120) if self.rng.random() < style["hold"] else 0.0
+        on_hold = self.k.hold and self.rng.random() < style["hold"]
+        hold = self.rng.uniform(20, 120) if on_hold else 0.0
         self.at(talk + hold, self._talk_end, a, c, hold)
 
     def _lognormal(self, mean: float, cv: float) -> float:
@@ -380,7 +385,7 @@ class Simulation:
         self.at(acw, self._wrap_end, a, c.call_id)
         if transfer:
             c.segment += 1
-            c.deadline = self.t + 2 * self.rng.expovariate(1 / to.patience_s)
+            c.deadline = self.t + 2 * self._patience(to)
             self._enqueue(c, to)
             return
         c.state = "done"
