@@ -29,6 +29,8 @@ cli = typer.Typer(
 )
 import_cli = typer.Typer(no_args_is_help=True, help="Import events from files.")
 cli.add_typer(import_cli, name="import")
+token_cli = typer.Typer(no_args_is_help=True, help="Access tokens.")
+cli.add_typer(token_cli, name="token")
 err = Console(stderr=True, soft_wrap=True)
 
 
@@ -412,6 +414,34 @@ def simulate(
             feed(lambda: psycopg.connect(_libpq(url)), sim, clock, stop=stop)
         except KeyboardInterrupt:
             stop.set()
+
+
+@token_cli.command("create")
+def token_create(
+    role: Annotated[str, typer.Option(help="agent, supervisor, wallboard, ingest or admin")],
+    agent: Annotated[str | None, typer.Option(help="the agent an agent token is bound to")] = None,
+    team: Annotated[list[str] | None, typer.Option(help="a supervisor's team (repeat)")] = None,
+    label: Annotated[str | None, typer.Option(help="what the token is for")] = None,
+) -> None:
+    """Print a new access token (only its hash is stored: keep it, it is shown once)."""
+    from app.auth.service import create_token
+
+    with _database(get_settings()) as url:
+        _require_schema(url)
+        with psycopg.connect(_libpq(url)) as conn:
+            try:
+                token = create_token(
+                    conn,
+                    role=role,  # type: ignore[arg-type]  # checked by create_token
+                    agent=agent,
+                    teams=tuple(team or ()),
+                    label=label,
+                )
+            except ValueError as exc:
+                err.print(f"[red]{exc}[/]")
+                raise typer.Exit(2) from exc
+            conn.commit()
+    sys.stdout.write(token + "\n")
 
 
 DEMO_SOURCE = "demo"

@@ -227,3 +227,26 @@ class ConfigVersion(Base):
     sha256: Mapped[str] = mapped_column(sa.Text)
     origin: Mapped[str] = mapped_column(sa.Text)  # file path or "api"
     body: Mapped[dict[str, Any]] = mapped_column(JSONB)
+
+
+class Token(Base):
+    """An access token, stored as its SHA-256 (tokens are long random strings: a fast hash is
+    enough, and lookups stay one index probe)."""
+
+    __tablename__ = "tokens"
+
+    id: Mapped[int] = mapped_column(sa.Integer, sa.Identity(), primary_key=True)
+    token_sha256: Mapped[str] = mapped_column(sa.Text, unique=True)
+    role: Mapped[str] = mapped_column(sa.Text)  # agent | supervisor | wallboard | ingest | admin
+    agent: Mapped[str | None] = mapped_column(sa.Text)  # for role agent
+    teams: Mapped[list[str] | None] = mapped_column(ARRAY(sa.Text))  # for role supervisor
+    label: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(TS, server_default=sa.func.now())
+    revoked_at: Mapped[datetime | None] = mapped_column(TS)
+
+    __table_args__ = (
+        sa.CheckConstraint(
+            "role IN ('agent', 'supervisor', 'wallboard', 'ingest', 'admin')", name="role"
+        ),
+        sa.CheckConstraint("role <> 'agent' OR agent IS NOT NULL", name="agent_bound"),
+    )

@@ -7,6 +7,7 @@ import orjson
 from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import TypeAdapter
 
+from app.auth.deps import Ingester
 from app.deps import ConnDep
 from app.events.schemas import IngestResponse
 from ingest.contract import Event
@@ -54,6 +55,8 @@ EVENTS_SCHEMA = _request_schema()
     summary="Store a batch of events",
     responses={
         400: {"description": "body is not JSON"},
+        401: {"description": "no or unknown token"},
+        403: {"description": "the token's role may not send events"},
         413: {"description": "too many events or bytes in one request"},
         422: {"description": "body is not a JSON array"},
     },
@@ -69,7 +72,10 @@ EVENTS_SCHEMA = _request_schema()
     },
 )
 def post_events(
-    request: Request, items: Annotated[list[Any], Depends(read_batch)], conn: ConnDep
+    request: Request,
+    _: Ingester,
+    items: Annotated[list[Any], Depends(read_batch)],
+    conn: ConnDep,
 ) -> IngestResponse:
     result = ingest(conn, items)
     request.app.state.telemetry.count_ingest(

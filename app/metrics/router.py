@@ -5,6 +5,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 
+from app.auth.deps import Reader
+from app.auth.service import team_of
 from app.deps import ConnDep
 from app.metrics.registry import Level
 from app.metrics.service import compute
@@ -29,14 +31,17 @@ def _window(window: str | None, start: datetime | None, end: datetime | None) ->
 @router.get("/metrics", summary="Metrics by center, queue, team or agent over a window")
 def get_metrics(
     request: Request,
+    principal: Reader,
     conn: ConnDep,
     by: Level = "center",
     window: WindowName = None,
     start: From = None,
     to: To = None,
 ) -> dict[str, Any]:
+    if by == "agent" and principal.role == "wallboard":
+        raise HTTPException(403, "the wallboard role sees aggregates only")
     try:
-        return compute(
+        result = compute(
             conn,
             request.app.state.config,
             by=by,
@@ -48,11 +53,21 @@ def get_metrics(
         )
     except WindowError as exc:
         raise HTTPException(422, str(exc)) from exc
+    # rows outside what the token may see are left out, not refused
+    if by == "team":
+        result["rows"] = [r for r in result["rows"] if principal.sees_team(r["key"])]
+    elif by == "agent":
+        teams = team_of(conn, [r["key"] for r in result["rows"]])
+        result["rows"] = [
+            r for r in result["rows"] if principal.sees_agent(r["key"], teams.get(r["key"]))
+        ]
+    return result
 
 
 @router.get("/agents/{agent}", summary="One agent's state and metrics, next to their team's")
 def get_agent(
     request: Request,
+    principal: Reader,
     conn: ConnDep,
     agent: str,
     window: WindowName = None,
@@ -62,8 +77,12 @@ def get_agent(
     row = conn.execute(
         "SELECT id, display_name, team FROM agents WHERE id = %s", (agent,)
     ).fetchone()
-    if row is None:
-        raise HTTPException(404, f"no agent {agent!r}")
+    if row is None or not principal.sees_agent(agent, row[2]):
+        # the same answer for "no such agent" and "not yours": an agent id is not a secret
+        # worth guarding, but other agents' existence is not the caller's business either
+        if row is None or principal.role == "admin":
+            raise HTTPException(404, f"no agent {agent!r}")
+        raise HTTPException(403, f"the token may not see agent {agent!r}")
     config = request.app.state.config
     args: dict[str, Any] = {
         "now": request.app.state.clock.now(),

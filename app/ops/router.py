@@ -6,6 +6,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 from app import migrate
+from app.auth.deps import Admin
 
 router = APIRouter(tags=["operations"])
 
@@ -29,7 +30,7 @@ def healthz(request: Request) -> Response:
 
 
 @router.get("/metrics", summary="Prometheus metrics of the service", include_in_schema=False)
-def metrics(request: Request) -> Response:
+def metrics(request: Request, _: Admin) -> Response:
     return Response(
         generate_latest(request.app.state.telemetry.registry), media_type=CONTENT_TYPE_LATEST
     )

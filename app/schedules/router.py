@@ -5,6 +5,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
 
+from app.auth.deps import Admin, Supervisor
+from app.auth.service import team_of
 from app.deps import ConnDep
 from app.schedules import service
 from app.schedules.schemas import SchedulePut, overlaps
@@ -13,7 +15,7 @@ router = APIRouter(prefix="/api/v1", tags=["schedules"])
 
 
 @router.put("/schedules", summary="Replace agents' plans over a range")
-def put_schedules(body: SchedulePut, conn: ConnDep) -> dict[str, Any]:
+def put_schedules(body: SchedulePut, _: Admin, conn: ConnDep) -> dict[str, Any]:
     problem = overlaps(body.entries)
     if problem:
         raise HTTPException(422, problem)
@@ -23,6 +25,7 @@ def put_schedules(body: SchedulePut, conn: ConnDep) -> dict[str, Any]:
 
 @router.get("/schedules", summary="Planned activities overlapping [from, to)")
 def get_schedules(
+    principal: Supervisor,
     conn: ConnDep,
     start: Annotated[datetime, Query(alias="from")],
     to: datetime,
@@ -30,4 +33,6 @@ def get_schedules(
 ) -> list[dict[str, Any]]:
     if start.tzinfo is None or to.tzinfo is None:
         raise HTTPException(422, "from and to need a UTC offset (RFC 3339)")
-    return service.read(conn, start=start, end=to, agent=agent)
+    rows = service.read(conn, start=start, end=to, agent=agent)
+    teams = team_of(conn, sorted({r["agent"] for r in rows}))
+    return [r for r in rows if principal.sees_agent(r["agent"], teams.get(r["agent"]))]

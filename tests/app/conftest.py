@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import psycopg
@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
+from app.auth.service import create_token
 from app.deps import get_conn
 from app.main import create_app
 from app.settings import Settings
@@ -29,6 +30,23 @@ def app(engine: Engine, pg: psycopg.Connection[Any]) -> FastAPI:
 
 
 @pytest.fixture
-def client(app: FastAPI) -> Iterator[TestClient]:
+def make_token(pg: psycopg.Connection[Any]) -> Callable[..., str]:
+    """A token of a role, created in the test's transaction."""
+
+    def make(role: str, agent: str | None = None, teams: tuple[str, ...] = ()) -> str:
+        return create_token(pg, role=role, agent=agent, teams=teams)  # type: ignore[arg-type]
+
+    return make
+
+
+@pytest.fixture
+def anonymous(app: FastAPI) -> Iterator[TestClient]:
     with TestClient(app) as c:
+        yield c
+
+
+@pytest.fixture
+def client(app: FastAPI, make_token: Callable[..., str]) -> Iterator[TestClient]:
+    """An admin's client."""
+    with TestClient(app, headers={"Authorization": f"Bearer {make_token('admin')}"}) as c:
         yield c

@@ -1,0 +1,120 @@
+"""Tokens and what their holders may see. One rule set for HTTP routes, pages and websocket
+topics (ARCHITECTURE.md, Access):
+
+- agent: their own details; aggregates of the center, queues and their own team.
+- supervisor: the center, queues, their teams and their teams' agents.
+- wallboard: read-only aggregates (center, queues, teams).
+- ingest: writes events, reads nothing.
+- admin: everything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import psycopg
+
+Role = Literal["agent", "supervisor", "wallboard", "ingest", "admin"]
+ROLES: tuple[Role, ...] = ("agent", "supervisor", "wallboard", "ingest", "admin")
+READERS: frozenset[str] = frozenset({"agent", "supervisor", "wallboard", "admin"})
+
+
+def digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Principal:
+    role: Role
+    agent: str | None = None
+    teams: frozenset[str] = field(default_factory=frozenset)
+    # the team of the agent this token is bound to (role agent)
+    own_team: str | None = None
+
+    def sees_team(self, team: str | None) -> bool:
+        """Aggregates of a team."""
+        if self.role in ("admin", "wallboard"):
+            return True
+        if self.role == "supervisor":
+            return team in self.teams
+        if self.role == "agent":
+            return team is not None and team == self.own_team
+        return False
+
+    def sees_agent(self, agent: str, team: str | None) -> bool:
+        """One agent's details."""
+        if self.role == "admin":
+            return True
+        if self.role == "supervisor":
+            return team in self.teams
+        if self.role == "agent":
+            return agent == self.agent
+        return False
+
+    def sees_topic(self, topic: str, team_of: dict[str, str | None]) -> bool:
+        kind, _, name = topic.partition(":")
+        if kind == "center" and not name:
+            return self.role in READERS
+        if kind == "queue" and name:
+            return self.role in READERS
+        if kind == "team" and name:
+            # a team topic lists its agents' details
+            return self.role == "admin" or (self.role == "supervisor" and name in self.teams)
+        if kind == "agent" and name:
+            return self.sees_agent(name, team_of.get(name))
+        return False
+
+
+def create_token(
+    conn: psycopg.Connection[Any],
+    *,
+    role: Role,
+    agent: str | None = None,
+    teams: tuple[str, ...] = (),
+    label: str | None = None,
+) -> str:
+    """A new token (shown once; only its hash is stored). Does not commit."""
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}")
+    if role == "agent" and not agent:
+        raise ValueError("an agent token needs --agent")
+    if role == "supervisor" and not teams:
+        raise ValueError("a supervisor token needs at least one --team")
+    token = f"cb_{secrets.token_urlsafe(32)}"
+    conn.execute(
+        "INSERT INTO tokens (token_sha256, role, agent, teams, label) VALUES (%s, %s, %s, %s, %s)",
+        (
+            digest(token),
+            role,
+            agent if role == "agent" else None,
+            list(teams) if role == "supervisor" else None,
+            label,
+        ),
+    )
+    return token
+
+
+def principal_for(conn: psycopg.Connection[Any], token: str) -> Principal | None:
+    row = conn.execute(
+        "SELECT t.role, t.agent, t.teams, ag.team FROM tokens t"
+        " LEFT JOIN agents ag ON ag.id = t.agent"
+        " WHERE t.token_sha256 = %s AND t.revoked_at IS NULL",
+        (digest(token),),
+    ).fetchone()
+    if row is None:
+        return None
+    role, agent, teams, own_team = row
+    return Principal(role, agent, frozenset(teams or ()), own_team)
+
+
+def team_of(
+    conn: psycopg.Connection[Any], agents: list[str] | None = None
+) -> dict[str, str | None]:
+    if agents is None:
+        rows = conn.execute("SELECT id, team FROM agents").fetchall()
+    else:
+        rows = conn.execute("SELECT id, team FROM agents WHERE id = ANY(%s)", (agents,)).fetchall()
+    return {a: t for a, t in rows}
