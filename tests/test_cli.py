@@ -108,3 +108,20 @@ def test_commands_refuse_an_unmigrated_database_with_a_hint(fresh_db: str, tmp_p
     r = run(["import", "events", str(path)], fresh_db, tmp_path)
     assert r.returncode == 2
     assert "callboard migrate" in r.stderr
+
+
+def test_token_create_prints_a_token_once_and_checks_its_binding(
+    migrated: str, tmp_path: Path
+) -> None:
+    r = run(["token", "create", "--role", "agent"], migrated, tmp_path)
+    assert r.returncode == 2 and "needs --agent" in r.stderr
+    r = run(
+        ["token", "create", "--role", "supervisor", "--team", "north", "--team", "south"],
+        migrated,
+        tmp_path,
+    )
+    token = r.stdout.strip()
+    assert r.returncode == 0 and token.startswith("cb_") and len(token) > 40
+    with psycopg.connect(libpq(migrated)) as conn:
+        row = conn.execute("SELECT role, teams FROM tokens").fetchone()
+    assert row == ("supervisor", ["north", "south"])
