@@ -8,18 +8,34 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse
 from sqlalchemy.engine import Engine
 
 from app import db
-from app.config import load_config, store_config
+from app.config import CallboardConfig, current_config, load_config, store_config
 from app.events.router import EVENTS_SCHEMA
 from app.events.router import router as events_router
+from app.live.hub import Hub
+from app.live.router import router as live_router
 from app.metrics.router import router as metrics_router
 from app.ops.router import router as ops_router
 from app.ops.telemetry import Telemetry, install
 from app.schedules.router import router as schedules_router
 from app.settings import Settings, get_settings
 from app.staffing.router import router as staffing_router
+
+
+def _startup_config(engine: Engine, settings: Settings) -> tuple[int, CallboardConfig]:
+    """The file when CALLBOARD_CONFIG names one (stored as a new version if it changed);
+    otherwise the newest stored version, so a restart without the file loses nothing."""
+    with engine.begin() as conn:
+        pg: Any = conn.connection.driver_connection
+        if settings.config is None:
+            stored = current_config(pg)
+            if stored is not None:
+                return stored
+        config = load_config(settings.config)
+        return store_config(pg, config, origin=str(settings.config or "defaults")), config
 
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
@@ -35,14 +51,18 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
                 stack.callback(app.state.engine.dispose)
             else:
                 app.state.engine = engine
-            config = load_config(settings.config)
-            with app.state.engine.begin() as conn:
-                app.state.config_version = store_config(
-                    conn.connection.driver_connection,
-                    config,
-                    origin=str(settings.config or "defaults"),
-                )
-            app.state.config = config
+            app.state.config_version, app.state.config = _startup_config(app.state.engine, settings)
+            app.state.hub = Hub(
+                engine=app.state.engine,
+                listen_url=app.state.engine.url.render_as_string(hide_password=False).replace(
+                    "postgresql+psycopg://", "postgresql://", 1
+                ),
+                clock=app.state.clock,
+                config=lambda: (app.state.config, app.state.config_version),
+                tick_s=settings.tick_s,
+            )
+            app.state.hub.start()
+            stack.push_async_callback(app.state.hub.stop)
             yield
 
     app = FastAPI(
@@ -60,6 +80,16 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(metrics_router)
     app.include_router(staffing_router)
     app.include_router(schedules_router)
+    app.include_router(live_router)
+
+    @app.api_route(
+        "/api/{path:path}",
+        methods=["GET", "POST", "PUT", "DELETE", "PATCH"],
+        include_in_schema=False,
+    )
+    def api_not_found(path: str) -> JSONResponse:
+        # before the screens' catch-all page route: an unknown API path is a 404, not a page
+        return JSONResponse({"detail": f"no API route /api/{path}"}, 404)
 
     def openapi() -> dict[str, Any]:
         # The events body is read raw (so one bad item cannot reject the batch); its schema is

@@ -306,7 +306,8 @@ def waiting_now(
         return {}
     template: LiteralString = """
 SELECT {cols}, count(*) AS waiting_now,
-       extract(epoch FROM %(now)s - min(s.queued_at))::float8 AS longest_wait_now_s
+       extract(epoch FROM %(now)s - min(s.queued_at))::float8 AS longest_wait_now_s,
+       min(s.queued_at) AS oldest_waiting_at
 FROM contact_segments s
 WHERE s.queued_at IS NOT NULL AND (s.outcome IS NULL OR s.left_at > %(now)s)
   AND s.queued_at <= %(now)s AND s.queued_at > %(now)s - make_interval(secs => %(h)s * 3600)

@@ -163,6 +163,10 @@ def _rows(
             p["agents_by_state"] = by_state.get(key, {})
         p["sl_formula"] = config.queue(key).sl_formula if by == "queue" else center_formula
         row: dict[str, Any] = {"key": key, **evaluate(p, by)}
+        if live and by in ("center", "queue"):
+            # screens tick the longest wait themselves between frames, from this instant
+            oldest = p.get("oldest_waiting_at")
+            row["oldest_waiting_at"] = _iso(oldest) if oldest else None
         if by == "queue":
             q = config.queue(key)
             w = per_queue.get(key, main)

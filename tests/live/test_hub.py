@@ -1,0 +1,127 @@
+"""The live websocket: snapshot first, then patches; who may subscribe to what; resuming."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
+
+from app.clock import Clock
+from app.live.hub import Hub, Subscriber
+from app.live.topics import apply, diff
+from tests.live.conftest import frames_until, snapshots
+
+
+def _events(n: int, prefix: str) -> list[dict[str, Any]]:
+    now = datetime.now(UTC).replace(microsecond=0)
+    return [
+        {
+            "id": f"{prefix}{i}",
+            "ts": (now - timedelta(seconds=30 - i)).isoformat(),
+            "type": "call.queued",
+            "call_id": f"{prefix}c{i}",
+            "queue": "billing",
+        }
+        for i in range(n)
+    ]
+
+
+def post(client: TestClient, token: str, events: list[dict[str, Any]]) -> None:
+    r = client.post("/api/v1/events", json=events, headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 200 and r.json()["rejected"] == 0, r.text
+
+
+def test_snapshot_first_then_patches_that_rebuild_the_state(live_client: Any) -> None:
+    client, tokens = live_client
+    post(client, tokens["ingest"], _events(2, "x"))
+    with client.websocket_connect(f"/api/v1/live?topics=center&token={tokens['wallboard']}") as ws:
+        beat = frames_until(ws, "_heartbeat")
+        assert beat["data"]["speed"] == 1.0 and "now" in beat["data"]
+        first = frames_until(ws, "center", "snapshot")
+        state = first["data"]
+        assert state["queues"]["billing"]["waiting_now"] == 2
+        post(client, tokens["ingest"], _events(3, "y"))
+        patch = frames_until(ws, "center", "patch")
+        assert patch["seq"] > first["seq"]
+        assert patch["data"]["queues"]["billing"]["waiting_now"] == 5
+        assert "teams" not in patch["data"] or patch["data"]["teams"] != state["teams"]
+        state = apply(state, patch["data"])
+    with client.websocket_connect(f"/api/v1/live?topics=center&token={tokens['wallboard']}") as ws:
+        fresh = frames_until(ws, "center", "snapshot")["data"]
+    assert apply(state, diff(state, fresh)) == fresh
+    assert state["queues"]["billing"] == fresh["queues"]["billing"]
+
+
+def test_a_reconnecting_client_resumes_with_the_current_state(live_client: Any) -> None:
+    client, tokens = live_client
+    url = f"/api/v1/live?topics=queue:billing&token={tokens['wallboard']}"
+    with client.websocket_connect(url) as ws:
+        before = frames_until(ws, "queue:billing", "snapshot")["data"]["queue"]
+    post(client, tokens["ingest"], _events(4, "z"))  # while disconnected
+    with client.websocket_connect(url) as ws:
+        after = frames_until(ws, "queue:billing", "snapshot")["data"]["queue"]
+    assert before is None  # no such queue yet
+    assert after["waiting_now"] == 4
+
+
+@pytest.mark.parametrize(
+    ("who", "topics", "code"),
+    [
+        (None, "center", 4401),
+        ("nobody", "center", 4401),
+        ("ingest", "center", 4403),
+        ("wallboard", "team:north", 4403),
+        ("wallboard", "agent:a1", 4403),
+        ("a1", "agent:a2", 4403),
+        ("a1", "team:north", 4403),
+        ("north", "team:south", 4403),
+        ("north", "agent:a3", 4403),
+        ("admin", "", 4400),
+    ],
+)
+def test_topics_are_guarded_by_role(
+    live_client: Any, who: str | None, topics: str, code: int
+) -> None:
+    client, tokens = live_client
+    token = "" if who is None else tokens.get(who, "cb_nobody")
+    with (
+        client.websocket_connect(f"/api/v1/live?topics={topics}&token={token}") as ws,
+        pytest.raises(WebSocketDisconnect) as closed,
+    ):
+        ws.receive_json()
+    assert closed.value.code == code
+
+
+@pytest.mark.parametrize(
+    ("who", "topics"),
+    [
+        ("a1", "agent:a1,center,queue:billing"),
+        ("north", "team:north,agent:a2,center"),
+        ("admin", "team:south,agent:a3"),
+    ],
+)
+def test_allowed_topics_get_snapshots(live_client: Any, who: str, topics: str) -> None:
+    client, tokens = live_client
+    with client.websocket_connect(f"/api/v1/live?topics={topics}&token={tokens[who]}") as ws:
+        got = snapshots(ws, set(topics.split(",")))
+    assert all(f["data"]["meta"]["window"] == "today" for f in got.values())
+
+
+def test_a_slow_client_gets_the_latest_state_not_a_backlog() -> None:
+    hub = Hub(engine=None, listen_url="", clock=Clock(), config=lambda: (None, None))  # type: ignore[arg-type]
+    sub = Subscriber(frozenset({"center"}))
+    hub.subscribers.add(sub)
+    hub.publish({"center": {"n": 1, "rows": {"a": 1, "b": 2}}})
+    first = sub.frames(hub)
+    assert [f["kind"] for f in first if f["topic"] == "center"] == ["snapshot"]
+    for n in range(2, 50):  # the client does not read while 48 versions go by
+        hub.publish({"center": {"n": n, "rows": {"a": n, "c": 3}}})
+    [patch] = [f for f in sub.frames(hub) if f["topic"] == "center"]
+    assert patch["seq"] == 49
+    assert patch["data"] == {"n": 49, "rows": {"a": 49, "c": 3, "b": {"__deleted__": True}}}
+    assert sub.frames(hub) == []  # nothing new: nothing sent
+    assert asyncio.iscoroutinefunction(hub.stop)
