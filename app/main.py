@@ -12,7 +12,9 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.engine import Engine
 
 from app import db
+from app.auth.router import router as auth_router
 from app.config import CallboardConfig, current_config, load_config, store_config
+from app.contacts.router import router as contacts_router
 from app.events.router import EVENTS_SCHEMA
 from app.events.router import router as events_router
 from app.live.hub import Hub
@@ -81,6 +83,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(staffing_router)
     app.include_router(schedules_router)
     app.include_router(live_router)
+    app.include_router(contacts_router)
+    app.include_router(auth_router)
 
     @app.api_route(
         "/api/{path:path}",
@@ -103,4 +107,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+    from dashboard.app import mount  # the screens: the last routes before Dash's catch-all
+
+    mount(app)
     return app

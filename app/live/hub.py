@@ -116,6 +116,7 @@ class Hub:
     def clock_info(self) -> dict[str, Any]:
         return {
             "now": self.clock.now().isoformat(),
+            "timezone": self.config()[0].defaults.timezone,
             "speed": self.clock.speed if self.clock.simulated else 1.0,
             "worker": os.getpid(),
         }
@@ -225,6 +226,7 @@ class Hub:
             "window": self.window,
             "from": some["from"] if some else None,
             "config_version": version,
+            "timezone": config.defaults.timezone,
         }
         return payloads(wanted, rows, meta)
 

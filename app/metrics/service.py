@@ -4,7 +4,7 @@ screens show."""
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -233,3 +233,25 @@ def _agent_state(a: P.AgentNow | None, now: datetime) -> dict[str, Any]:
 
 def _iso(t: datetime) -> str:
     return t.isoformat().replace("+00:00", "Z")
+
+
+def trends(
+    conn: psycopg.Connection[Any],
+    config: CallboardConfig,
+    *,
+    by: Level,
+    key: str,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    step: timedelta = timedelta(minutes=15),
+) -> list[dict[str, Any]]:
+    """One row per interval of `step` in [start, end) for the group `key` of `by`."""
+    out = []
+    t = start
+    while t < min(end, now):
+        upper = min(t + step, end)
+        rows = compute(conn, config, by=by, now=now, start=t, end=upper, only=key)["rows"]
+        out.append({"from": _iso(t), "to": _iso(upper), **(rows[0] if rows else {})})
+        t = upper
+    return out

@@ -1,0 +1,66 @@
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, Request
+
+from app.auth.deps import Supervisor
+from app.auth.service import team_of
+from app.contacts.service import contacts
+from app.deps import ConnDep
+from app.metrics.service import trends
+from app.metrics.windows import WindowError, resolve
+
+router = APIRouter(prefix="/api/v1", tags=["drill-down"])
+
+
+@router.get("/contacts", summary="The contacts behind a queue's or an agent's numbers")
+def get_contacts(
+    request: Request,
+    principal: Supervisor,
+    conn: ConnDep,
+    queue: str | None = None,
+    agent: str | None = None,
+    window: str | None = None,
+    start: Annotated[datetime | None, Query(alias="from")] = None,
+    to: datetime | None = None,
+) -> list[dict[str, Any]]:
+    if agent is not None and not principal.sees_agent(agent, team_of(conn, [agent]).get(agent)):
+        raise HTTPException(403, f"the token may not see agent {agent!r}")
+    now = request.app.state.clock.now()
+    try:
+        w = resolve(
+            window or (None if start or to else "today"),
+            start,
+            to,
+            now=now,
+            tz=request.app.state.config.defaults.timezone,
+        )
+    except WindowError as exc:
+        raise HTTPException(422, str(exc)) from exc
+    rows = contacts(conn, start=w.start, end=w.end, queue=queue, agent=agent)
+    if principal.role != "admin":
+        teams = team_of(conn, sorted({r["agent"] for r in rows if r["agent"]}))
+        rows = [
+            r
+            for r in rows
+            if r["agent"] is None or principal.sees_agent(r["agent"], teams.get(r["agent"]))
+        ]
+    return rows
+
+
+@router.get("/trends", summary="Metrics per 15-minute interval of today (or from/to)")
+def get_trends(
+    request: Request,
+    principal: Supervisor,
+    conn: ConnDep,
+    key: str,
+    by: str = "queue",
+) -> list[dict[str, Any]]:
+    if by not in ("center", "queue", "team"):
+        raise HTTPException(422, "by must be center, queue or team")
+    if by == "team" and not principal.sees_team(key):
+        raise HTTPException(403, f"the token may not see team {key!r}")
+    now = request.app.state.clock.now()
+    config = request.app.state.config
+    day = resolve("today", now=now, tz=config.defaults.timezone)
+    return trends(conn, config, by=by, key=key, start=day.start, end=now, now=now)  # type: ignore[arg-type]
