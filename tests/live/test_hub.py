@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
 from app.clock import Clock
+from app.config import CallboardConfig
 from app.live.hub import Hub, Subscriber
 from app.live.topics import apply, diff
 from tests.live.conftest import frames_until, snapshots
@@ -112,7 +113,7 @@ def test_allowed_topics_get_snapshots(live_client: Any, who: str, topics: str) -
 
 
 def test_a_slow_client_gets_the_latest_state_not_a_backlog() -> None:
-    hub = Hub(engine=None, listen_url="", clock=Clock(), config=lambda: (None, None))  # type: ignore[arg-type]
+    hub = Hub(engine=None, listen_url="", clock=Clock(), config=lambda: (CallboardConfig(), None))  # type: ignore[arg-type]
     sub = Subscriber(frozenset({"center"}))
     hub.subscribers.add(sub)
     hub.publish({"center": {"n": 1, "rows": {"a": 1, "b": 2}}})
