@@ -80,6 +80,10 @@ def _pages(app: FastAPI, dash_app: Dash) -> None:
         # its own paths; these routes set it as Dash's own catch-all route does.
         context = set_current_request(request)
         try:
+            # Dash's first-request setup (it finds the assets/ scripts) runs from its own
+            # routes' middleware; a screen can be the very first request, so run it here too
+            # (it runs once).
+            dash_app._setup_server()
             return HTMLResponse(dash_app.index())
         finally:
             reset_current_request(context)

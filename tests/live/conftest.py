@@ -4,40 +4,11 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-import psycopg
 import pytest
-import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from app import migrate
-from app.auth.service import create_token
-from app.config import CallboardConfig, store_config
 from app.main import create_app
 from app.settings import Settings
-from tests.conftest import libpq
-
-TEAMS = {"north": {"agents": ["a1", "a2"]}, "south": {"agents": ["a3"]}}
-
-
-@pytest.fixture
-def live_db(fresh_db: str) -> Iterator[tuple[str, dict[str, str]]]:
-    """A committed database with the teams and a token per role (the hub and the websocket
-    read with their own connections, so nothing can hide in a test transaction)."""
-    engine = sa.create_engine(fresh_db)
-    with engine.begin() as c:
-        migrate.upgrade(c)
-    engine.dispose()
-    with psycopg.connect(libpq(fresh_db)) as conn:
-        store_config(conn, CallboardConfig.model_validate({"teams": TEAMS}), origin="test")
-        tokens = {
-            "admin": create_token(conn, role="admin"),
-            "ingest": create_token(conn, role="ingest"),
-            "wallboard": create_token(conn, role="wallboard"),
-            "a1": create_token(conn, role="agent", agent="a1"),
-            "north": create_token(conn, role="supervisor", teams=("north",)),
-        }
-        conn.commit()
-    yield fresh_db, tokens
 
 
 @pytest.fixture
