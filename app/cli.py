@@ -447,6 +447,24 @@ def token_create(
 DEMO_SOURCE = "demo"
 
 
+def _demo_tokens(conn: psycopg.Connection[Any], center: Any) -> dict[str, str]:
+    """A token per screen for this demo run (the previous run's demo tokens are revoked)."""
+    from app.auth.service import create_token
+
+    with conn.transaction():
+        conn.execute(
+            "UPDATE tokens SET revoked_at = now() WHERE label = 'demo' AND revoked_at IS NULL"
+        )
+        return {
+            "wallboard": create_token(conn, role="wallboard", label="demo"),
+            "agent": create_token(conn, role="agent", agent="a01", label="demo"),
+            "supervisor": create_token(
+                conn, role="supervisor", teams=tuple(center.teams), label="demo"
+            ),
+            "admin": create_token(conn, role="admin", label="demo"),
+        }
+
+
 @cli.command()
 def demo(
     port: Annotated[int | None, typer.Option()] = None,
@@ -486,6 +504,7 @@ def demo(
                 conn.execute("DELETE FROM events WHERE source = %s", (DEMO_SOURCE,))
                 rebuild(conn)
             history = store(conn, sim.advance(sim.sim_time(origin)))
+            tokens = _demo_tokens(conn, center)
         host, p = settings.host, port or settings.port
         base = f"http://{host}:{p}"
         err.print(
@@ -493,9 +512,13 @@ def demo(
             f"{len(center.queues)} queues, {speed:g}x from {at:g}:00 "
             f"({history.inserted} events of the morning so far)"
         )
-        err.print(f"  metrics      {base}/api/v1/metrics?by=queue&window=15m")
-        err.print(f"  one agent    {base}/api/v1/agents/a01?window=today")
-        err.print(f"  staffing     {base}/api/v1/staffing?queue=billing")
+        err.print(f"  wallboard    {base}/wall?token={tokens['wallboard']}")
+        err.print(f"  agent a01    {base}/agent/a01?token={tokens['agent']}")
+        err.print(f"  supervisor   {base}/sup?token={tokens['supervisor']}")
+        err.print(
+            f"  metrics      {base}/api/v1/metrics?by=queue&window=15m&token={tokens['admin']}"
+        )
+        err.print(f"  staffing     {base}/api/v1/staffing?queue=billing&token={tokens['admin']}")
         err.print(f"  API docs     {base}/docs")
         err.print(f"  config       {config_path}")
         os.environ.update(
