@@ -176,22 +176,26 @@ class Hub:
                 await asyncio.sleep(1.0)
 
     async def _tick(self) -> None:
+        """Compute when something changed (or the snapshot is `max_age_s` old), at most once
+        per `tick_s`: an event is pushed at once, and under load the work stays one
+        computation per tick."""
         while True:
-            await asyncio.sleep(self.tick_s)
-            wanted = (
-                set().union(*(s.topics for s in self.subscribers)) if self.subscribers else set()
-            )
-            if not wanted:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.changed.wait(), timeout=self.max_age_s)
+            if not self.subscribers:
+                await asyncio.sleep(self.tick_s)  # nobody to tell; a newcomer sets `changed`
                 continue
-            stale = time.monotonic() - self.computed_at >= self.max_age_s
-            if not (self.changed.is_set() or stale):
-                continue
+            rest = self.tick_s - (time.monotonic() - self.computed_started)
+            if rest > 0:
+                await asyncio.sleep(rest)
+            wanted: set[str] = set().union(*(s.topics for s in self.subscribers))
             self.changed.clear()
             started = time.monotonic()
             try:
                 fresh = await asyncio.to_thread(self.compute, wanted)
             except Exception:
                 log.exception("live hub: computing the snapshot failed")
+                self.computed_started = started
                 continue
             self.computed_at = time.monotonic()
             self.computed_started = started
