@@ -37,6 +37,8 @@ class _Strict(BaseModel):
 class QueueSettings(_Strict):
     """Per-queue parameters of METRICS.md, all optional: unset falls back to [defaults]."""
 
+    scorecard: str | None = None  # a [scorecards.NAME]; default "default"
+
     timezone: Annotated[str, AfterValidator(_zone)] | None = None
     sl_threshold_s: Annotated[float, Field(ge=0)] | None = None
     short_abandon_s: Annotated[float, Field(ge=0)] | None = None
@@ -69,13 +71,42 @@ class QueueParams(_Strict):
 class TeamSettings(_Strict):
     supervisor: str | None = None
     agents: list[str] = Field(default_factory=list)
+    scorecard: str | None = None  # a [scorecards.NAME] for the team and its agents
+
+
+Perspective = Literal["efficiency", "quality", "customer", "employee"]
 
 
 class KpiTarget(_Strict):
+    """One line of a scorecard. Attainment = (value - floor) / (target - floor), clipped to
+    0..1, so a target below its floor means "lower is better" (AHT, an occupancy ceiling)."""
+
     target: float
     floor: float
     weight: Annotated[float, Field(ge=0)] = 1.0
-    perspective: Literal["efficiency", "quality", "customer", "employee"] | None = None
+    perspective: Perspective | None = None
+    metric: str | None = None  # the metric scored, when the line's name is not a metric name
+
+    @model_validator(mode="after")
+    def _distinct(self) -> KpiTarget:
+        if self.target == self.floor:
+            raise ValueError("target and floor must differ")
+        return self
+
+
+class Balance(_Strict):
+    """Strong indicators (fast to move alone) paired with the weak ones they can be bought
+    with; flags thresholds. See docs/METRICS.md, Balanced scorecard."""
+
+    pairs: list[tuple[str, str]] = Field(
+        default_factory=lambda: [
+            ("aht_s", "fcr"),
+            ("calls_per_hour", "qa_score"),
+            ("aht_s", "csat"),
+        ]
+    )
+    min_contacts: Annotated[int, Field(ge=1)] = 10
+    faster_than_team: Annotated[float, Field(gt=0, lt=1)] = 0.2  # "well under the median"
 
 
 class CallboardConfig(_Strict):
@@ -83,6 +114,7 @@ class CallboardConfig(_Strict):
     queues: dict[str, QueueSettings] = Field(default_factory=dict)
     teams: dict[str, TeamSettings] = Field(default_factory=dict)
     scorecards: dict[str, dict[str, KpiTarget]] = Field(default_factory=dict)
+    balance: Balance = Field(default_factory=Balance)
     # absolute planned activities (a WFM export); also settable by PUT /api/v1/schedules
     schedules: list[ScheduleEntry] = Field(default_factory=list)
 
