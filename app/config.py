@@ -119,6 +119,15 @@ class CallboardConfig(_Strict):
     schedules: list[ScheduleEntry] = Field(default_factory=list)
 
     @model_validator(mode="after")
+    def _scorecards_exist(self) -> CallboardConfig:
+        named = [(f"teams.{t}", s.scorecard) for t, s in self.teams.items()]
+        named += [(f"queues.{q}", s.scorecard) for q, s in self.queues.items()]
+        for where, card in named:
+            if card is not None and card != "default" and card not in self.scorecards:
+                raise ValueError(f"{where}.scorecard: no [scorecards.{card}]")
+        return self
+
+    @model_validator(mode="after")
     def _schedules_do_not_overlap(self) -> CallboardConfig:
         problem = overlaps(self.schedules)
         if problem:

@@ -10,7 +10,7 @@ strong one's attainment is capped at the weak one's, so speed bought with qualit
 from __future__ import annotations
 
 import statistics
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from app.config import Balance, KpiTarget
@@ -130,13 +130,15 @@ WEAK_WORDS = {
 
 def flags(
     row: Mapping[str, Any],
-    peers: list[Mapping[str, Any]],
+    peers: Sequence[Mapping[str, Any]],
     card: Mapping[str, KpiTarget],
     balance: Balance,
     *,
     peer_name: str = "the team",
 ) -> list[str]:
-    """Plain-language reasons, relative to the peers' median."""
+    """Plain-language reasons, relative to the median of the other peers (the row itself
+    left out: in a small team it would pull the median toward itself)."""
+    peers = [p for p in peers if p is not row and p.get("key") != row.get("key")]
     out: list[str] = []
     for strong, weak in balance.pairs:
         if not _below_target(row, card, weak):

@@ -42,6 +42,19 @@ def test_the_rushing_agents_show_in_the_numbers(pg: psycopg.Connection[Any], tmp
         assert r["aht_s"] < 0.8 * median_aht
         assert r["short_call_rate"] > 0.05
         assert r["agent_hangup_rate"] > statistics.median(s["agent_hangup_rate"] for s in steady)
+    # the scorecard finds them: flagged, and ranked below the steady agents' median
+    from app.scorecard.service import rank, scored
+
+    cards = rank(scored(config, "agent", agents["rows"]))
+    order = [c["key"] for c in cards]
+    steady_median = statistics.median(
+        order.index(a.id) for a in center.agents if a.style == "steady"
+    )
+    for a in center.agents:
+        if a.style == "rusher":
+            card = next(c for c in cards if c["key"] == a.id)
+            assert any("faster than the team" in f for f in card["flags"]), card["flags"]
+            assert order.index(a.id) > steady_median
     # adherence is measurable: the plan is in the config, the states follow it, not perfectly
     adherence = [r["adherence"] for r in rows.values() if r["adherence"] is not None]
     assert len(adherence) == 40

@@ -1,0 +1,47 @@
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, Request
+
+from app.auth.deps import Reader
+from app.auth.service import team_of
+from app.deps import ConnDep
+from app.metrics.registry import Level
+from app.metrics.windows import WindowError
+from app.scorecard.service import scorecards
+
+router = APIRouter(prefix="/api/v1", tags=["scorecards"])
+
+
+@router.get("/scorecards", summary="Balanced scorecards with strong/weak flags")
+def get_scorecards(
+    request: Request,
+    principal: Reader,
+    conn: ConnDep,
+    level: Level = "agent",
+    window: str | None = None,
+    start: Annotated[datetime | None, Query(alias="from")] = None,
+    to: datetime | None = None,
+) -> dict[str, Any]:
+    if level == "agent" and principal.role == "wallboard":
+        raise HTTPException(403, "the wallboard role sees aggregates only")
+    try:
+        result = scorecards(
+            conn,
+            request.app.state.config,
+            level=level,
+            now=request.app.state.clock.now(),
+            window=window or (None if start or to else "today"),
+            start=start,
+            end=to,
+        )
+    except WindowError as exc:
+        raise HTTPException(422, str(exc)) from exc
+    if level == "agent":
+        teams = team_of(conn, [r["key"] for r in result["rows"]])
+        result["rows"] = [
+            r for r in result["rows"] if principal.sees_agent(r["key"], teams.get(r["key"]))
+        ]
+    elif level == "team":
+        result["rows"] = [r for r in result["rows"] if principal.sees_team(r["key"])]
+    return result

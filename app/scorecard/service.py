@@ -1,0 +1,107 @@
+"""Scorecards for agents, teams and queues over a window; the center's balances."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import psycopg
+
+from app.config import CallboardConfig, KpiTarget
+from app.metrics.registry import Level
+from app.metrics.service import compute
+from app.scorecard.scoring import DEFAULT_CARD, balances, flags, score
+from app.staffing.service import staffing_now
+
+
+def card(config: CallboardConfig, name: str | None) -> dict[str, KpiTarget]:
+    name = name or "default"
+    return dict(config.scorecards.get(name) or DEFAULT_CARD)
+
+
+def card_name(config: CallboardConfig, level: Level, key: str, team: str | None) -> str | None:
+    if level == "agent" and team in config.teams:
+        return config.teams[team].scorecard
+    if level == "team" and key in config.teams:
+        return config.teams[key].scorecard
+    if level == "queue" and key in config.queues:
+        return config.queues[key].scorecard
+    return None
+
+
+def scorecards(
+    conn: psycopg.Connection[Any],
+    config: CallboardConfig,
+    *,
+    level: Level,
+    now: datetime,
+    window: str | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> dict[str, Any]:
+    result = compute(conn, config, by=level, now=now, window=window, start=start, end=end)
+    rows = result["rows"]
+    result["rows"] = rank(scored(config, level, rows))
+    if level == "center" and rows:
+        result["balances"] = center_balances(conn, config, rows[0], now=now)
+    return result
+
+
+def scored(
+    config: CallboardConfig, level: Level, rows: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Scores and flags of rows of one level (agents are judged against their team)."""
+    out = []
+    for row in rows:
+        team = row.get("team") if level == "agent" else None
+        peers = [r for r in rows if r.get("team") == team] if level == "agent" else rows
+        chosen = card_name(config, level, row["key"], team)
+        lines = card(config, chosen)
+        s = score(row, lines, config.balance)
+        s["scorecard"] = chosen or "default"
+        s["flags"] = flags(
+            row,
+            peers,
+            lines,
+            config.balance,
+            peer_name={
+                "agent": "the team",
+                "team": "the other teams",
+                "queue": "the other queues",
+            }.get(level, "the center"),
+        )
+        if level == "agent":
+            s["team"] = team
+        out.append(s)
+    return out
+
+
+def rank(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Highest score first; scores on too few contacts and no score after the rest."""
+    return sorted(
+        rows, key=lambda r: (not r["meaningful"], r["score"] is None, -(r["score"] or 0), r["key"])
+    )
+
+
+def center_balances(
+    conn: psycopg.Connection[Any], config: CallboardConfig, center: dict[str, Any], *, now: datetime
+) -> dict[str, Any]:
+    queues = [r[0] for r in conn.execute("SELECT name FROM queues ORDER BY name").fetchall()]
+    required = staffed = 0
+    projected_num = projected_den = 0.0
+    for q in queues:
+        s = staffing_now(conn, config, queue=q, now=now)
+        required += s.get("agents_required") or 0
+        staffed += s.get("agents_staffed") or 0
+        level = s.get("erlang_c")
+        if level and s.get("arrivals_last_30m"):
+            projected_num += level["service_level"] * s["arrivals_last_30m"]
+            projected_den += s["arrivals_last_30m"]
+    interval = compute(conn, config, by="center", now=now, window="interval")["rows"][0]
+    return balances(
+        center,
+        required=required,
+        staffed=staffed,
+        projected_sl=round(projected_num / projected_den, 4) if projected_den else None,
+        interval_sl=interval.get("service_level"),
+    )
