@@ -25,6 +25,7 @@ from app.clock import Clock
 from app.config import CallboardConfig
 from app.live.topics import diff, levels_for, payloads
 from app.metrics.service import compute_many
+from app.scorecard.service import center_balances, scored
 from ingest.writer import NOTIFY_CHANNEL
 
 log = logging.getLogger(__name__)
@@ -225,6 +226,19 @@ class Hub:
                 config_version=version,
             )
         rows = {level: {r["key"]: r for r in result[level]["rows"]} for level in levels}
+        kinds = {t.partition(":")[0] for t in wanted}
+        cards: dict[str, dict[str, Any]] = {}
+        if kinds & {"agent", "team"} and "agent" in rows:
+            cards = {c["key"]: c for c in scored(config, "agent", list(rows["agent"].values()))}
+        center_balance = None
+        if "center" in kinds and rows.get("center", {}).get("center"):
+            with self.engine.connect() as conn:
+                center_balance = center_balances(
+                    conn.connection.driver_connection,  # type: ignore[arg-type]
+                    config,
+                    rows["center"]["center"],
+                    now=now,
+                )
         some = next(iter(result.values()), None)
         meta = {
             "window": self.window,
@@ -232,7 +246,7 @@ class Hub:
             "config_version": version,
             "timezone": config.defaults.timezone,
         }
-        return payloads(wanted, rows, meta)
+        return payloads(wanted, rows, meta, scorecards=cards, balances=center_balance)
 
     def fresh_since(self, sub: Subscriber) -> bool:
         """Was the cache computed after this subscriber arrived?"""

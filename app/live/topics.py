@@ -24,9 +24,15 @@ def levels_for(topics: set[str]) -> tuple[Level, ...]:
 
 
 def payloads(
-    topics: set[str], rows: dict[Level, dict[str, dict[str, Any]]], meta: dict[str, Any]
+    topics: set[str],
+    rows: dict[Level, dict[str, dict[str, Any]]],
+    meta: dict[str, Any],
+    *,
+    scorecards: dict[str, dict[str, Any]] | None = None,
+    balances: dict[str, Any] | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """topic -> payload. `rows` is level -> key -> metric row."""
+    """topic -> payload. `rows` is level -> key -> metric row; `scorecards` agent -> card."""
+    scorecards = scorecards or {}
     out: dict[str, dict[str, Any]] = {}
     queues, teams, agents = rows.get("queue", {}), rows.get("team", {}), rows.get("agent", {})
     for topic in topics:
@@ -36,13 +42,20 @@ def payloads(
                 "center": rows.get("center", {}).get("center"),
                 "queues": queues,
                 "teams": teams,
+                "balances": balances,
                 "meta": meta,
             }
         elif kind == "queue":
             out[topic] = {"queue": queues.get(name), "meta": meta}
         elif kind == "team":
             members = {k: r for k, r in agents.items() if r.get("team") == name}
-            out[topic] = {"team": teams.get(name), "agents": members, "meta": meta}
+            cards = {k: scorecards[k] for k in members if k in scorecards}
+            out[topic] = {
+                "team": teams.get(name),
+                "agents": members,
+                "scorecards": cards,
+                "meta": meta,
+            }
         elif kind == "agent":
             row = agents.get(name)
             served = (row or {}).get("queues") or []
@@ -50,6 +63,7 @@ def payloads(
                 "agent": row,
                 "team": teams.get((row or {}).get("team") or ""),
                 "queues": {q: _queue_brief(queues.get(q)) for q in served},
+                "scorecard": scorecards.get(name),
                 "meta": meta,
             }
     return out

@@ -40,6 +40,13 @@
     return h("div", { className: "fresh " + (stale ? "stale" : "live"), id: "freshness" }, text);
   }
   function topic(data, name) { return data && data.topics ? data.topics[name] : undefined; }
+  function scoreClass(x) { return x === null || x === undefined ? "none" : x >= 80 ? "good" : x >= 60 ? "warn" : "bad"; }
+  function perspectives(card) {
+    const p = card.perspectives || {};
+    return ["efficiency", "quality", "customer", "employee"].map(function (k) {
+      return h("span", { className: "persp " + scoreClass(p[k]) }, k.slice(0, 4) + " " + num(p[k]));
+    });
+  }
 
   // --- wallboard -------------------------------------------------------------------------
   const PAGE = 4, PAGE_S = 10;
@@ -91,7 +98,20 @@
     });
     const dots = pages > 1 ? h("div", { className: "pages" }, "page " + (page + 1) + " of " + pages)
       : null;
-    return [header, h("div", { className: "tiles" }, tiles), dots];
+    const b = c.balances;
+    const strip = b ? h("div", { className: "balances", id: "wall-balances" }, [
+      h("span", { className: b.ninety_ninety.met ? "good" : "warn" },
+        "90/90: FCR " + pct(b.ninety_ninety.fcr) + " · SL " + pct(b.ninety_ninety.service_level)),
+      h("span", {}, "speed " + mmss(b.efficiency_quality.aht_s) + " ↔ quality FCR " +
+        pct(b.efficiency_quality.fcr) + " · QA " + num(b.efficiency_quality.qa_score)),
+      h("span", {}, "staffed " + num(b.service_cost.agents_staffed) + " / needed " +
+        num(b.service_cost.agents_required) + " · occupancy " + pct(b.service_cost.occupancy)),
+      h("span", {}, "customers CSAT " + pct(b.customer_employee.csat) + " ↔ staff adherence " +
+        pct(b.customer_employee.adherence)),
+      h("span", {}, "SL now " + pct(b.now_future.service_level_now) + " → next " +
+        pct(b.now_future.service_level_next)),
+    ]) : null;
+    return [header, strip, h("div", { className: "tiles" }, tiles), dots];
   }
 
   // --- agent widget ----------------------------------------------------------------------
@@ -134,6 +154,16 @@
         h("thead", {}, h("tr", {}, [h("th", {}, "my queues"), h("th", {}, "waiting"), h("th", {}, "longest")])),
         h("tbody", {}, queues),
       ]),
+      t.scorecard ? h("div", { className: "card", id: "agent-scorecard" }, [
+        h("div", { className: "card-head" }, [
+          h("span", {}, "my scorecard"),
+          h("span", { className: "score " + scoreClass(t.scorecard.score), id: "agent-score" },
+            num(t.scorecard.score) + (t.scorecard.meaningful ? "" : " *")),
+        ]),
+        h("div", { className: "persps" }, perspectives(t.scorecard)),
+        h("ul", { className: "flags", id: "agent-flags" },
+          (t.scorecard.flags || []).map(function (f) { return h("li", {}, f); })),
+      ]) : null,
     ];
   }
 
@@ -222,6 +252,7 @@
         table("queues", ["queue", "waiting", "longest", "SL", "ASA s", "abandoned", "answered", "avail."], queues),
         table("teams", ["team", "handled", "AHT", "FCR", "CSAT", "occupancy", "adherence"], teams),
       ]),
+      scorePanel(data, sel),
       h("div", { className: "panel" }, [
         h("div", { className: "panel-head" }, [
           h("span", {}, "agents" + (sel.team ? " · " + sel.team : "")),
@@ -230,6 +261,27 @@
         h("div", { className: "agent-grid", id: "agent-grid" }, tiles),
       ]),
     ];
+  }
+
+  function allCards(data) {
+    const out = {};
+    for (const [name, t] of Object.entries((data && data.topics) || {})) {
+      if (name.startsWith("team:") && t && t.scorecards) Object.assign(out, t.scorecards);
+    }
+    return out;
+  }
+  function scorePanel(data, sel) {
+    const cards = Object.values(allCards(data)).filter(function (c) { return !sel.team || c.team === sel.team; });
+    cards.sort(function (a, b) {
+      return (a.meaningful === b.meaningful ? 0 : a.meaningful ? -1 : 1) || ((b.score || -1) - (a.score || -1));
+    });
+    const rows = cards.map(function (c) {
+      return pick("agent", c.key, sel.agent === c.key, [
+        h("td", {}, c.key), h("td", { className: scoreClass(c.score) }, num(c.score) + (c.meaningful ? "" : " *")),
+        h("td", {}, perspectives(c)), h("td", { className: "flagcell" }, (c.flags || []).join(" · ")),
+      ]);
+    });
+    return table("scorecards", ["agent", "score", "perspectives", "flags"], rows);
   }
 
   function contacts(rows, selection) {
@@ -277,6 +329,12 @@
     if (id.table === "teams") rows = Object.values(c.teams || {});
     if (id.table === "agents") rows = Object.values(allAgents(live));
     if (id.table === "contacts") rows = contactRows || [];
+    if (id.table === "scorecards") rows = Object.values(allCards(live)).map(function (c) {
+      const flat = { agent: c.key, team: c.team, score: c.score, meaningful: c.meaningful,
+                     contacts: c.contacts, flags: (c.flags || []).join("; ") };
+      for (const [p, v] of Object.entries(c.perspectives || {})) flat[p] = v;
+      return flat;
+    });
     return { content: toCsv(rows), filename: "callboard-" + id.table + ".csv", type: "text/csv" };
   }
 

@@ -98,6 +98,7 @@ def test_the_wallboard_shows_the_floor_goes_stale_and_comes_back(
     expect(page.locator("#waiting-billing")).to_have_text("3", timeout=10_000)
     expect(page.locator("#available-billing")).to_have_text("3 / 3")
     expect(page.locator("#sl-billing")).to_have_text("100%")  # one answered within 20 s
+    expect(page.locator("#wall-balances")).to_contain_text("90/90")
     longest = page.locator("#longest-billing").inner_text()
     time.sleep(2.2)
     assert page.locator("#longest-billing").inner_text() != longest, "the longest wait ticks"
@@ -123,6 +124,8 @@ def test_the_agent_widget_shows_their_state_kpis_and_queues(
     expect(page.locator("#agent-state")).to_contain_text("available", timeout=15_000)
     expect(page.locator("#agent-kpi-handled")).to_have_text("1")
     expect(page.locator("#agent-waiting-billing")).to_have_text("3")
+    expect(page.locator("#agent-score")).to_be_visible()
+    expect(page.locator("#agent-flags")).to_contain_text("too few to judge")
     srv.post(
         tokens["ingest"],
         [
@@ -153,6 +156,8 @@ def test_the_supervisor_drills_down_and_exports(
     expect(queues).to_contain_text("billing", timeout=15_000)
     expect(page.locator("#agent-grid")).to_contain_text("a1")
     expect(page.locator("#agent-grid")).not_to_contain_text("a3")  # south is not theirs
+    expect(page.locator("#table-scorecards")).to_contain_text("a1")
+    expect(page.locator("#table-scorecards")).not_to_contain_text("a3")
     page.locator("#table-queues tr.pick", has_text="billing").click()
     expect(page.locator(".crumbs")).to_contain_text("center › billing")
     expect(page.locator("#table-contacts")).to_contain_text("c0", timeout=10_000)
