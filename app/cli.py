@@ -120,6 +120,46 @@ def import_events(
         raise typer.Exit(1)
 
 
+@import_cli.command("queue-log")
+def import_queue_log_cmd(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)],
+    source: Annotated[str, typer.Option(help="names this PBX's events")] = "queue_log",
+    tz: Annotated[str, typer.Option(help="time zone of CSV exports' local times")] = "UTC",
+) -> None:
+    """An Asterisk queue_log: the file, or a CSV export of the realtime table (data1..data5 or
+    PBXware's layout), told apart by their content. Prints a summary per event type."""
+    from rich.table import Table
+
+    from ingest.sources.queue_log_import import import_queue_log
+
+    settings = get_settings()
+    with _database(settings) as url:
+        _require_schema(url)
+
+        def progress(s: Any) -> None:
+            if err.is_terminal:
+                err.print(f"  {s.lines} lines read, {s.result.inserted} events stored", end="\r")
+
+        with psycopg.connect(_libpq(url)) as conn:
+            summary = import_queue_log(conn, file, source=source, tz=tz, progress=progress)
+    table = Table(title=f"{file.name}: {summary.lines} lines")
+    table.add_column("event")
+    table.add_column("made", justify="right")
+    table.add_column("why none")
+    for kind, n in sorted(summary.by_type.items()):
+        table.add_row(kind, str(n))
+    reasons = summary.reasons()
+    for verb, n in sorted(summary.skipped.items()):
+        table.add_row(f"[dim]{verb}: no event[/]", str(n), reasons[verb])
+    Console(stderr=True).print(table)
+    out = summary.result.as_dict()
+    out["lines"] = summary.lines
+    out["skipped"] = dict(summary.skipped)
+    sys.stdout.write(orjson.dumps(out).decode() + "\n")
+    if summary.result.rejected:
+        raise typer.Exit(1)
+
+
 @cli.command()
 def rebuild() -> None:
     """Recompute every derived table from the stored events."""

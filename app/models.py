@@ -250,3 +250,30 @@ class Token(Base):
         ),
         sa.CheckConstraint("role <> 'agent' OR agent IS NOT NULL", name="agent_bound"),
     )
+
+
+class SourceLine(Base):
+    """A source line that made no event (QUEUESTART, CONFIGRELOAD, DID, unknown verbs): kept,
+    never an error, and never stored twice."""
+
+    __tablename__ = "source_lines"
+
+    source: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    id: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    ts: Mapped[datetime | None] = mapped_column(TS)
+    kind: Mapped[str] = mapped_column(sa.Text)  # the verb
+    raw: Mapped[str] = mapped_column(sa.Text)
+    received_at: Mapped[datetime] = mapped_column(TS, server_default=sa.func.now())
+
+
+class FollowOffset(Base):
+    """Where `import queue-log --follow` is in a file, committed with the events it read."""
+
+    __tablename__ = "follow_offsets"
+
+    source: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    path: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    inode: Mapped[int] = mapped_column(sa.BigInteger)
+    offset: Mapped[int] = mapped_column(sa.BigInteger)
+    head: Mapped[str] = mapped_column(sa.Text)  # the file's first line: tells a new file apart
+    updated_at: Mapped[datetime] = mapped_column(TS, server_default=sa.func.now())
