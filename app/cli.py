@@ -160,6 +160,47 @@ def import_queue_log_cmd(
         raise typer.Exit(1)
 
 
+@import_cli.command("cdr")
+def import_cdr_cmd(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)],
+    mapping: Annotated[str, typer.Option(help="a mapping TOML file, or a shipped one's name")],
+    source: Annotated[str | None, typer.Option(help="default: the mapping's name")] = None,
+) -> None:
+    """One-row-per-contact CSV exports with a column mapping (`anonymous-bank` is shipped)."""
+    from rich.table import Table
+
+    from ingest.sources.cdr import import_cdr, load_mapping
+
+    try:
+        name, m = load_mapping(mapping)
+    except ValueError as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from exc
+    settings = get_settings()
+    with _database(settings) as url:
+        _require_schema(url)
+
+        def progress(s: Any) -> None:
+            if err.is_terminal:
+                err.print(f"  {s.rows} rows read, {s.result.inserted} events stored", end="\r")
+
+        with psycopg.connect(_libpq(url)) as conn:
+            summary = import_cdr(conn, file, m, source=source or name, progress=progress)
+    table = Table(title=f"{file.name}: {summary.rows} rows, {summary.contacts} contacts")
+    table.add_column("event or skipped row")
+    table.add_column("count", justify="right")
+    for kind, n in sorted(summary.by_type.items()):
+        table.add_row(kind, str(n))
+    for why, n in sorted(summary.skipped.items()):
+        table.add_row(f"[dim]skipped: {why}[/]", str(n))
+    Console(stderr=True).print(table)
+    out = summary.result.as_dict()
+    out.update(rows=summary.rows, contacts=summary.contacts, skipped=dict(summary.skipped))
+    sys.stdout.write(orjson.dumps(out).decode() + "\n")
+    if summary.result.rejected:
+        raise typer.Exit(1)
+
+
 @cli.command()
 def rebuild() -> None:
     """Recompute every derived table from the stored events."""
