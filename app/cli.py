@@ -110,7 +110,7 @@ def import_events(
                     end="\r",
                 )
 
-        with psycopg.connect(_libpq(url)) as conn:
+        with psycopg.connect(_libpq(url), autocommit=True) as conn:
             result = import_jsonl(conn, file, progress=progress)
     out = result.as_dict()
     for e in out["errors"]:
@@ -125,6 +125,9 @@ def import_queue_log_cmd(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)],
     source: Annotated[str, typer.Option(help="names this PBX's events")] = "queue_log",
     tz: Annotated[str, typer.Option(help="time zone of CSV exports' local times")] = "UTC",
+    follow: Annotated[
+        bool, typer.Option(help="tail a live queue_log; resumes after a restart")
+    ] = False,
 ) -> None:
     """An Asterisk queue_log: the file, or a CSV export of the realtime table (data1..data5 or
     PBXware's layout), told apart by their content. Prints a summary per event type."""
@@ -133,6 +136,22 @@ def import_queue_log_cmd(
     from ingest.sources.queue_log_import import import_queue_log
 
     settings = get_settings()
+    if follow:
+        from ingest.sources.follow import Follower
+
+        _sigterm_exits()
+        with _database(settings) as url:
+            _require_schema(url)
+            stop = threading.Event()
+            with psycopg.connect(_libpq(url), autocommit=True) as conn:
+                err.print(f"following {file} as {source}; Ctrl-C stops")
+                follower = Follower(conn, file.resolve(), source=source)
+                try:
+                    follower.run(stop)
+                except KeyboardInterrupt:
+                    stop.set()
+            sys.stdout.write(orjson.dumps(follower.total.as_dict()).decode() + "\n")
+        return
     with _database(settings) as url:
         _require_schema(url)
 
@@ -140,7 +159,7 @@ def import_queue_log_cmd(
             if err.is_terminal:
                 err.print(f"  {s.lines} lines read, {s.result.inserted} events stored", end="\r")
 
-        with psycopg.connect(_libpq(url)) as conn:
+        with psycopg.connect(_libpq(url), autocommit=True) as conn:
             summary = import_queue_log(conn, file, source=source, tz=tz, progress=progress)
     table = Table(title=f"{file.name}: {summary.lines} lines")
     table.add_column("event")
@@ -184,7 +203,7 @@ def import_cdr_cmd(
             if err.is_terminal:
                 err.print(f"  {s.rows} rows read, {s.result.inserted} events stored", end="\r")
 
-        with psycopg.connect(_libpq(url)) as conn:
+        with psycopg.connect(_libpq(url), autocommit=True) as conn:
             summary = import_cdr(conn, file, m, source=source or name, progress=progress)
     table = Table(title=f"{file.name}: {summary.rows} rows, {summary.contacts} contacts")
     table.add_column("event or skipped row")
