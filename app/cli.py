@@ -31,6 +31,8 @@ import_cli = typer.Typer(no_args_is_help=True, help="Import events from files.")
 cli.add_typer(import_cli, name="import")
 token_cli = typer.Typer(no_args_is_help=True, help="Access tokens.")
 cli.add_typer(token_cli, name="token")
+consume_cli = typer.Typer(no_args_is_help=True, help="Read events from a message stream.")
+cli.add_typer(consume_cli, name="consume")
 err = Console(stderr=True, soft_wrap=True)
 
 
@@ -218,6 +220,44 @@ def import_cdr_cmd(
     sys.stdout.write(orjson.dumps(out).decode() + "\n")
     if summary.result.rejected:
         raise typer.Exit(1)
+
+
+@consume_cli.command("nats")
+def consume_nats(
+    subject: Annotated[str, typer.Option()] = "callboard.events",
+    durable: Annotated[str, typer.Option(help="the durable consumer's name")] = "callboard",
+    url: Annotated[str, typer.Option(help="the NATS server")] = "nats://127.0.0.1:4222",
+    stream: Annotated[
+        str, typer.Option(help="created for the subject if none exists")
+    ] = "CALLBOARD",
+) -> None:
+    """Contract events from NATS JetStream (one event or a JSON array per message), each
+    batch acknowledged after the database commit."""
+    import asyncio
+
+    from ingest.sources.stream import consume
+
+    settings = get_settings()
+    with _database(settings) as url_db:
+        _require_schema(url_db)
+
+        async def run() -> Any:
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, stop.set)
+            err.print(f"consuming {subject} from {url} as {durable}; Ctrl-C stops")
+            return await consume(
+                url=url,
+                subject=subject,
+                durable=durable,
+                stream=stream,
+                connect=lambda: psycopg.connect(_libpq(url_db), autocommit=True),
+                stop=stop,
+            )
+
+        total = asyncio.run(run())
+    sys.stdout.write(orjson.dumps(total.as_dict()).decode() + "\n")
 
 
 @cli.command()
