@@ -237,6 +237,8 @@ def events(line: Line, source: str, members: Members) -> list[dict[str, Any]]:
             wait_s=_num(d[2]),
             reason="timeout" if v == "EXITWITHTIMEOUT" else "empty",
         )
+    elif v == "WITHDRAW":  # taken out of the queue through AMI: routing, not the customer
+        add("call.overflowed", call_id=call, queue=q, reason="other", wait_s=_num(d[2]))
     elif v == "EXITWITHKEY":
         add("call.overflowed", call_id=call, queue=q, reason="key", wait_s=_num(d[3]))
     elif v == "RINGNOANSWER":

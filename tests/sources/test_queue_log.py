@@ -209,3 +209,31 @@ def test_same_second_lines_in_any_order_give_the_same_contact() -> None:
     backward = [e for line in reversed(lines) for e in events(line, "s", Members())]
     call = [e for e in forward if e.get("call_id") == "c1.1"]
     assert {e["id"] for e in call} <= {e["id"] for e in backward}
+
+
+def test_a_transfer_to_a_second_queue_keeps_the_callid(
+    pg: psycopg.Connection[Any], tmp_path: Path
+) -> None:
+    log = (
+        f"{T}|t1.1|sales|NONE|ENTERQUEUE||5554444|1\n"
+        f"{T + 4}|t1.1|sales|SIP/201|CONNECT|4|t1.2|1\n"
+        f"{T + 64}|t1.1|sales|SIP/201|BLINDTRANSFER|6001|from-queue|4|60|1\n"
+        f"{T + 64}|t1.1|support|NONE|ENTERQUEUE||5554444|1\n"
+        f"{T + 70}|t1.1|support|SIP/301|CONNECT|6|t1.3|1\n"
+        f"{T + 190}|t1.1|support|SIP/301|COMPLETEAGENT|6|120|1\n"
+        f"{T + 200}|w1.1|support|NONE|ENTERQUEUE||5551111|1\n"
+        f"{T + 215}|w1.1|support|NONE|WITHDRAW|1|1|15|moved\n"
+    )
+    _import(pg, log, tmp_path)
+    s = segments(pg)
+    first, second = s["t1.1/0"], s["t1.1/1"]
+    assert (first["queue"], first["transferred"], first["talk_s"]) == ("sales", True, 60.0)
+    assert first["transfer_to_external"] == "6001@from-queue"
+    assert (second["queue"], second["wait_s"], second["agent"], second["talk_s"]) == (
+        "support",
+        6.0,
+        "SIP/301",
+        120.0,
+    )
+    assert first["contact_outcome"] and not second["contact_outcome"]  # answered once
+    assert (s["w1.1/0"]["outcome"], s["w1.1/0"]["overflow_reason"]) == ("overflowed", "other")
