@@ -18,7 +18,7 @@ from dash.backends._fastapi import reset_current_request, set_current_request
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 
-from app.auth.service import Principal, principal_for, team_of
+from app.auth.service import Principal, principal_for, team_of, visible
 from app.contacts.service import contacts
 from app.metrics.service import trends
 from app.metrics.windows import resolve
@@ -197,13 +197,7 @@ def _callbacks(app: FastAPI, dash_app: Dash) -> None:
             rows = contacts(
                 pg, start=day.start, end=now, queue=None if agent else queue, agent=agent, limit=200
             )
-            if principal.role != "admin":
-                teams = team_of(pg, sorted({r["agent"] for r in rows if r["agent"]}))
-                rows = [
-                    r
-                    for r in rows
-                    if r["agent"] is None or principal.sees_agent(r["agent"], teams.get(r["agent"]))
-                ]
+            rows = visible(pg, principal, rows, agent_key="agent")
         return rows
 
     dash_app.clientside_callback(

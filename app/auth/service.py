@@ -118,3 +118,21 @@ def team_of(
     else:
         rows = conn.execute("SELECT id, team FROM agents WHERE id = ANY(%s)", (agents,)).fetchall()
     return {a: t for a, t in rows}
+
+
+def visible(
+    conn: psycopg.Connection[Any],
+    principal: Principal,
+    rows: list[dict[str, Any]],
+    *,
+    agent_key: str = "key",
+) -> list[dict[str, Any]]:
+    """The rows about agents this principal may see (rows without an agent stay)."""
+    if principal.role == "admin":
+        return rows
+    teams = team_of(conn, sorted({r[agent_key] for r in rows if r.get(agent_key)}))
+    return [
+        r
+        for r in rows
+        if not r.get(agent_key) or principal.sees_agent(r[agent_key], teams.get(r[agent_key]))
+    ]

@@ -4,7 +4,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Request
 
 from app.auth.deps import Supervisor
-from app.auth.service import team_of
+from app.auth.service import team_of, visible
 from app.contacts.service import contacts
 from app.deps import ConnDep
 from app.metrics.service import trends
@@ -38,13 +38,7 @@ def get_contacts(
     except WindowError as exc:
         raise HTTPException(422, str(exc)) from exc
     rows = contacts(conn, start=w.start, end=w.end, queue=queue, agent=agent)
-    if principal.role != "admin":
-        teams = team_of(conn, sorted({r["agent"] for r in rows if r["agent"]}))
-        rows = [
-            r
-            for r in rows
-            if r["agent"] is None or principal.sees_agent(r["agent"], teams.get(r["agent"]))
-        ]
+    rows = visible(conn, principal, rows, agent_key="agent")
     return rows
 
 

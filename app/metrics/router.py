@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Request
 
 from app.auth.deps import Reader
-from app.auth.service import team_of
+from app.auth.service import visible
 from app.deps import ConnDep
 from app.metrics.registry import Level
 from app.metrics.service import compute
@@ -57,10 +57,7 @@ def get_metrics(
     if by == "team":
         result["rows"] = [r for r in result["rows"] if principal.sees_team(r["key"])]
     elif by == "agent":
-        teams = team_of(conn, [r["key"] for r in result["rows"]])
-        result["rows"] = [
-            r for r in result["rows"] if principal.sees_agent(r["key"], teams.get(r["key"]))
-        ]
+        result["rows"] = visible(conn, principal, result["rows"])
     return result
 
 

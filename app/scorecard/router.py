@@ -4,7 +4,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Request
 
 from app.auth.deps import Reader
-from app.auth.service import team_of
+from app.auth.service import visible
 from app.deps import ConnDep
 from app.metrics.registry import Level
 from app.metrics.windows import WindowError
@@ -38,10 +38,7 @@ def get_scorecards(
     except WindowError as exc:
         raise HTTPException(422, str(exc)) from exc
     if level == "agent":
-        teams = team_of(conn, [r["key"] for r in result["rows"]])
-        result["rows"] = [
-            r for r in result["rows"] if principal.sees_agent(r["key"], teams.get(r["key"]))
-        ]
+        result["rows"] = visible(conn, principal, result["rows"])
     elif level == "team":
         result["rows"] = [r for r in result["rows"] if principal.sees_team(r["key"])]
     return result
