@@ -67,7 +67,11 @@ class Server:
     def stop(self) -> None:
         if self.proc is not None:
             self.proc.terminate()
-            self.proc.wait(timeout=30)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:  # a slow shutdown must not wedge the tests
+                self.proc.kill()
+                self.proc.wait(timeout=10)
             self.proc = None
 
     def post(self, token: str, events: list[dict[str, Any]]) -> None:
@@ -93,8 +97,10 @@ def server(
         srv.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """Per module: Playwright's sync API runs an event loop in this thread while it lives, and
+    later tests that start their own (asyncio.run) must not find it still running."""
     if not Path(CHROMIUM).exists():
         pytest.skip("no chromium here: .ci/run installs Debian's (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
