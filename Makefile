@@ -26,6 +26,8 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/tick.py
+	$(BIN)/python bench/live.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
