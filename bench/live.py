@@ -174,10 +174,17 @@ def fan_out(
     )
     assert proc.stdout is not None
     proc.stdout.readline()  # all connecting
-    time.sleep(20)  # let the handshakes finish
     server = psutil.Process(server_pid)
+
+    def established() -> int:
+        # the server's websocket connections (its database connections are on a socket file)
+        return len([c for c in server.net_connections("tcp") if c.status == "ESTABLISHED"])
+
+    deadline = time.monotonic() + 180
+    while established() < clients and time.monotonic() < deadline:
+        time.sleep(2)  # let every handshake finish before measuring
     server.cpu_percent(None)
-    conns = len([c for c in server.net_connections() if c.status == "ESTABLISHED"])
+    conns = established()
     time.sleep(seconds)
     cpu = server.cpu_percent(None) / 100  # cores
     proc.terminate()
