@@ -10,7 +10,7 @@ import threading
 import time
 import warnings
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -45,6 +45,17 @@ def _sigterm_exits() -> None:
 def _database(settings: Settings) -> Iterator[str]:
     with db.database_url(settings) as url:
         yield url
+
+
+@contextmanager
+def _writer_connection() -> Iterator[psycopg.Connection[Any]]:
+    """A connection for commands that commit batch by batch: autocommit, so that each batch's
+    `transaction()` is a real transaction (on a connection already inside an implicit one it
+    would only be a savepoint, and nothing would ever be committed)."""
+    with _database(get_settings()) as url:
+        _require_schema(url)
+        with psycopg.connect(_libpq(url), autocommit=True) as conn:
+            yield conn
 
 
 def _libpq(url: str) -> str:
@@ -100,9 +111,7 @@ def import_events(
     an error per bad line (index = line index from 0)."""
     from ingest.files import import_jsonl
 
-    settings = get_settings()
-    with _database(settings) as url:
-        _require_schema(url)
+    with _writer_connection() as conn:
 
         def progress(total: Any) -> None:
             if err.is_terminal:
@@ -112,8 +121,7 @@ def import_events(
                     end="\r",
                 )
 
-        with psycopg.connect(_libpq(url), autocommit=True) as conn:
-            result = import_jsonl(conn, file, progress=progress)
+        result = import_jsonl(conn, file, progress=progress)
     out = result.as_dict()
     for e in out["errors"]:
         e["line"] = e["index"] + 1
@@ -137,32 +145,24 @@ def import_queue_log_cmd(
 
     from ingest.sources.queue_log_import import import_queue_log
 
-    settings = get_settings()
     if follow:
         from ingest.sources.follow import Follower
 
         _sigterm_exits()
-        with _database(settings) as url:
-            _require_schema(url)
-            stop = threading.Event()
-            with psycopg.connect(_libpq(url), autocommit=True) as conn:
-                err.print(f"following {file} as {source}; Ctrl-C stops")
-                follower = Follower(conn, file.resolve(), source=source)
-                try:
-                    follower.run(stop)
-                except KeyboardInterrupt:
-                    stop.set()
-            sys.stdout.write(orjson.dumps(follower.total.as_dict()).decode() + "\n")
+        with _writer_connection() as conn:
+            err.print(f"following {file} as {source}; Ctrl-C stops")
+            follower = Follower(conn, file.resolve(), source=source)
+            with suppress(KeyboardInterrupt):  # Ctrl-C: stop after the last committed batch
+                follower.run(threading.Event())
+        sys.stdout.write(orjson.dumps(follower.total.as_dict()).decode() + "\n")
         return
-    with _database(settings) as url:
-        _require_schema(url)
+    with _writer_connection() as conn:
 
         def progress(s: Any) -> None:
             if err.is_terminal:
                 err.print(f"  {s.lines} lines read, {s.result.inserted} events stored", end="\r")
 
-        with psycopg.connect(_libpq(url), autocommit=True) as conn:
-            summary = import_queue_log(conn, file, source=source, tz=tz, progress=progress)
+        summary = import_queue_log(conn, file, source=source, tz=tz, progress=progress)
     table = Table(title=f"{file.name}: {summary.lines} lines")
     table.add_column("event")
     table.add_column("made", justify="right")
@@ -197,16 +197,13 @@ def import_cdr_cmd(
     except ValueError as exc:
         err.print(f"[red]{exc}[/]")
         raise typer.Exit(2) from exc
-    settings = get_settings()
-    with _database(settings) as url:
-        _require_schema(url)
+    with _writer_connection() as conn:
 
         def progress(s: Any) -> None:
             if err.is_terminal:
                 err.print(f"  {s.rows} rows read, {s.result.inserted} events stored", end="\r")
 
-        with psycopg.connect(_libpq(url), autocommit=True) as conn:
-            summary = import_cdr(conn, file, m, source=source or name, progress=progress)
+        summary = import_cdr(conn, file, m, source=source or name, progress=progress)
     table = Table(title=f"{file.name}: {summary.rows} rows, {summary.contacts} contacts")
     table.add_column("event or skipped row")
     table.add_column("count", justify="right")
