@@ -122,7 +122,6 @@ def ingest(
 class Touched:
     queues: set[str] = field(default_factory=set)
     agents: set[str] = field(default_factory=set)
-    calls: set[str] = field(default_factory=set)
     agent_since: dict[str, datetime] = field(default_factory=dict)
 
 
@@ -148,7 +147,6 @@ def apply_new(conn: psycopg.Connection[Any], new: Iterable[Stored], *, older_tha
                     t.agent_since[e.agent] = e.ts
         if e.call_id and e.type != "agent.state":
             by_call[e.call_id].append(e)
-    t.calls = set(by_call)
     derived.ensure_reference(conn, queues=t.queues, agents=t.agents)
     if by_call:
         derived.refresh_contacts(conn, sorted(by_call), fresh=by_call, older_than=older_than)

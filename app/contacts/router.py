@@ -8,7 +8,7 @@ from app.auth.service import team_of, visible
 from app.contacts.service import contacts
 from app.deps import ConnDep
 from app.metrics.service import trends
-from app.metrics.windows import WindowError, resolve
+from app.metrics.windows import WindowError, default_name, resolve
 
 router = APIRouter(prefix="/api/v1", tags=["drill-down"])
 
@@ -29,7 +29,7 @@ def get_contacts(
     now = request.app.state.clock.now()
     try:
         w = resolve(
-            window or (None if start or to else "today"),
+            default_name(window, start, to),
             start,
             to,
             now=now,

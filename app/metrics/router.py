@@ -10,7 +10,7 @@ from app.auth.service import visible
 from app.deps import ConnDep
 from app.metrics.registry import Level
 from app.metrics.service import compute
-from app.metrics.windows import WindowError
+from app.metrics.windows import WindowError, default_name
 
 router = APIRouter(prefix="/api/v1", tags=["metrics"])
 
@@ -20,12 +20,6 @@ WindowName = Annotated[
 ]
 From = Annotated[datetime | None, Query(alias="from", description="RFC 3339, inclusive")]
 To = Annotated[datetime | None, Query(description="RFC 3339, exclusive")]
-
-
-def _window(window: str | None, start: datetime | None, end: datetime | None) -> str | None:
-    if window is None and start is None and end is None:
-        return "today"
-    return window
 
 
 @router.get("/metrics", summary="Metrics by center, queue, team or agent over a window")
@@ -46,7 +40,7 @@ def get_metrics(
             request.app.state.config,
             by=by,
             now=request.app.state.clock.now(),
-            window=_window(window, start, to),
+            window=default_name(window, start, to),
             start=start,
             end=to,
             config_version=request.app.state.config_version,
@@ -83,7 +77,7 @@ def get_agent(
     config = request.app.state.config
     args: dict[str, Any] = {
         "now": request.app.state.clock.now(),
-        "window": _window(window, start, to),
+        "window": default_name(window, start, to),
         "start": start,
         "end": to,
         "config_version": request.app.state.config_version,

@@ -39,6 +39,11 @@ def interval_start(now: datetime) -> datetime:
     return epoch + ((now - epoch) // INTERVAL) * INTERVAL
 
 
+def default_name(name: str | None, start: datetime | None, end: datetime | None) -> str | None:
+    """What the API means without a window: today, unless a range is given."""
+    return name if name is not None or start is not None or end is not None else "today"
+
+
 def resolve(
     name: str | None,
     start: datetime | None = None,

@@ -7,7 +7,7 @@ from app.auth.deps import Reader
 from app.auth.service import visible
 from app.deps import ConnDep
 from app.metrics.registry import Level
-from app.metrics.windows import WindowError
+from app.metrics.windows import WindowError, default_name
 from app.scorecard.service import scorecards
 
 router = APIRouter(prefix="/api/v1", tags=["scorecards"])
@@ -31,7 +31,7 @@ def get_scorecards(
             request.app.state.config,
             level=level,
             now=request.app.state.clock.now(),
-            window=window or (None if start or to else "today"),
+            window=default_name(window, start, to),
             start=start,
             end=to,
         )
