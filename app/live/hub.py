@@ -216,29 +216,20 @@ class Hub:
         config, version = self.config()
         levels = levels_for(wanted)
         now = self.clock.now()
-        with self.engine.connect() as conn:
-            result = compute_many(
-                conn.connection.driver_connection,  # type: ignore[arg-type]
-                config,
-                levels=levels,
-                now=now,
-                window=self.window,
-                config_version=version,
-            )
-        rows = {level: {r["key"]: r for r in result[level]["rows"]} for level in levels}
         kinds = {t.partition(":")[0] for t in wanted}
+        center_balance = None
+        with self.engine.connect() as conn:
+            pg: Any = conn.connection.driver_connection
+            result = compute_many(
+                pg, config, levels=levels, now=now, window=self.window, config_version=version
+            )
+            center_row = next(iter(result["center"]["rows"]), None) if "center" in result else None
+            if "center" in kinds and center_row is not None:
+                center_balance = center_balances(pg, config, center_row, now=now)
+        rows = {level: {r["key"]: r for r in result[level]["rows"]} for level in levels}
         cards: dict[str, dict[str, Any]] = {}
         if kinds & {"agent", "team"} and "agent" in rows:
             cards = {c["key"]: c for c in scored(config, "agent", list(rows["agent"].values()))}
-        center_balance = None
-        if "center" in kinds and rows.get("center", {}).get("center"):
-            with self.engine.connect() as conn:
-                center_balance = center_balances(
-                    conn.connection.driver_connection,  # type: ignore[arg-type]
-                    config,
-                    rows["center"]["center"],
-                    now=now,
-                )
         some = next(iter(result.values()), None)
         meta = {
             "window": self.window,

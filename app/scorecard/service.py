@@ -11,7 +11,7 @@ from app.config import CallboardConfig, KpiTarget
 from app.metrics.registry import Level
 from app.metrics.service import compute
 from app.scorecard.scoring import DEFAULT_CARD, balances, flags, score
-from app.staffing.service import staffing_now
+from app.staffing.service import staffing_all
 
 
 def card(config: CallboardConfig, name: str | None) -> dict[str, KpiTarget]:
@@ -89,8 +89,7 @@ def center_balances(
     queues = [r[0] for r in conn.execute("SELECT name FROM queues ORDER BY name").fetchall()]
     required = staffed = 0
     projected_num = projected_den = 0.0
-    for q in queues:
-        s = staffing_now(conn, config, queue=q, now=now)
+    for s in staffing_all(conn, config, queues=queues, now=now):
         required += s.get("agents_required") or 0
         staffed += s.get("agents_staffed") or 0
         level = s.get("erlang_c")

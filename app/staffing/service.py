@@ -66,7 +66,7 @@ def _level(level: Level) -> dict[str, Any]:
 
 
 _OBSERVED = """
-SELECT
+SELECT s.queue,
   count(*) FILTER (WHERE s.queued_at >= %(rate_from)s AND s.queued_at < %(now)s) AS arrivals,
   avg(s.talk_s + coalesce(s.hold_s, 0) + coalesce(s.acw_s, 0))
     FILTER (WHERE s.handled_at >= %(aht_from)s AND s.handled_at < %(now)s) AS aht_s,
@@ -75,27 +75,60 @@ SELECT
   sum(s.wait_s) FILTER (WHERE s.outcome IN ('answered', 'abandoned')
                           AND s.left_at >= %(aht_from)s AND s.left_at < %(now)s) AS waited_s
 FROM contact_segments s
-WHERE s.queue = %(queue)s
+WHERE (%(queue)s::text IS NULL OR s.queue = %(queue)s)
   AND (s.queued_at >= %(aht_from)s OR s.handled_at >= %(aht_from)s OR s.left_at >= %(aht_from)s)
+GROUP BY s.queue
 """
+
+_STAFFED = """
+SELECT q.name, count(*)
+FROM agent_states a CROSS JOIN LATERAL unnest(a.queues) AS q(name)
+WHERE a.started_at <= %(now)s AND (a.ended_at IS NULL OR a.ended_at > %(now)s)
+  AND a.state IN ('available', 'on_call', 'wrap_up')
+  AND (%(queue)s::text IS NULL OR q.name = %(queue)s)
+GROUP BY q.name
+"""
+
+
+def _observed(
+    conn: psycopg.Connection[Any], now: datetime, queue: str | None
+) -> tuple[dict[str, tuple[Any, ...]], dict[str, int]]:
+    """Per queue (one queue, or all): the last half hour's traffic, and agents staffed now."""
+    params = {
+        "queue": queue,
+        "now": now,
+        "rate_from": now - RATE_WINDOW,
+        "aht_from": now - AHT_WINDOW,
+    }
+    traffic = {r[0]: tuple(r[1:]) for r in conn.execute(_OBSERVED, params).fetchall()}
+    staffed = {r[0]: int(r[1]) for r in conn.execute(_STAFFED, params).fetchall()}
+    return traffic, staffed
+
+
+def staffing_all(
+    conn: psycopg.Connection[Any], config: CallboardConfig, *, queues: list[str], now: datetime
+) -> list[dict[str, Any]]:
+    """staffing_now for many queues, in two queries."""
+    traffic, staffed = _observed(conn, now, None)
+    return [_plan_queue(config, q, now, traffic.get(q), staffed.get(q, 0)) for q in queues]
 
 
 def staffing_now(
     conn: psycopg.Connection[Any], config: CallboardConfig, *, queue: str, now: datetime
 ) -> dict[str, Any]:
+    traffic, staffed = _observed(conn, now, queue)
+    return _plan_queue(config, queue, now, traffic.get(queue), staffed.get(queue, 0))
+
+
+def _plan_queue(
+    config: CallboardConfig,
+    queue: str,
+    now: datetime,
+    observed: tuple[Any, ...] | None,
+    staffed: int,
+) -> dict[str, Any]:
     q = config.queue(queue)
-    row = conn.execute(
-        _OBSERVED,
-        {"queue": queue, "now": now, "rate_from": now - RATE_WINDOW, "aht_from": now - AHT_WINDOW},
-    ).fetchone()
-    arrivals, aht, abandons, waited = row if row else (0, None, 0, None)
-    staffed_row = conn.execute(
-        "SELECT count(*) FROM agent_states WHERE started_at <= %(now)s"
-        " AND (ended_at IS NULL OR ended_at > %(now)s)"
-        " AND state IN ('available', 'on_call', 'wrap_up') AND %(queue)s = ANY(queues)",
-        {"now": now, "queue": queue},
-    ).fetchone()
-    staffed = int(staffed_row[0]) if staffed_row else 0
+    arrivals, aht, abandons, waited = observed if observed else (0, None, 0, None)
     target = q.targets.get("service_level", DEFAULT_TARGET)
     out: dict[str, Any] = {
         "queue": queue,

@@ -38,3 +38,22 @@ def test_required_against_staffed_from_the_last_half_hour(pg: psycopg.Connection
 def test_no_traffic_means_no_requirement(pg: psycopg.Connection[Any]) -> None:
     out = staffing_now(pg, CallboardConfig(), queue="empty", now=at(0))
     assert out["agents_required"] is None and out["erlang_c"] is None
+
+
+def test_all_queues_at_once_equal_each_queue_alone(pg: psycopg.Connection[Any]) -> None:
+    from app.staffing.service import staffing_all
+
+    events = [
+        state(f"a{i}", 0, "available", queues=["q", "r"] if i % 2 else ["q"]) for i in range(4)
+    ]
+    for i in range(12):
+        t = 1800 + i * 120
+        queue = "q" if i % 3 else "r"
+        events += call(f"m{i}", queue, t, answered=t + 8, ended=t + 200, agent=f"a{i % 4}")
+    events += call("gone", "r", 3000, abandoned=3040)
+    ingest(pg, events)
+    config = CallboardConfig()
+    together = staffing_all(pg, config, queues=["q", "r", "empty"], now=at(3600))
+    alone = [staffing_now(pg, config, queue=q, now=at(3600)) for q in ("q", "r", "empty")]
+    assert together == alone
+    assert [s["agents_staffed"] for s in together] == [4, 2, 0]
