@@ -1,0 +1,67 @@
+"""The one seam every source goes through.
+
+A source turns its platform's input into a stream of *items*, each one of:
+
+- a contract event (a model of `ingest.contract`, already validated: never a dict);
+- `Rejected`: input that should have been an event and is not (bad value, bad row), with its
+  position in the source and the reason, so the operator can find and fix it;
+- `Skipped`: input that is fine but makes no event (a verb without contact or agent state, a
+  heartbeat), kept with its reason so nothing is silently dropped.
+
+`Position` marks where the source stands after the items before it (a file offset, a stream
+sequence, a message to acknowledge). The committer (`ingest.sources.commit`) stores the events,
+the skipped lines and the last position seen in one transaction, so a restart resumes exactly
+after what was stored. Parsers stay pure: no database, no network, easy to test on samples.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from ingest.contract import Event
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    position: str  # where in the source: "line 12", "row 7", "record 3 of shard-0001", "seq 99"
+    reason: str  # one line a person can act on
+    raw: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    position: str
+    kind: str  # what it was (a queue_log verb, an AMI event name, a record type)
+    reason: str
+    raw: str
+    ts: datetime | None = None
+    key: str | None = None  # stable id, so a re-import stores it once (None: derived from raw)
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """Where the source stands; stored with the batch that reached it."""
+
+    value: dict[str, Any] = field(default_factory=dict)
+
+
+Item = Event | Rejected | Skipped | Position
+
+
+class Source(Protocol):
+    """A finite or endless source read synchronously (files, recordings)."""
+
+    name: str  # the events' `source` field and the key its position is stored under
+
+    def items(self) -> Iterator[Item]: ...
+
+
+class AsyncSource(Protocol):
+    """A live source (a socket, a stream); it ends when told to stop."""
+
+    name: str
+
+    def items(self) -> AsyncIterator[Item]: ...
