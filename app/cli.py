@@ -449,22 +449,18 @@ def staffing(
     Console().print(table)
 
 
-def _serve(settings: Settings, url: str, *, port: int | None, workers: int) -> None:
-    import uvicorn
+def _serve(
+    settings: Settings, url: str, *, port: int | None, workers: int, embedded: Any = None
+) -> None:
+    from app.ops.serve import run
 
     # Workers are separate processes: they find the (possibly embedded) database through the
     # environment, and do not own it.
     os.environ["DATABASE_URL"] = url
     get_settings.cache_clear()  # the app (in this process when workers=1) reads them anew
-    uvicorn.run(
-        "app.main:create_app",
-        factory=True,
-        host=settings.host,
-        port=port or settings.port,
-        workers=workers,
-        log_level="info",
-        ws_ping_interval=20,
-    )
+    code = run(settings, port=port, workers=workers, embedded=embedded)
+    if code:
+        raise typer.Exit(code)
 
 
 @cli.command()
@@ -475,9 +471,9 @@ def serve(
     """API and dashboard, no simulator."""
     _sigterm_exits()
     settings = get_settings()
-    with _database(settings) as url:
+    with db.embedded_or_url(settings) as (url, embedded):
         _require_schema(url)
-        _serve(settings, url, port=port, workers=workers)
+        _serve(settings, url, port=port, workers=workers, embedded=embedded)
 
 
 @cli.command()

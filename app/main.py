@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
+import anyio
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
@@ -13,6 +14,8 @@ from sqlalchemy.engine import Engine
 
 from app import db
 from app.auth.router import router as auth_router
+from app.auth.tokens import TokenCache, engine_lookup
+from app.auth.transport import TokenTransport
 from app.config import CallboardConfig, current_config, load_config, store_config
 from app.contacts.router import router as contacts_router
 from app.events.router import EVENTS_SCHEMA
@@ -20,6 +23,8 @@ from app.events.router import router as events_router
 from app.live.hub import Hub
 from app.live.router import router as live_router
 from app.metrics.router import router as metrics_router
+from app.ops import docs, logs
+from app.ops.guard import InputGuard, SecurityHeaders, install_errors
 from app.ops.router import router as ops_router
 from app.ops.telemetry import Telemetry, install
 from app.schedules.router import router as schedules_router
@@ -50,10 +55,17 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         async with AsyncExitStack() as stack:
             if engine is None:
                 url = stack.enter_context(db.database_url(settings))
-                app.state.engine = db.make_engine(url)
+                app.state.engine = db.server_engine(url)
                 stack.callback(app.state.engine.dispose)
             else:
                 app.state.engine = engine
+            app.state.side_engine = db.side_engine(
+                app.state.engine.url.render_as_string(hide_password=False)
+            )
+            stack.callback(app.state.side_engine.dispose)
+            app.state.tokens = TokenCache(engine_lookup(app.state.side_engine))
+            app.state.db_slots = anyio.Semaphore(db.REQUEST_SLOTS)
+            app.state.health_limiter = anyio.CapacityLimiter(2)
             app.state.config_version, app.state.config = _startup_config(app.state.engine, settings)
             app.state.hub = Hub(
                 engine=app.state.engine,
@@ -73,11 +85,19 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         version="0.1.0",
         summary="Real-time KPIs for contact centers",
         lifespan=lifespan,
+        docs_url=None,  # served from local files by app/ops/docs.py (offline floors)
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.clock = settings.clock()
     app.state.telemetry = Telemetry()
     install(app, app.state.telemetry)
+    logs.install()
+    install_errors(app)
+    app.add_middleware(TokenTransport)  # middlewares: the last added runs first
+    app.add_middleware(InputGuard)
+    app.add_middleware(SecurityHeaders)
+    docs.install(app)
     app.include_router(ops_router)
     app.include_router(events_router)
     app.include_router(metrics_router)
