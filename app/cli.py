@@ -22,6 +22,7 @@ import typer
 from rich.console import Console
 
 from app import db, migrate
+from app.auth import commands as _token_commands
 from app.settings import Settings, get_settings
 
 cli = typer.Typer(
@@ -31,6 +32,7 @@ import_cli = typer.Typer(no_args_is_help=True, help="Import events from files.")
 cli.add_typer(import_cli, name="import")
 token_cli = typer.Typer(no_args_is_help=True, help="Access tokens.")
 cli.add_typer(token_cli, name="token")
+_token_commands.register(token_cli)  # token list, token revoke
 consume_cli = typer.Typer(no_args_is_help=True, help="Read events from a message stream.")
 cli.add_typer(consume_cli, name="consume")
 err = Console(stderr=True, soft_wrap=True)
