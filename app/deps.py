@@ -22,7 +22,7 @@ def get_engine(request: Request) -> Engine:
 
 
 async def db_slot(request: Request) -> AsyncIterator[None]:
-    slots: anyio.Semaphore = request.app.state.db_slots
+    slots: anyio.Semaphore = request.app.state.db_slots.get()
     acquired = False
     with anyio.move_on_after(SLOT_WAIT_S):
         await slots.acquire()

@@ -25,6 +25,7 @@ from app.live.router import router as live_router
 from app.metrics.router import router as metrics_router
 from app.ops import docs, logs
 from app.ops.guard import InputGuard, SecurityHeaders, install_errors
+from app.ops.loops import PerLoop
 from app.ops.router import router as ops_router
 from app.ops.telemetry import Telemetry, install
 from app.schedules.router import router as schedules_router
@@ -64,8 +65,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             )
             stack.callback(app.state.side_engine.dispose)
             app.state.tokens = TokenCache(engine_lookup(app.state.side_engine))
-            app.state.db_slots = anyio.Semaphore(db.REQUEST_SLOTS)
-            app.state.health_limiter = anyio.CapacityLimiter(2)
+            app.state.db_slots = PerLoop(lambda: anyio.Semaphore(db.REQUEST_SLOTS))
+            app.state.health_limiter = PerLoop(lambda: anyio.CapacityLimiter(2))
             app.state.config_version, app.state.config = _startup_config(app.state.engine, settings)
             app.state.hub = Hub(
                 engine=app.state.engine,

@@ -16,6 +16,7 @@ import anyio
 from sqlalchemy.engine import Engine
 
 from app.auth.service import Principal, digest, principal_for
+from app.ops.loops import PerLoop
 
 TTL_S = 5.0
 MAX_ENTRIES = 10_000  # made-up tokens are cached too (as unknown): bounded, oldest out first
@@ -43,7 +44,7 @@ class TokenCache:
         self.lookup = lookup
         self.ttl_s = ttl_s
         self._entries: OrderedDict[str, tuple[float, Principal | None]] = OrderedDict()
-        self._limiter = anyio.CapacityLimiter(LOOKUPS_AT_ONCE)
+        self._limiter = PerLoop(lambda: anyio.CapacityLimiter(LOOKUPS_AT_ONCE))
 
     def cached(self, token: str) -> tuple[bool, Principal | None]:
         key = digest(token)
@@ -74,7 +75,7 @@ class TokenCache:
             return principal
         with anyio.move_on_after(LOOKUP_WAIT_S):
             principal = await anyio.to_thread.run_sync(
-                lookup or self.lookup, token, limiter=self._limiter, abandon_on_cancel=True
+                lookup or self.lookup, token, limiter=self._limiter.get(), abandon_on_cancel=True
             )
             self.remember(token, principal)
             return principal

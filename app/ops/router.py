@@ -40,7 +40,10 @@ async def healthz(request: Request) -> Response:
     try:
         with anyio.fail_after(HEALTH_WAIT_S):
             revision = await anyio.to_thread.run_sync(
-                _revision, state.side_engine, limiter=state.health_limiter, abandon_on_cancel=True
+                _revision,
+                state.side_engine,
+                limiter=state.health_limiter.get(),
+                abandon_on_cancel=True,
             )
     except TimeoutError:
         body.update(status="unavailable", error=f"no answer within {HEALTH_WAIT_S} s")
