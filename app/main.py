@@ -114,7 +114,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         methods=["GET", "POST", "PUT", "DELETE", "PATCH"],
         include_in_schema=False,
     )
-    def api_not_found(path: str) -> JSONResponse:
+    async def api_not_found(path: str) -> JSONResponse:
         # before the screens' catch-all page route: an unknown API path is a 404, not a page
         return JSONResponse({"detail": f"no API route /api/{path}"}, 404)
 
