@@ -263,7 +263,7 @@ class Members:
         """The agent's presence as the fields of an agent.state event."""
         queues = self.queues.get(agent)
         if queues is not None and not queues:
-            return {"state": "logged_out"}
+            return {"state": "logged_out", "queues": []}
         paused = self.paused.get(agent, {})
         listed = sorted(queues) if queues else None
         covered = ALL in paused or (paused and (not queues or queues <= set(paused)))

@@ -32,7 +32,7 @@ def upgrade() -> None:
     op.execute(
         "INSERT INTO source_positions (source, key, value, updated_at)"
         " SELECT source, path, jsonb_build_object('path', path, 'inode', inode,"
-        ' \'offset\', "offset", \'head\', head), updated_at FROM follow_offsets'
+        " 'offset', \"offset\", 'head', head), updated_at FROM follow_offsets"
     )
     op.drop_table("follow_offsets")
     op.create_table(
