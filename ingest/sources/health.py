@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from typing import Any
 
 import psycopg
+from sqlalchemy.exc import SQLAlchemyError
 
 RATE_MINUTES = 5
 
@@ -90,13 +92,36 @@ def sources_payload(pg: psycopg.Connection[Any], config: Any, now: datetime) -> 
     return {"generated_at": now.isoformat(), "sources": out}
 
 
+@contextmanager
+def _engine_conn(engine: Any) -> Iterator[psycopg.Connection[Any]]:
+    with engine.connect() as sa_conn:
+        yield sa_conn.connection.driver_connection
+
+
+def install(app: Any) -> None:
+    """Source gauges on the app's /metrics (read at each scrape from the app's engine, or from
+    `app.state.sources_connect` when set, e.g. by tests)."""
+
+    def connect() -> Any:
+        custom = getattr(app.state, "sources_connect", None)
+        return custom() if custom is not None else _engine_conn(app.state.engine)
+
+    app.state.telemetry.registry.register(
+        SourcesCollector(
+            connect,
+            lambda: getattr(app.state, "config", None),
+            lambda: app.state.clock.now(),
+        )
+    )
+
+
 class SourcesCollector:
     """Prometheus gauges of `sources_payload`, read at each scrape. Register it on a registry:
     `registry.register(SourcesCollector(connect, config))`."""
 
     def __init__(
         self,
-        connect: Callable[[], psycopg.Connection[Any]],
+        connect: Callable[[], AbstractContextManager[psycopg.Connection[Any]]],
         config: Callable[[], Any],
         clock: Callable[[], datetime],
     ) -> None:
@@ -111,8 +136,8 @@ class SourcesCollector:
         try:
             with self.connect() as pg:
                 payload = sources_payload(pg, self.config(), self.clock())
-        except psycopg.Error:
-            return
+        except (psycopg.Error, SQLAlchemyError, OSError):
+            return  # no gauges this scrape: /metrics itself keeps answering
         gauges = {
             "age_s": ("callboard_source_last_event_age_seconds", "Age of the newest event"),
             "silent_s": ("callboard_source_silent_seconds", "Seconds since last heard from"),

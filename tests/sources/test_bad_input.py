@@ -16,13 +16,12 @@ from typing import Any
 import orjson
 import psycopg
 import pytest
-import sqlalchemy as sa
 
-from app import migrate
 from ingest.sources.cdr import MappingError, import_cdr, load_mapping
 from ingest.sources.follow import Follower
 from ingest.sources.queue_log_import import import_queue_log
 from tests.conftest import libpq
+from tests.sources.conftest import cli as _cli
 from tests.sources.test_follow import call, wait_for
 
 T = 1763625600
@@ -238,26 +237,6 @@ def test_a_mapping_that_cannot_work_is_refused_before_anything_is_stored(
     zone.write_text(shipped.replace("Asia/Jerusalem", "Mars/Olympus"))
     with pytest.raises(MappingError, match="unknown time zone 'Mars/Olympus'"):
         load_mapping(str(zone))
-
-
-def _cli(url: str, tmp: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
-    env = {**os.environ, "DATABASE_URL": url, "CALLBOARD_DATA_DIR": str(tmp)}
-    env.pop("CALLBOARD_CONFIG", None)
-    return subprocess.run(
-        [sys.executable, "-c", "from app.cli import main; main()", *args],
-        env=env,
-        capture_output=True,
-        timeout=120,
-    )
-
-
-@pytest.fixture
-def migrated(fresh_db: str) -> str:
-    engine = sa.create_engine(fresh_db)
-    with engine.begin() as c:
-        migrate.upgrade(c)
-    engine.dispose()
-    return fresh_db
 
 
 def test_mapping_errors_are_one_line_and_exit_2(migrated: str, tmp_path: Path) -> None:
