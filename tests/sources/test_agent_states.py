@@ -202,3 +202,28 @@ def test_a_pause_in_one_of_two_queues_leaves_the_agent_available(
         (20, "away", "break"),
         (30, "available", None),
     ]
+
+
+def test_the_follower_reads_a_seconds_lines_together_when_they_come_apart(tmp_path: Path) -> None:
+    import threading
+
+    from ingest.sources.base import Raw
+    from ingest.sources.follow import HOLD_S, QueueLogFollower, _Pos
+
+    now = [float(T)]
+    path = tmp_path / "queue_log"
+    path.write_text(f"{T}|CLI|billing|carol|ADDMEMBER|\n")
+    tail = QueueLogFollower(path, source="pbx", stop=threading.Event(), clock=lambda: now[0])
+    pos = _Pos(path.stat().st_ino)
+    with path.open("rb") as f:
+        assert tail._drain(f, pos) == []  # the second is now: it may get more lines
+        with path.open("a") as w:
+            w.write(f"{T}|CLI|tech|carol|ADDMEMBER|\n")
+        now[0] += 0.5
+        made = tail._drain(f, pos)  # the next second's line has not come: still held...
+        assert made == []
+        now[0] += HOLD_S  # ...for at most HOLD_S
+        made = tail._drain(f, pos)
+    states = [i.event for i in made if isinstance(i, Raw)]
+    assert [s.queues for s in states] == [["billing", "tech"], ["billing", "tech"]]
+    assert pos.offset == path.stat().st_size and pos.line == 2
