@@ -54,3 +54,26 @@ def test_aliases_make_one_agent_across_channels_and_sources(
         ("available", None),
         ("away", "break"),
     ]
+
+
+def test_events_posted_to_the_api_get_the_same_aliases_and_reasons(
+    app: Any, make_token: Any, pg: psycopg.Connection[Any]
+) -> None:
+    from fastapi.testclient import TestClient
+
+    events = [
+        {
+            "id": "h1",
+            "source": "crm",
+            "ts": "2026-11-20T08:00:00Z",
+            "type": "agent.state",
+            "agent": "SIP/1001",
+            "state": "away",
+            "reason": "KAFFEE",
+        },
+    ]
+    with TestClient(app, headers={"Authorization": f"Bearer {make_token('ingest')}"}) as client:
+        app.state.config = CONFIG
+        assert client.post("/api/v1/events", json=events).json()["inserted"] == 1
+    row = pg.execute("SELECT agent, data->>'reason' FROM events WHERE id = 'h1'").fetchone()
+    assert row == ("alice", "break")
