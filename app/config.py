@@ -17,6 +17,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 
 from app.ops.config import LimitsConfig, SecurityConfig
 from app.schedules.schemas import ScheduleEntry, overlaps
+from ingest.sources.settings import AgentSettings, AwayReasons, SourceSettings
 
 CONFIG_LOCK_KEY = 0x63666731  # pg_advisory_xact_lock key for config changes
 
@@ -120,6 +121,9 @@ class CallboardConfig(_Strict):
     schedules: list[ScheduleEntry] = Field(default_factory=list)
     limits: LimitsConfig = Field(default_factory=LimitsConfig)
     security: SecurityConfig = Field(default_factory=SecurityConfig)
+    sources: dict[str, SourceSettings] = Field(default_factory=dict)
+    agents: dict[str, AgentSettings] = Field(default_factory=dict)
+    away_reasons: AwayReasons = Field(default_factory=AwayReasons)
 
     @model_validator(mode="after")
     def _scorecards_exist(self) -> CallboardConfig:

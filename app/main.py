@@ -32,6 +32,7 @@ from app.schedules.router import router as schedules_router
 from app.scorecard.router import router as scorecard_router
 from app.settings import Settings, get_settings
 from app.staffing.router import router as staffing_router
+from ingest.sources.health import install as install_source_gauges
 
 
 def _startup_config(engine: Engine, settings: Settings) -> tuple[int, CallboardConfig]:
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.add_middleware(InputGuard)
     app.add_middleware(SecurityHeaders)
     docs.install(app)
+    install_source_gauges(app)
     app.include_router(ops_router)
     app.include_router(events_router)
     app.include_router(metrics_router)
