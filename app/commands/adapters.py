@@ -131,3 +131,27 @@ def consume_ami(
         err.print(f"[red]{exc}[/]")
         raise typer.Exit(2) from exc
     report(f"AMI {host}:{port} as {source}", summary)
+
+
+# --- FreeSWITCH mod_callcenter ------------------------------------------------------------------
+
+
+@consume_cli.command("freeswitch")
+def consume_freeswitch(
+    host: Annotated[str, typer.Option(help="the FreeSWITCH host")],
+    password_file: Annotated[Path, typer.Option(help="a file holding the event socket password")],
+    port: Annotated[int, typer.Option()] = 8021,
+    source: Source = "freeswitch",
+) -> None:
+    """FreeSWITCH mod_callcenter over the event socket: authenticate, read `CUSTOM
+    callcenter::info`, resync agent statuses after each (re)connect; until Ctrl-C or SIGTERM."""
+    from ingest.sources.freeswitch import EslAuthError, EslClient
+
+    password = _secret(password_file)
+    err.print(f"reading FreeSWITCH at {host}:{port} as {source}; Ctrl-C stops")
+    try:
+        summary = _run_live(source, lambda stop: EslClient(host, port, password, source, stop))
+    except EslAuthError as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from exc
+    report(f"FreeSWITCH {host}:{port} as {source}", summary)
