@@ -155,3 +155,19 @@ def consume_freeswitch(
         err.print(f"[red]{exc}[/]")
         raise typer.Exit(2) from exc
     report(f"FreeSWITCH {host}:{port} as {source}", summary)
+
+
+# --- Amazon Connect ----------------------------------------------------------------------------
+
+
+@import_cli.command("amazon-connect")
+def import_amazon_connect(file: File, source: Source = "amazon-connect") -> None:
+    """Amazon Connect records: agent event stream (Kinesis) and contact events (EventBridge),
+    as JSON lines, Firehose/S3 objects (records back to back) or a Lambda Records batch; each
+    record is told apart by its content."""
+    from ingest.sources.amazon_connect import parse
+
+    text = file.read_text(encoding="utf-8", errors="replace")
+    summary = _import(file, source, parse(text, source))
+    report(f"{file.name} as {source}", summary)
+    _finish(summary)
