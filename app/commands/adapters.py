@@ -171,3 +171,18 @@ def import_amazon_connect(file: File, source: Source = "amazon-connect") -> None
     summary = _import(file, source, parse(text, source))
     report(f"{file.name} as {source}", summary)
     _finish(summary)
+
+
+# --- Genesys Cloud -----------------------------------------------------------------------------
+
+
+@import_cli.command("genesys")
+def import_genesys(file: File, source: Source = "genesys") -> None:
+    """Genesys Cloud notifications (v2.detail.events.conversation.{id}.acd.start / acd.end /
+    acw / user.end, v2.users.{id}.activity), as JSON lines or a JSON array."""
+    from ingest.sources.genesys import parse
+
+    text = file.read_text(encoding="utf-8", errors="replace")
+    summary = _import(file, source, parse(text, source))
+    report(f"{file.name} as {source}", summary)
+    _finish(summary)
