@@ -23,6 +23,7 @@ from rich.console import Console
 
 from app import db, migrate
 from app.auth import commands as _token_commands
+from app.commands import adapters
 from app.commands.sources import register as _register_sources
 from app.settings import Settings, get_settings
 
@@ -36,6 +37,7 @@ cli.add_typer(token_cli, name="token")
 _token_commands.register(token_cli)  # token list, token revoke
 consume_cli = typer.Typer(no_args_is_help=True, help="Read events from a message stream.")
 cli.add_typer(consume_cli, name="consume")
+adapters.register(import_cli, consume_cli)  # the platform adapters (AMI, FreeSWITCH, ...)
 err = Console(stderr=True, soft_wrap=True)
 _register_sources(cli, import_cli, consume_cli)
 

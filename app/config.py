@@ -17,6 +17,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 
 from app.ops.config import LimitsConfig, SecurityConfig
 from app.schedules.schemas import ScheduleEntry, overlaps
+from app.sources.config import TwilioConfig
 from ingest.sources.settings import AgentSettings, AwayReasons, SourceSettings
 
 CONFIG_LOCK_KEY = 0x63666731  # pg_advisory_xact_lock key for config changes
@@ -124,6 +125,7 @@ class CallboardConfig(_Strict):
     sources: dict[str, SourceSettings] = Field(default_factory=dict)
     agents: dict[str, AgentSettings] = Field(default_factory=dict)
     away_reasons: AwayReasons = Field(default_factory=AwayReasons)
+    twilio: TwilioConfig = Field(default_factory=TwilioConfig)  # TaskRouter callbacks
 
     @model_validator(mode="after")
     def _scorecards_exist(self) -> CallboardConfig:
