@@ -15,6 +15,7 @@ import orjson
 import psycopg
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from app.live.settings import LiveSettings
 from app.schedules.schemas import ScheduleEntry, overlaps
 
 CONFIG_LOCK_KEY = 0x63666731  # pg_advisory_xact_lock key for config changes
@@ -117,6 +118,7 @@ class CallboardConfig(_Strict):
     balance: Balance = Field(default_factory=Balance)
     # absolute planned activities (a WFM export); also settable by PUT /api/v1/schedules
     schedules: list[ScheduleEntry] = Field(default_factory=list)
+    live: LiveSettings = Field(default_factory=LiveSettings)
 
     @model_validator(mode="after")
     def _scorecards_exist(self) -> CallboardConfig:

@@ -22,6 +22,9 @@ def healthz(request: Request) -> Response:
     except Exception as exc:  # readiness: any database failure means not ready
         return JSONResponse({"status": "unavailable", "database": str(exc)[:200]}, 503)
     body["schema"] = revision
+    hub = getattr(request.app.state, "hub", None)
+    if hub is not None:
+        body["live"] = hub.health()  # snapshot_age_s: the age of the newest live snapshot
     if revision != migrate.head_revision():
         body["status"] = "migration needed"
         body["expected_schema"] = migrate.head_revision()
