@@ -15,6 +15,7 @@ import orjson
 import psycopg
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from app.live.settings import LiveSettings
 from app.ops.config import LimitsConfig, SecurityConfig
 from app.schedules.schemas import ScheduleEntry, overlaps
 from app.sources.config import TwilioConfig
@@ -126,6 +127,7 @@ class CallboardConfig(_Strict):
     agents: dict[str, AgentSettings] = Field(default_factory=dict)
     away_reasons: AwayReasons = Field(default_factory=AwayReasons)
     twilio: TwilioConfig = Field(default_factory=TwilioConfig)  # TaskRouter callbacks
+    live: LiveSettings = Field(default_factory=LiveSettings)
 
     @model_validator(mode="after")
     def _scorecards_exist(self) -> CallboardConfig:

@@ -295,3 +295,28 @@ class SourceStats(Base):
     last_batch_at: Mapped[datetime | None] = mapped_column(TS)  # when it was last heard from
     # events inserted per minute (minute since the epoch -> count), the last hour
     minutes: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=sa.text("'{}'::jsonb"))
+# --- live snapshots (UNLOGGED: rebuilt by the next tick) ----------------------------------------
+
+
+class LiveTopic(Base):
+    """The newest payload of a live topic, written by the live leader (app/live/hub.py)."""
+
+    __tablename__ = "live_topics"
+    __table_args__ = (sa.Index(None, "version"), {"prefixes": ["UNLOGGED"]})
+
+    topic: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    seq: Mapped[int] = mapped_column(sa.BigInteger)
+    version: Mapped[int] = mapped_column(sa.BigInteger)
+    computed_at: Mapped[datetime] = mapped_column(TS)
+    data: Mapped[bytes] = mapped_column(sa.LargeBinary)  # orjson
+
+
+class LiveInterest(Base):
+    """The topics an API worker's clients subscribe to; the leader computes their union."""
+
+    __tablename__ = "live_interest"
+    __table_args__ = (sa.Index(None, "seen_at"), {"prefixes": ["UNLOGGED"]})
+
+    worker: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    topics: Mapped[list[str]] = mapped_column(ARRAY(sa.Text))
+    seen_at: Mapped[datetime] = mapped_column(TS, server_default=sa.func.now())
