@@ -277,3 +277,6 @@ class FollowOffset(Base):
     offset: Mapped[int] = mapped_column(sa.BigInteger)
     head: Mapped[str] = mapped_column(sa.Text)  # the file's first line: tells a new file apart
     updated_at: Mapped[datetime] = mapped_column(TS, server_default=sa.func.now())
+
+
+from app.alerts import models as _alerts  # noqa: E402, F401  (alerts, notifications, deliveries)
