@@ -146,7 +146,7 @@ def _apply(
             )
         targets = rule.notify if rule is not None else []
         if targets:
-            body = {"event": t.notify, "at": _iso(now), "alert": item(_row(pg, alert_id))}
+            body = {"event": t.notify, "at": iso(now), "alert": item(_row(pg, alert_id))}
             pg.cursor().executemany(
                 "INSERT INTO alert_notifications"
                 " (alert_id, event, step, target, body, created_at, next_attempt_at)"
@@ -279,13 +279,13 @@ def item(row: tuple[Any, ...]) -> dict[str, Any]:
         "value": value,
         "threshold": threshold,
         "condition": condition,
-        "raised_at": _iso(raised_at),
-        "escalated_at": _iso(escalated_at),
+        "raised_at": iso(raised_at),
+        "escalated_at": iso(escalated_at),
         "acknowledged_by": ack_by,
-        "acknowledged_at": _iso(ack_at),
+        "acknowledged_at": iso(ack_at),
         "code": code,
         "params": params,
-        "cleared_at": _iso(cleared_at),
+        "cleared_at": iso(cleared_at),
     }
 
 
@@ -307,6 +307,7 @@ def listing(
     *,
     principal: Principal | None = None,
     scope: str | None = None,
+    kinds: frozenset[str] | None = None,
     cleared: bool = False,
     limit: int = 200,
 ) -> list[dict[str, Any]]:
@@ -321,10 +322,11 @@ def listing(
         (limit,),
     ).fetchall()
     items = [item(tuple(r)) for r in rows]
-    agents = sorted({i["scope"][6:] for i in items if i["scope"].startswith("agent:")})
-    teams = team_of(pg, agents) if agents and (principal or scope) else {}
+    teams = teams_for(pg, items) if principal or scope else {}
     if principal is not None:
         items = [i for i in items if may_see(principal, i["scope"], teams)]
+    if kinds is not None:
+        items = [i for i in items if i["scope"].partition(":")[0] in kinds]
     if scope is not None:
         kind, _, name = scope.partition(":")
         items = [
@@ -340,6 +342,20 @@ def listing(
     return items
 
 
+def teams_for(pg: psycopg.Connection[Any], items: list[dict[str, Any]]) -> dict[str, str | None]:
+    """The teams of the agents these alerts are about."""
+    agents = sorted({i["scope"][6:] for i in items if i["scope"].startswith("agent:")})
+    return team_of(pg, agents) if agents else {}
+
+
+def listing_one(pg: psycopg.Connection[Any], alert_id: int) -> dict[str, Any] | None:
+    row = pg.execute(
+        f"SELECT {ITEM_COLUMNS} FROM alerts WHERE id = %s AND raised_at IS NOT NULL",  # noqa: S608
+        (alert_id,),
+    ).fetchone()
+    return None if row is None else item(tuple(row))
+
+
 def alerts_payload(
     pg: psycopg.Connection[Any],
     config: CallboardConfig,
@@ -347,12 +363,15 @@ def alerts_payload(
     principal: Principal | None = None,
     *,
     scope: str | None = None,
+    kinds: frozenset[str] | None = None,
 ) -> dict[str, Any]:
-    """The `alerts` websocket topic: {"active": [...], "meta": {"computed_at"}}."""
-    active = listing(pg, principal=principal, scope=scope)
+    """The `alerts` websocket topic: {"active": [...], "meta": {"computed_at"}}. `principal`
+    leaves out what the token may not see; `scope` narrows to one scope (team:T with its
+    agents); `kinds` to scope kinds (center, queue, team, agent)."""
+    active = listing(pg, principal=principal, scope=scope, kinds=kinds)
     for i in active:
         i.pop("cleared_at", None)
-    return {"active": active, "meta": {"computed_at": _iso(now)}}
+    return {"active": active, "meta": {"computed_at": iso(now)}}
 
 
 class AckError(ValueError):
@@ -421,10 +440,10 @@ def deliveries(pg: psycopg.Connection[Any], alert_id: int) -> list[dict[str, Any
     out = []
     for r in rows:
         d = dict(zip(keys, r, strict=True))
-        d["created_at"], d["sent_at"] = _iso(d["created_at"]), _iso(d["sent_at"])
+        d["created_at"], d["sent_at"] = iso(d["created_at"]), iso(d["sent_at"])
         out.append(d)
     return out
 
 
-def _iso(t: datetime | None) -> str | None:
+def iso(t: datetime | None) -> str | None:
     return None if t is None else t.astimezone(UTC).isoformat().replace("+00:00", "Z")

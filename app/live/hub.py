@@ -237,7 +237,20 @@ class Hub:
             "config_version": version,
             "timezone": config.defaults.timezone,
         }
-        return payloads(wanted, rows, meta, scorecards=cards, balances=center_balance)
+        out = payloads(wanted, rows, meta, scorecards=cards, balances=center_balance)
+        return out | self._alerts(wanted, rows, config, now)  # alerts: evaluated on this tick
+
+    # --- alerts (app/alerts/live.py): evaluated on the tick's rows; the alerts topics -------
+
+    alerts_evaluated_at = 0.0
+
+    def _alerts(
+        self, wanted: set[str], rows: Any, config: CallboardConfig, now: Any
+    ) -> dict[str, dict[str, Any]]:
+        from app.alerts.live import tick
+
+        self.alerts_evaluated_at = time.monotonic()
+        return tick(self.engine, config, rows, now, wanted, window=self.window)
 
     def fresh_since(self, sub: Subscriber) -> bool:
         """Was the cache computed after this subscriber arrived?"""

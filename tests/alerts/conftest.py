@@ -7,9 +7,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import orjson
+import psycopg
 import pytest
+from fastapi import FastAPI
+from sqlalchemy.engine import Engine
 
 from app.config import CallboardConfig
+from app.deps import get_conn
+from app.main import create_app
+from app.settings import Settings
 
 TEAMS = {"north": {"agents": ["a1", "a2"]}, "south": {"agents": ["a3"]}}
 
@@ -99,3 +105,17 @@ def receiver() -> Iterator[Receiver]:
     r = Receiver()
     yield r
     r.close()
+
+
+@pytest.fixture
+def app(engine: Engine, pg: psycopg.Connection[Any]) -> FastAPI:
+    """The app on the test's connection (each request a savepoint of the test's transaction,
+    rolled back afterwards)."""
+    application = create_app(Settings(config=None, database_url="unused"), engine=engine)
+
+    def test_conn() -> Iterator[psycopg.Connection[Any]]:
+        with pg.transaction():
+            yield pg
+
+    application.dependency_overrides[get_conn] = test_conn
+    return application
