@@ -13,6 +13,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.engine import Engine
 
 from app import db
+from app.alerts.router import router as alerts_router
+from app.alerts.runner import running as alerts_running
 from app.auth.router import router as auth_router
 from app.auth.tokens import TokenCache, engine_lookup
 from app.auth.transport import TokenTransport
@@ -82,6 +84,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             )
             app.state.hub.start()
             stack.push_async_callback(app.state.hub.stop)
+            await stack.enter_async_context(alerts_running(app))  # outbox drain, evaluation
             yield
 
     app = FastAPI(
@@ -113,6 +116,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(auth_router)
     app.include_router(scorecard_router)
     app.include_router(sources_router)  # the platform adapters over HTTP
+    app.include_router(alerts_router)
 
     @app.api_route(
         "/api/{path:path}",

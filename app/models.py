@@ -295,6 +295,8 @@ class SourceStats(Base):
     last_batch_at: Mapped[datetime | None] = mapped_column(TS)  # when it was last heard from
     # events inserted per minute (minute since the epoch -> count), the last hour
     minutes: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=sa.text("'{}'::jsonb"))
+
+
 # --- live snapshots (UNLOGGED: rebuilt by the next tick) ----------------------------------------
 
 
@@ -320,3 +322,6 @@ class LiveInterest(Base):
     worker: Mapped[str] = mapped_column(sa.Text, primary_key=True)
     topics: Mapped[list[str]] = mapped_column(ARRAY(sa.Text))
     seen_at: Mapped[datetime] = mapped_column(TS, server_default=sa.func.now())
+
+
+from app.alerts import models as _alerts  # noqa: E402, F401  (alerts, notifications, deliveries)

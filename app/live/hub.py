@@ -533,7 +533,20 @@ class Hub:
                     out[kind] = {**KINDS[kind].produce(pg, config, rows, now), "meta": meta}
                 except Exception:  # one plugged-in kind failing never costs the others
                     log.exception("live hub: topic kind %s failed", kind)
-        return out
+        # alerts: evaluated on this tick's rows (default window), and their topics
+        return out | self._alerts(wanted, rows[default], config, now, window=default)
+
+    # --- alerts (app/alerts/live.py): evaluated on the tick's rows; the alerts topics -------
+
+    alerts_evaluated_at = 0.0
+
+    def _alerts(
+        self, wanted: set[str], rows: Any, config: CallboardConfig, now: Any, *, window: str
+    ) -> dict[str, dict[str, Any]]:
+        from app.alerts.live import tick
+
+        self.alerts_evaluated_at = time.monotonic()
+        return tick(self.engine, config, rows, now, wanted, window=window)
 
     def _apply(self, step: Publication) -> None:
         changed = set()
