@@ -13,6 +13,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.engine import Engine
 
 from app import db
+from app.alerts.router import router as alerts_router
+from app.alerts.runner import running as alerts_running
 from app.auth.router import router as auth_router
 from app.auth.tokens import TokenCache, engine_lookup
 from app.auth.transport import TokenTransport
@@ -31,7 +33,9 @@ from app.ops.telemetry import Telemetry, install
 from app.schedules.router import router as schedules_router
 from app.scorecard.router import router as scorecard_router
 from app.settings import Settings, get_settings
+from app.sources.router import router as sources_router
 from app.staffing.router import router as staffing_router
+from ingest.sources.health import install as install_source_gauges
 
 
 def _startup_config(engine: Engine, settings: Settings) -> tuple[int, CallboardConfig]:
@@ -76,9 +80,11 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
                 clock=app.state.clock,
                 config=lambda: (app.state.config, app.state.config_version),
                 tick_s=settings.tick_s,
+                registry=app.state.telemetry.registry,
             )
             app.state.hub.start()
             stack.push_async_callback(app.state.hub.stop)
+            await stack.enter_async_context(alerts_running(app))  # outbox drain, evaluation
             yield
 
     app = FastAPI(
@@ -99,6 +105,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.add_middleware(InputGuard)
     app.add_middleware(SecurityHeaders)
     docs.install(app)
+    install_source_gauges(app)
     app.include_router(ops_router)
     app.include_router(events_router)
     app.include_router(metrics_router)
@@ -108,6 +115,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(contacts_router)
     app.include_router(auth_router)
     app.include_router(scorecard_router)
+    app.include_router(sources_router)  # the platform adapters over HTTP
+    app.include_router(alerts_router)
 
     @app.api_route(
         "/api/{path:path}",

@@ -65,6 +65,10 @@ class Principal:
             return self.role == "admin" or (self.role == "supervisor" and name in self.teams)
         if kind == "agent" and name:
             return self.sees_agent(name, team_of.get(name))
+        if kind == "alerts":  # alerts, alerts:team:T, alerts:agent:A (app/alerts/live.py)
+            from app.alerts.live import may_follow
+
+            return may_follow(self, name, team_of)
         return False
 
 

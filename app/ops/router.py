@@ -59,6 +59,9 @@ async def healthz(request: Request) -> Response:
         body.update(status="unavailable", error=str(exc)[:200])
         return JSONResponse(body, 503, headers={"Retry-After": "2"})
     body["schema"] = revision
+    hub = getattr(request.app.state, "hub", None)
+    if hub is not None:
+        body["live"] = hub.health()  # snapshot_age_s: the age of the newest live snapshot
     if revision != _head_revision():
         body["status"] = "migration needed"
         body["expected_schema"] = _head_revision()

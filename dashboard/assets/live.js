@@ -38,12 +38,23 @@
       const dc = window.dash_clientside;
       if (dc && dc.set_props) {
         dc.set_props("live-store", {
-          data: { topics: cb.state, connected: cb.connected, frames: cb.frames || 0 },
+          data: { topics: flat(cb.state), connected: cb.connected, frames: cb.frames || 0 },
         });
       } else {
         push();
       }
     }, 100);
+  }
+
+  // Topics carry rows per window ({windows: {today: {...}, "30m": {...}}, meta}); the
+  // screens read the default window's rows, with the topic's extras beside them.
+  function flat(state) {
+    const out = {};
+    for (const [name, t] of Object.entries(state)) {
+      const w = t && t.windows && t.meta ? t.windows[t.meta.default_window] : null;
+      out[name] = w ? Object.assign({}, t, w) : t;
+    }
+    return out;
   }
 
   async function topics() {
