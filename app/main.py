@@ -101,9 +101,6 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     install(app, app.state.telemetry)
     logs.install()
     install_errors(app)
-    app.add_middleware(TokenTransport)  # middlewares: the last added runs first
-    app.add_middleware(InputGuard)
-    app.add_middleware(SecurityHeaders)
     docs.install(app)
     install_source_gauges(app)
     app.include_router(ops_router)
@@ -143,4 +140,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     from dashboard.app import mount  # the screens: the last routes before Dash's catch-all
 
     mount(app)
+    # after Dash's own middleware, so that these run before it (the last added runs first):
+    # Dash's callbacks see the token where every route does, and bad input never reaches Dash
+    app.add_middleware(TokenTransport)
+    app.add_middleware(InputGuard)
+    app.add_middleware(SecurityHeaders)
     return app
