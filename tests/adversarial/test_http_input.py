@@ -179,3 +179,37 @@ def test_the_log_filter_blanks_tokens() -> None:
     assert "secret" not in redact(line)
     assert "a=1" in redact(line) and "b=2" in redact(line)
     assert "cb_" + "x" * 30 not in redact("Authorization: Bearer cb_" + "x" * 30)
+
+
+def test_oversized_input_is_refused_before_any_route(
+    anonymous: TestClient, admin: dict[str, str]
+) -> None:
+    r = anonymous.get("/api/v1/metrics", params={"queue": "q" * 20_000}, headers=admin)
+    assert r.status_code == 414
+    r = anonymous.put(
+        "/api/v1/schedules",
+        content=b"{}",
+        headers={
+            **admin,
+            "content-length": str(17 * 1024 * 1024),
+            "content-type": "application/json",
+        },
+    )
+    assert r.status_code == 413
+    r = anonymous.get("/api/v1/me", headers={**admin, "cookie": "callboard_token=a%00b"})
+    assert r.status_code == 400
+
+
+def test_a_websocket_with_nul_is_closed_4400(anonymous: TestClient) -> None:
+    from starlette.websockets import WebSocketDisconnect
+
+    url = "/api/v1/live?topics=agent:a%00b"
+    with pytest.raises(WebSocketDisconnect) as closed, anonymous.websocket_connect(url) as ws:
+        ws.receive_text()
+    assert closed.value.code == 4400
+
+
+def test_made_up_tokens_of_any_shape_are_401_never_500(anonymous: TestClient) -> None:
+    for token in ("x" * 10_000, "é" * 50, "cb_" + "A" * 43, "Bearer", "\t", "%00"):
+        r = anonymous.get("/api/v1/me", headers={"Authorization": f"Bearer {token}".encode()})
+        assert r.status_code in (400, 401), (token[:20], r.status_code)
