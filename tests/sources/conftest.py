@@ -13,8 +13,9 @@ import sqlalchemy as sa
 
 from app import migrate
 from tests.app.conftest import app, make_token
+from tests.live.conftest import live_client
 
-__all__ = ["app", "cli", "make_token", "migrated"]
+__all__ = ["app", "cli", "live_client", "make_token", "migrated"]
 
 
 @pytest.fixture
