@@ -372,7 +372,7 @@ class Translator:
             if not now:
                 continue
             paused_now = [reason for p, reason in now.values() if p]
-            was_paused = agent in self.members.paused
+            was_paused = bool(self.members.paused.get(agent))
             later = ts + timedelta(milliseconds=1)  # after the membership, in a fixed order
             if paused_now and (not was_paused or paused_now[0]):
                 reason = paused_now[0] or "paused"

@@ -64,7 +64,7 @@ def test_both_streams_give_each_contact_once_with_acw(pg: psycopg.Connection[Any
         (_at("08:05:15"), "on_call", None),
         (_at("08:08:15"), "wrap_up", None),
         (_at("08:08:45"), "available", None),
-        (_at("08:10:00"), "away", "Break"),
+        (_at("08:10:00"), "away", "break"),  # "Break": the break class ([away_reasons])
         (_at("08:30:00"), "logged_out", None),
     ]
 

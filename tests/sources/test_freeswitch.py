@@ -138,6 +138,7 @@ async def _fake_esl(
 
 def test_the_esl_client_authenticates_subscribes_resyncs_and_reconnects(engine: Any) -> None:
     from tests.conftest import libpq
+    from tests.sources.conftest import forget
 
     blocks = (SAMPLES / "floor.events").read_text().split("\n\n")[:-2]  # the timed ones
     agents = (
@@ -164,7 +165,7 @@ def test_the_esl_client_authenticates_subscribes_resyncs_and_reconnects(engine: 
                     store_stream(conn, client.items(), source="fslive", on_commit=committed), 20
                 )
             n = conn.execute("SELECT count(*) FROM events WHERE source = 'fslive'").fetchone()
-            conn.execute("DELETE FROM events WHERE source = 'fslive'")
+            forget(conn, "fslive")
         return client, summary, n
 
     client, summary, n = asyncio.run(run())
