@@ -88,7 +88,8 @@ def records(text: str, *, where: str = "line") -> Iterator[Record | Rejected]:
 def _kinesis_batch(batch: list[Any], position: str) -> Iterator[Record | Rejected]:
     for i, rec in enumerate(batch):
         where = f"{position} record {i}"
-        data = rec.get("kinesis", {}).get("data") if isinstance(rec, dict) else None
+        kinesis = rec.get("kinesis") if isinstance(rec, dict) else None
+        data = kinesis.get("data") if isinstance(kinesis, dict) else None
         if not isinstance(data, str):
             yield Rejected(where, "a Records batch item without kinesis.data", json.dumps(rec))
             continue
@@ -331,8 +332,14 @@ def _contacts(
     agent: str, ts: datetime, prev: dict[str, Any], cur: dict[str, Any]
 ) -> list[dict[str, Any]]:
     def by_id(snapshot: dict[str, Any]) -> dict[str, dict[str, Any]]:
-        contacts = _get(snapshot, "Contacts") or []
-        return {c["ContactId"]: c for c in contacts if isinstance(c, dict) and c.get("ContactId")}
+        contacts = _get(snapshot, "Contacts")
+        if not isinstance(contacts, list):
+            return {}
+        return {
+            c["ContactId"]: c
+            for c in contacts
+            if isinstance(c, dict) and isinstance(c.get("ContactId"), str) and c["ContactId"]
+        }
 
     before, now = by_id(prev), by_id(cur)
     out: list[dict[str, Any]] = []

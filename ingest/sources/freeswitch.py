@@ -104,13 +104,19 @@ def messages(lines: Iterable[str]) -> Iterator[Message]:
 def _epoch(value: str | None) -> datetime | None:
     if value is None or not value.strip().isdigit() or int(value) == 0:
         return None
-    return datetime.fromtimestamp(int(value), UTC)
+    try:
+        return datetime.fromtimestamp(int(value), UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
 
 
 def _event_time(h: dict[str, str]) -> datetime | None:
     micros = h.get("Event-Date-Timestamp", "")
     if micros.isdigit():
-        return datetime.fromtimestamp(int(micros) / 1_000_000, UTC)
+        try:
+            return datetime.fromtimestamp(int(micros) / 1_000_000, UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
     return None
 
 

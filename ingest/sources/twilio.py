@@ -43,10 +43,13 @@ def _none(_: str) -> tuple[str | None, str | None]:
 
 def _ts(form: Mapping[str, str]) -> datetime:
     ms, s = form.get("TimestampMs", ""), form.get("Timestamp", "")
-    if ms.isdigit():
-        return datetime.fromtimestamp(int(ms) / 1000, UTC)
-    if s.isdigit():
-        return datetime.fromtimestamp(int(s), UTC)
+    try:
+        if ms.isdigit():
+            return datetime.fromtimestamp(int(ms) / 1000, UTC)
+        if s.isdigit():
+            return datetime.fromtimestamp(int(s), UTC)
+    except (OverflowError, OSError, ValueError) as exc:
+        raise ValueError(f"Timestamp {s or ms!r} is not a time callboard can read") from exc
     raise ValueError(f"Timestamp {s!r} is not epoch seconds")
 
 
