@@ -311,7 +311,7 @@ class Translator:
             uid = f.get("TransfereeUniqueid", "")
             self.transfers[uid] = ("BLINDTRANSFER", (f.get("Extension", ""), f.get("Context", "")))
             return
-        uid = f.get("OrigTransfereeUniqueid", "")
+        uid = f.get("TransfereeUniqueid", "")  # the caller: the party being transferred
         dest = f.get("DestType", "")
         target: tuple[str, ...]
         if dest == "Bridge":

@@ -260,3 +260,51 @@ def test_the_live_client_logs_in_reconnects_and_resyncs(engine: Any, tmp_path: P
         ("carol", "available", None),
         ("bob", "away", "Break"),
     ]
+
+
+def test_an_attended_transfer_names_the_bridge_it_went_to() -> None:
+    text = """Event: QueueCallerJoin
+Timestamp: 1763625600.100000
+Uniqueid: u9
+Queue: sales
+Position: 1
+CallerIDNum: 5550001
+
+Event: AgentConnect
+Timestamp: 1763625610.100000
+Uniqueid: u9
+Queue: sales
+MemberName: alice
+HoldTime: 10
+RingTime: 2
+DestUniqueid: u10
+
+Event: AttendedTransfer
+Timestamp: 1763625650.100000
+Result: Success
+OrigTransfererUniqueid: u10
+SecondTransfererUniqueid: u11
+TransfereeUniqueid: u9
+DestType: Bridge
+DestBridgeUniqueid: 5e1f-bridge
+
+Event: AgentComplete
+Timestamp: 1763625650.200000
+Uniqueid: u9
+Queue: sales
+MemberName: alice
+HoldTime: 10
+TalkTime: 40
+Reason: transfer
+
+"""
+    t = Translator("pbx1")
+    items = [
+        i for f in frames(text.splitlines(True)) if not isinstance(f, Rejected) for i in t.feed(f)
+    ]
+    kinds = [
+        (getattr(i, "type", None), getattr(i, "to_external", None), getattr(i, "talk_s", None))
+        for i in items
+    ]
+    assert ("call.transferred", "5e1f-bridge", None) in kinds
+    assert ("call.ended", None, 40.0) in kinds
