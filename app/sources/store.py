@@ -16,7 +16,7 @@ from typing import Any
 import psycopg
 from pydantic import BaseModel
 
-from ingest.sources.base import Item, Position, Rejected, Skipped
+from ingest.sources.base import Item, Position, Raw, Rejected, Skipped
 from ingest.writer import IngestResult, ingest
 
 BATCH = 2000
@@ -61,6 +61,10 @@ def _add(summary: Summary, batch: _Batch, item: Item) -> None:
         batch.quiet.append(item)
     elif isinstance(item, Position):
         summary.position = item.value
+    elif isinstance(item, Raw):
+        summary.by_type[item.event.type] += 1
+        batch.events.append(item.event)
+        batch.raws.append(item.raw)
     else:
         summary.by_type[item.type] += 1
         batch.events.append(item)
