@@ -40,8 +40,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from ingest.contract import Event, describe, event_adapter
-from ingest.sources.base import Item, Position, Rejected, Skipped
-from ingest.sources.queue_log import Line, Members, events
+from ingest.sources.base import Item, Position, Raw, Rejected, Skipped
+from ingest.sources.queue_log import ALL, Line, Members, events
 
 log = logging.getLogger(__name__)
 
@@ -203,7 +203,7 @@ class Translator:
         for e in events(line, self.source, self.members):
             e["ts"] = ts.isoformat()
             try:
-                made.append(event_adapter.validate_python(e))
+                made.append(Raw(event_adapter.validate_python(e), frame.raw))
             except ValidationError as exc:
                 made.append(Rejected(frame.position, f"{verb}: {describe(exc)}", frame.raw))
         return made
@@ -365,20 +365,21 @@ class Translator:
             now = snap.get(agent, {})
             known = set(self.members.queues.get(agent, set()))
             for queue in sorted(set(now) - known):
-                paused = "PAUSED" if now[queue][0] else ""
-                out += self._line(frame, ts, "RESYNC", queue, agent, "ADDMEMBER", paused)
+                flag = "PAUSED" if now[queue][0] else ""
+                out += self._line(frame, ts, "RESYNC", queue, agent, "ADDMEMBER", flag)
             for queue in sorted(known - set(now)):
                 out += self._line(frame, ts, "RESYNC", queue, agent, "REMOVEMEMBER", "")
-            if not now:
-                continue
-            paused_now = [reason for p, reason in now.values() if p]
-            was_paused = agent in self.members.paused
             later = ts + timedelta(milliseconds=1)  # after the membership, in a fixed order
-            if paused_now and (not was_paused or paused_now[0]):
-                reason = paused_now[0] or "paused"
-                out += self._line(frame, later, "RESYNC", "NONE", agent, "PAUSE", reason)
-            elif not paused_now and was_paused:
-                out += self._line(frame, later, "RESYNC", "NONE", agent, "UNPAUSE", "")
+            known_paused = self.members.paused.get(agent, {})
+            for queue in sorted(now):
+                paused, reason = now[queue]
+                was = known_paused.get(queue) or known_paused.get(ALL)
+                if paused and was != (reason or "paused"):
+                    out += self._line(
+                        frame, later, "RESYNC", queue, agent, "PAUSE", reason or "paused"
+                    )
+                elif not paused and was is not None:
+                    out += self._line(frame, later, "RESYNC", queue, agent, "UNPAUSE", "")
         gone = [key for key in self.waiting if key not in self.snapshot_callers]
         self.snapshot_callers = set()
         if gone:

@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from ingest.sources import amazon_connect, genesys, twilio
 from ingest.sources.ami import Translator as AmiTranslator
 from ingest.sources.ami import frames
-from ingest.sources.base import Position, Rejected, Skipped
+from ingest.sources.base import Position, Raw, Rejected, Skipped
 from ingest.sources.freeswitch import Translator as FsTranslator
 from ingest.sources.freeswitch import messages
 
@@ -61,7 +61,7 @@ def _mutations(sample: Any) -> Any:
 
 def _accounted(items: list[Any]) -> None:
     for item in items:
-        assert isinstance(item, BaseModel | Rejected | Skipped | Position), item
+        assert isinstance(item, BaseModel | Raw | Rejected | Skipped | Position), item
         if isinstance(item, Rejected | Skipped):
             assert item.reason
 

@@ -14,9 +14,9 @@ import psycopg
 from fastapi.testclient import TestClient
 from psycopg.rows import dict_row
 
-from app.sources.store import store
 from ingest.sources.amazon_connect import parse
 from ingest.sources.base import Rejected, Skipped
+from ingest.sources.commit import Committer
 from tests.app.conftest import anonymous, app, make_token
 
 SAMPLES = Path(__file__).parent / "samples" / "amazon_connect"
@@ -34,12 +34,12 @@ def _at(hms: str) -> datetime:
 
 
 def test_both_streams_give_each_contact_once_with_acw(pg: psycopg.Connection[Any]) -> None:
-    summary = store(
-        pg, parse(_text("agent_events.jsonl", "contact_events.jsonl"), "connect"), source="connect"
+    summary = Committer(pg, "connect").run(
+        parse(_text("agent_events.jsonl", "contact_events.jsonl"), "connect")
     )
-    assert summary.rejected == []
+    assert summary.rejects == []
     # answered and ended of c1 come from both streams: stored once
-    assert summary.result.duplicates == 2
+    assert summary.duplicates == 2
     assert summary.skipped == {
         "agent HEART_BEAT": 1,
         "agent STATE_CHANGE": 3,  # ringing, on hold, back from hold: no change of state
@@ -64,7 +64,7 @@ def test_both_streams_give_each_contact_once_with_acw(pg: psycopg.Connection[Any
         (_at("08:05:15"), "on_call", None),
         (_at("08:08:15"), "wrap_up", None),
         (_at("08:08:45"), "available", None),
-        (_at("08:10:00"), "away", "Break"),
+        (_at("08:10:00"), "away", "break"),  # the status name, mapped to its away class
         (_at("08:30:00"), "logged_out", None),
     ]
 

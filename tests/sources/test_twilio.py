@@ -86,7 +86,7 @@ def test_signed_callbacks_become_contacts_and_states(
     ).fetchall()
     assert [(a, round(t.timestamp() - T), s, r) for a, t, s, r in states] == [
         (ALICE, -60, "available", None),
-        (ALICE, 400, "away", "Break"),
+        (ALICE, 400, "away", "break"),  # the activity name, mapped to its away class
         (BOB, -50, "available", None),
         (BOB, 25, "on_call", None),
         (BOB, 145, "wrap_up", None),
