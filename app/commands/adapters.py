@@ -47,6 +47,15 @@ def _import(source: str, items: Callable[[], Iterable[Item]], title: str, **extr
         raise typer.Exit(1)
 
 
+def _static(source: str) -> dict[str, list[str]] | None:
+    """`[sources.<name>] static_members` (queues.conf `member =>`), agent -> queues."""
+    from app.cli import _writer_connection
+
+    with _writer_connection() as conn:
+        settings = source_config(conn).sources.get(source)
+    return settings.static_by_agent() if settings else None
+
+
 def _secret(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8").strip()
@@ -83,7 +92,7 @@ def import_ami(file: File, source: Source = "asterisk") -> None:
     import uses: the two then agree on every event id."""
     from ingest.sources.ami import AmiFile
 
-    src = AmiFile(file, source)
+    src = AmiFile(file, source, static=_static(source))
     _import(source, src.items, f"{file.name} as {source}", not_queue_events=src.ignored)
 
 
@@ -104,7 +113,9 @@ def consume_ami(
     try:
         summary = _run_live(
             source,
-            lambda stop: AmiClient(host, port, username, secret, source, stop),
+            lambda stop: AmiClient(
+                host, port, username, secret, source, stop, static=_static(source)
+            ),
         )
     except AmiAuthError as exc:
         err.print(f"[red]{exc}[/]")

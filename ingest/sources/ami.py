@@ -135,6 +135,12 @@ class Translator:
     snapshot_callers: set[tuple[str, str]] = field(default_factory=set)
     last_ts: datetime | None = None
 
+    @classmethod
+    def with_static(cls, source: str, static: dict[str, list[str]] | None) -> Translator:
+        """Static members (queues.conf `member =>`, from configuration: agent -> queues) are
+        members from the stream's first event on, as from QUEUESTART in queue_log."""
+        return cls(source, members=Members.with_static(static))
+
     def feed(self, frame: Frame, received: datetime | None = None) -> list[Item]:
         f = frame.fields
         name = f.get("Event")
@@ -142,6 +148,8 @@ class Translator:
             return []  # a Response to our own action: nothing to store
         ts = _timestamp(f.get("Timestamp")) or received
         out: list[Item] = []
+        if ts is not None and self.last_ts is None and self.members.static:
+            out += self._line(frame, ts, "NONE", "NONE", "NONE", "QUEUESTART")
         if ts is not None:
             out += self.expire(ts)
             self.last_ts = ts
@@ -456,10 +464,11 @@ class AmiFile:
 
     path: Path
     name: str
+    static: dict[str, list[str]] | None = None
     translator: Translator = field(init=False)
 
     def __post_init__(self) -> None:
-        self.translator = Translator(self.name)
+        self.translator = Translator.with_static(self.name, self.static)
 
     def items(self) -> Iterator[Item]:
         with self.path.open(encoding="utf-8", errors="replace", newline="") as f:
@@ -503,11 +512,12 @@ class AmiClient:
     name: str
     stop: asyncio.Event
     backoff: tuple[float, float] = (1.0, 30.0)
+    static: dict[str, list[str]] | None = None
     connects: int = 0
     translator: Translator = field(init=False)
 
     def __post_init__(self) -> None:
-        self.translator = Translator(self.name)
+        self.translator = Translator.with_static(self.name, self.static)
 
     async def items(self) -> AsyncIterator[Item]:
         delay = self.backoff[0]
