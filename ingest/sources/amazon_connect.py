@@ -37,7 +37,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ingest.contract import describe, event_adapter
-from ingest.sources.base import Item, Rejected, Skipped
+from ingest.sources.base import Item, Raw, Rejected, Skipped
 
 CHANNELS = {"VOICE": "voice", "CHAT": "chat", "EMAIL": "email"}
 _decoder = json.JSONDecoder()
@@ -171,7 +171,7 @@ class Translator:
         for e in made:
             e["source"] = self.source
             try:
-                out.append(event_adapter.validate_python(e))
+                out.append(Raw(event_adapter.validate_python(e), record.raw))
             except ValidationError as exc:
                 out.append(Rejected(record.position, describe(exc), record.raw))
         return out

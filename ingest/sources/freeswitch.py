@@ -38,7 +38,7 @@ from urllib.parse import unquote
 from pydantic import ValidationError
 
 from ingest.contract import describe, event_adapter
-from ingest.sources.base import Item, Position, Rejected, Skipped
+from ingest.sources.base import Item, Position, Raw, Rejected, Skipped
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +144,7 @@ class Translator:
         out: list[Item] = []
         for e in made:
             try:
-                out.append(event_adapter.validate_python(e))
+                out.append(Raw(event_adapter.validate_python(e), m.raw))
             except ValidationError as exc:
                 out.append(Rejected(m.position, f"{action}: {describe(exc)}", m.raw))
         return out

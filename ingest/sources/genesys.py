@@ -29,7 +29,7 @@ from pydantic import ValidationError
 
 from ingest.contract import describe, event_adapter
 from ingest.sources.amazon_connect import Record, records
-from ingest.sources.base import Item, Rejected, Skipped
+from ingest.sources.base import Item, Raw, Rejected, Skipped
 
 DETAIL = re.compile(
     r"^v2\.detail\.events\.conversation\.([^.]+)\.(acd\.start|acd\.end|acw|user\.end)$"
@@ -115,7 +115,7 @@ def translate(record: Record | Rejected, source: str) -> list[Item]:
     for e in made:
         e["source"] = source
         try:
-            out.append(event_adapter.validate_python(e))
+            out.append(Raw(event_adapter.validate_python(e), record.raw))
         except ValidationError as exc:
             out.append(Rejected(record.position, f"{topic}: {describe(exc)}", record.raw))
     return out

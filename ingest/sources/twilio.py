@@ -30,7 +30,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ingest.contract import describe, event_adapter
-from ingest.sources.base import Item, Rejected, Skipped
+from ingest.sources.base import Item, Raw, Rejected, Skipped
 
 CHANNELS = {"voice": "voice", "chat": "chat", "sms": "chat", "email": "email", "default": "voice"}
 AVAILABLE = {"available", "idle", "ready"}
@@ -82,7 +82,7 @@ def translate(
     for e in made:
         e["source"] = source
         try:
-            out.append(event_adapter.validate_python(e))
+            out.append(Raw(event_adapter.validate_python(e), raw))
         except ValidationError as exc:
             out.append(Rejected(position, f"{kind}: {describe(exc)}", raw))
     return out
