@@ -42,7 +42,11 @@ def commit(request: Request, conn: ConnDep, source: str, items: Iterable[Item]) 
     """Through the one committer (aliases and away reasons applied, the source's health
     counted); inside the request's transaction."""
     normalizer = Normalizer.from_config(getattr(request.app.state, "config", None))
-    return Committer(conn, source, normalizer=normalizer).run(items)
+    summary = Committer(conn, source, normalizer=normalizer).run(items)
+    request.app.state.telemetry.count_ingest(
+        inserted=summary.inserted, duplicates=summary.duplicates, rejected=summary.rejected
+    )
+    return summary
 
 
 def response(summary: Summary) -> SourceResponse:
