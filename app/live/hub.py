@@ -144,6 +144,9 @@ class Hub:
         # leader: topic -> (seq, wall, payload minus its timing) of what it published
         self._pub: dict[str, tuple[int, float, bytes]] = {}
         self._lock_conn: psycopg.Connection[Any] | None = None
+        # leader: evaluated metric rows kept between computations (emptied on a new config)
+        self._evaluated: dict[Any, Any] = {}
+        self._evaluated_for: int | None = None
         self._lock_mutex = threading.Lock()  # the lock connection is used by one thread at once
         self._closed = False
         self._tasks: list[asyncio.Task[None]] = []
@@ -512,8 +515,16 @@ class Hub:
         balances = None
         with self.engine.connect() as conn:
             pg: Any = conn.connection.driver_connection
+            if self._evaluated_for != config_version:
+                self._evaluated, self._evaluated_for = {}, config_version
             result = compute_windows(
-                pg, config, levels=levels, now=now, windows=windows, config_version=config_version
+                pg,
+                config,
+                levels=levels,
+                now=now,
+                windows=windows,
+                config_version=config_version,
+                evaluated=self._evaluated,
             )
             rows: Rows = {
                 w: {lv: {r["key"]: r for r in res[lv]["rows"]} for lv in levels}
