@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     clock_origin: datetime | None = None
     clock_wall0: float = 0.0
     clock_speed: float = Field(default=1.0, gt=0)
+    # Set by `serve` when it runs the embedded PostgreSQL: the watcher's status (/healthz).
+    embedded_status: Path | None = None
 
     def clock(self) -> Clock:
         return Clock(self.clock_origin, self.clock_wall0, self.clock_speed)

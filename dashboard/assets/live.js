@@ -62,7 +62,8 @@
     if (path === "/wall") return ["center"];
     if (path.startsWith("/agent/")) return ["agent:" + decodeURIComponent(path.slice(7))];
     if (path === "/sup") {
-      const r = await fetch("/api/v1/me?token=" + encodeURIComponent(token));
+      // the page's HttpOnly cookie authenticates (the server traded ?token= for it)
+      const r = await fetch("/api/v1/me", token ? { headers: { Authorization: "Bearer " + token } } : {});
       const me = await r.json();
       return ["center"].concat((me.teams || []).map(function (t) { return "team:" + t; }));
     }
@@ -78,10 +79,10 @@
       setTimeout(connect, backoff);
       return;
     }
-    if (!list.length || !token) return;
+    if (!list.length) return;
     const proto = window.location.protocol === "https:" ? "wss" : "ws";
     const url = proto + "://" + window.location.host + "/api/v1/live?topics=" +
-      encodeURIComponent(list.join(",")) + "&token=" + encodeURIComponent(token);
+      encodeURIComponent(list.join(",")) + (token ? "&token=" + encodeURIComponent(token) : "");
     const ws = new WebSocket(url);
     cb.socket = ws;
     ws.onopen = function () { cb.connected = true; backoff = 500; push(); };
