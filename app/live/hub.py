@@ -250,7 +250,8 @@ class Hub:
         from app.alerts.live import tick
 
         self.alerts_evaluated_at = time.monotonic()
-        return tick(self.engine, config, rows, now, wanted, window=self.window)
+        previous = {name: topic.data for name, topic in self.topics.items()}
+        return tick(self.engine, config, rows, now, wanted, window=self.window, previous=previous)
 
     def fresh_since(self, sub: Subscriber) -> bool:
         """Was the cache computed after this subscriber arrived?"""
