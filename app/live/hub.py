@@ -572,7 +572,8 @@ class Hub:
         from app.alerts.live import tick
 
         self.alerts_evaluated_at = time.monotonic()
-        return tick(self.engine, config, rows, now, wanted, window=window)
+        previous = {name: topic.data for name, topic in self.topics.items()}
+        return tick(self.engine, config, rows, now, wanted, window=window, previous=previous)
 
     def _apply(self, step: Publication) -> None:
         changed = set()
