@@ -16,6 +16,7 @@ import psycopg
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from app.schedules.schemas import ScheduleEntry, overlaps
+from app.screens.config import ScreensConfig, WallboardConfig
 
 CONFIG_LOCK_KEY = 0x63666731  # pg_advisory_xact_lock key for config changes
 
@@ -117,6 +118,8 @@ class CallboardConfig(_Strict):
     balance: Balance = Field(default_factory=Balance)
     # absolute planned activities (a WFM export); also settable by PUT /api/v1/schedules
     schedules: list[ScheduleEntry] = Field(default_factory=list)
+    screens: ScreensConfig = Field(default_factory=ScreensConfig)
+    wallboards: dict[str, WallboardConfig] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _scorecards_exist(self) -> CallboardConfig:

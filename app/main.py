@@ -24,6 +24,7 @@ from app.ops.router import router as ops_router
 from app.ops.telemetry import Telemetry, install
 from app.schedules.router import router as schedules_router
 from app.scorecard.router import router as scorecard_router
+from app.screens.router import router as screens_router
 from app.settings import Settings, get_settings
 from app.staffing.router import router as staffing_router
 
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(contacts_router)
     app.include_router(auth_router)
     app.include_router(scorecard_router)
+    app.include_router(screens_router)
 
     @app.api_route(
         "/api/{path:path}",

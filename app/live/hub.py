@@ -236,8 +236,11 @@ class Hub:
             "from": some["from"] if some else None,
             "config_version": version,
             "timezone": config.defaults.timezone,
+            "computed_at": now.isoformat(),
         }
-        return payloads(wanted, rows, meta, scorecards=cards, balances=center_balance)
+        return payloads(
+            wanted, rows, meta, scorecards=cards, balances=center_balance, config=config
+        )
 
     def fresh_since(self, sub: Subscriber) -> bool:
         """Was the cache computed after this subscriber arrived?"""

@@ -225,6 +225,20 @@ METRICS: tuple[Metric, ...] = (
         4,
     ),
     Metric(
+        "fcr_mature",
+        "ratio",
+        "FCR over the contacts whose repeat window has passed (the pending ones left out):"
+        " what scorecards judge, since a pending contact is not resolved yet",
+        lambda p: (
+            None
+            if _p(p, "fcr_n") - _p(p, "fcr_pending") <= 0
+            else (_p(p, "fcr_resolved") - _p(p, "fcr_pending"))
+            / (_p(p, "fcr_n") - _p(p, "fcr_pending"))
+        ),
+        ALL,
+        4,
+    ),
+    Metric(
         "fcr_pending",
         "count",
         "of those counted resolved, how many are still inside the repeat window",
