@@ -6,7 +6,7 @@ from typing import Any
 
 from app.config import CallboardConfig
 from app.metrics.registry import Level
-from app.screens.live import topic_view
+from app.screens.live import add_views
 
 # what a topic needs computed
 NEEDS: dict[str, tuple[Level, ...]] = {
@@ -33,17 +33,12 @@ def payloads(
     scorecards: dict[str, dict[str, Any]] | None = None,
     balances: dict[str, Any] | None = None,
     config: CallboardConfig | None = None,
-    recent: dict[Level, dict[str, dict[str, Any]]] | None = None,
-    recent_window: str | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """topic -> payload. `rows` is level -> key -> metric row; `scorecards` agent -> card;
-    `recent` the same rows over the short window (30 minutes or the interval) when computed.
+    """topic -> payload. `rows` is level -> key -> metric row; `scorecards` agent -> card.
 
     Each payload carries the metric rows (for API clients) and, under "view", what the
     screens show (app/screens: values with their levels, codes for words, timers)."""
     scorecards = scorecards or {}
-    config = config or CallboardConfig()
-    meta = {**meta, "computed_at": meta.get("computed_at")}
     out: dict[str, dict[str, Any]] = {}
     queues, teams, agents = rows.get("queue", {}), rows.get("team", {}), rows.get("agent", {})
     for topic in topics:
@@ -77,17 +72,7 @@ def payloads(
                 "scorecard": scorecards.get(name),
                 "meta": meta,
             }
-    for topic, payload in out.items():
-        payload["view"] = topic_view(
-            topic,
-            config,
-            rows,  # type: ignore[arg-type]
-            meta,
-            scorecards=scorecards,
-            balances=balances,
-            recent=recent,  # type: ignore[arg-type]
-            recent_window=recent_window,
-        )
+    add_views(out, rows, meta, scorecards=scorecards, balances=balances, config=config)
     return out
 
 

@@ -39,11 +39,13 @@ def _default_thresholds() -> dict[str, Threshold]:
         "waiting_now": Threshold(good=2, bad=8),
         "aht_s": Threshold(good=300, bad=600),
         "fcr": Threshold(good=0.8, bad=0.6),
+        "fcr_mature": Threshold(good=0.8, bad=0.6),
         "csat": Threshold(good=0.8, bad=0.6),
         "qa_score": Threshold(good=85, bad=60),
         "occupancy": Threshold(good=0.85, bad=0.95),
         "adherence": Threshold(good=0.9, bad=0.8),
         "score": Threshold(good=80, bad=60),
+        "csat_score": Threshold(good=4, bad=3),  # one contact's survey, 1..5
     }
 
 

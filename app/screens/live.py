@@ -23,11 +23,28 @@ from app.screens.views import (
 )
 
 Rows = Mapping[str, Mapping[str, Mapping[str, Any]]]  # level -> key -> metric row
+LEVELS = ("center", "queue", "team", "agent")
+# the short window the screens show beside today's, in order of preference
+RECENT = ("30m", "interval", "15m", "60m")
+
+
+def split(rows: Mapping[Any, Any]) -> tuple[Rows, Rows | None, str | None]:
+    """(today's rows, the short window's rows, its name) from the hub's rows: either one
+    window (level -> key -> row) or several (window -> level -> key -> row)."""
+    if not rows or any(k in LEVELS for k in rows):
+        return rows, None, None
+    today = rows.get("today") or next(iter(rows.values()))
+    for name in RECENT:
+        if name in rows:
+            return today, rows[name], name
+    return today, None, None
 
 
 def meta_view(config: CallboardConfig, meta: Mapping[str, Any]) -> Meta:
+    # "now" is the instant the figures were computed for, on the server's clock (a demo's
+    # clock runs faster): the same clock as the heartbeats the screens measure the age by
     return Meta(
-        computed_at=meta.get("computed_at"),
+        computed_at=meta.get("now") or meta.get("computed_at"),
         window=str(meta.get("window") or "today"),
         timezone=str(meta.get("timezone") or config.defaults.timezone),
         stale_after_s=config.screens.stale_after_s,
@@ -99,3 +116,29 @@ def topic_view(
         return None
     data: dict[str, Any] = view.model_dump(mode="json")
     return data
+
+
+def add_views(
+    out: dict[str, dict[str, Any]],
+    rows: Mapping[Any, Any],
+    meta: Mapping[str, Any],
+    *,
+    scorecards: Mapping[str, Mapping[str, Any]],
+    balances: Mapping[str, Any] | None,
+    config: CallboardConfig | None,
+) -> None:
+    """Put each topic's view under "view" in its payload (the live hub's payloads, in place).
+    `rows` are the hub's rows, of one window or of several."""
+    config = config or CallboardConfig()
+    today, short, short_name = split(rows)
+    for topic, payload in out.items():
+        payload["view"] = topic_view(
+            topic,
+            config,
+            today,
+            meta,
+            scorecards=scorecards,
+            balances=balances,
+            recent=short,
+            recent_window=short_name,
+        )

@@ -42,7 +42,16 @@ def day_trends(
     interval of any of them."""
     tz = config.defaults.timezone
     zone = ZoneInfo(tz)
-    t = local_midnight(now, tz)
+    midnight = local_midnight(now, tz)
+    # start at the day's first contact: a quiet night costs no computation
+    first = conn.execute(
+        "SELECT least(min(queued_at), min(handled_at)) FROM contact_segments"
+        " WHERE queued_at >= %(t)s OR handled_at >= %(t)s",
+        {"t": midnight},
+    ).fetchone()
+    t = midnight
+    if first is not None and first[0] is not None:
+        t = midnight + ((first[0] - midnight) // STEP) * STEP
     per_key: dict[str, list[TrendPoint]] = {k: [] for k in keys}
     wanted = set(keys)
     while t < now:

@@ -34,6 +34,7 @@ UNITS: dict[str, Unit] = {
     "abandon_rate": "percent",
     "fcr": "percent",
     "fcr_mature": "percent",
+    "csat_score": "score",
     "csat": "percent",
     "occupancy": "percent",
     "adherence": "percent",
@@ -201,7 +202,7 @@ def agent_tile(config: CallboardConfig, row: Row) -> AgentTile:
 OWN_KPIS = (
     ("agent.kpi.handled", "handled"),
     ("agent.kpi.aht", "aht_s"),
-    ("agent.kpi.fcr", "fcr"),
+    ("agent.kpi.fcr", "fcr_mature"),  # so far: contacts past their repeat window
     ("agent.kpi.csat", "csat"),
     ("agent.kpi.qa", "qa_score"),
     ("agent.kpi.occupancy", "occupancy"),
@@ -210,7 +211,7 @@ OWN_KPIS = (
 
 def _target(config: CallboardConfig, card: Mapping[str, Any] | None, metric: str) -> float | None:
     for line in ((card or {}).get("kpis") or {}).values():
-        if line.get("metric") in (metric, f"{metric}_mature"):
+        if line.get("metric") == metric:
             return float(line["target"])
     th = config.screens.threshold(metric)
     return th.good if th else None

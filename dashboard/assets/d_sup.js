@@ -28,15 +28,16 @@
   }
 
   function queueTable(c) {
+    const recent = Object.values(c.queues).some(function (q) { return q.recent_window; });
     const rows = Object.keys(c.queues).sort().map(function (k) {
       const q = c.queues[k];
       return '<tr class="pick"' + pickAttrs("queue", k) + "><td>" + esc(k) + "</td><td>" + cb.cell(q.waiting) +
-        "</td><td>" + cb.timer(q.longest) + "</td><td>" + cb.cell(q.service_level) + "</td><td>" +
-        cb.cell(q.service_level_recent) + "</td><td>" + cb.cell(q.asa) + "</td><td>" + cb.cell(q.abandon_rate) +
+        "</td><td>" + cb.timer(q.longest) + "</td><td>" + cb.cell(q.service_level) + "</td>" +
+        (recent ? "<td>" + cb.cell(q.service_level_recent) + "</td>" : "") + "<td>" + cb.cell(q.asa) + "</td><td>" + cb.cell(q.abandon_rate) +
         "</td><td>" + cb.cell(q.answered, { glyph: false }) + "</td><td>" + esc(q.agents.available + "/" + q.agents.logged_in) + "</td></tr>";
     }).join("");
     return '<table class="grid" id="table-queues"><thead>' + th(["sup.col.queue", "sup.col.waiting", "sup.col.longest",
-      "sup.col.sl", "sup.col.sl_recent", "sup.col.asa", "sup.col.abandoned", "sup.col.answered", "sup.col.available"]) +
+      "sup.col.sl"].concat(recent ? ["sup.col.sl_recent"] : []).concat(["sup.col.asa", "sup.col.abandoned", "sup.col.answered", "sup.col.available"])) +
       "</thead><tbody>" + rows + "</tbody></table>";
   }
 
