@@ -227,13 +227,13 @@ METRICS: tuple[Metric, ...] = (
     Metric(
         "fcr_mature",
         "ratio",
-        "FCR over the contacts whose repeat window has passed (the pending ones left out):"
-        " what scorecards judge, since a pending contact is not resolved yet",
+        "FCR over the contacts whose repeat window has passed (those still inside it, resolved"
+        " or not, are left out): what scorecards judge, since an open contact is not resolved",
         lambda p: (
             None
-            if _p(p, "fcr_n") - _p(p, "fcr_pending") <= 0
+            if _p(p, "fcr_n") - _p(p, "fcr_open") <= 0
             else (_p(p, "fcr_resolved") - _p(p, "fcr_pending"))
-            / (_p(p, "fcr_n") - _p(p, "fcr_pending"))
+            / (_p(p, "fcr_n") - _p(p, "fcr_open"))
         ),
         ALL,
         4,

@@ -129,8 +129,8 @@ def center_view(
     projection = cell(s, "service_level", next_sl, "percent", targets)
     note = "common.projection_assumes" if next_sl is not None else "common.no_projection"
     if next_sl is not None and not projection_ok(queues):
-        # the now is red: a projection cannot be shown as better than what queues live
-        projection = Cell(value=next_sl, unit="percent", level="warn")
+        # the now is red: a projection must not read as good news the queues do not live
+        projection = Cell(value=None, unit="percent", level="none")
         note = "common.projection_queues_red"
     agents = agents_by_state(row.get("agents_by_state"))
     required = cost.get("agents_required")
@@ -202,7 +202,7 @@ def agent_tile(config: CallboardConfig, row: Row) -> AgentTile:
 OWN_KPIS = (
     ("agent.kpi.handled", "handled"),
     ("agent.kpi.aht", "aht_s"),
-    ("agent.kpi.fcr", "fcr_mature"),  # so far: contacts past their repeat window
+    ("agent.kpi.fcr", "fcr"),  # so far: open contacts count as resolved until they return
     ("agent.kpi.csat", "csat"),
     ("agent.kpi.qa", "qa_score"),
     ("agent.kpi.occupancy", "occupancy"),
@@ -211,7 +211,7 @@ OWN_KPIS = (
 
 def _target(config: CallboardConfig, card: Mapping[str, Any] | None, metric: str) -> float | None:
     for line in ((card or {}).get("kpis") or {}).values():
-        if line.get("metric") == metric:
+        if line.get("metric") in (metric, f"{metric}_mature"):
             return float(line["target"])
     th = config.screens.threshold(metric)
     return th.good if th else None

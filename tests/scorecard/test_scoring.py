@@ -176,8 +176,9 @@ def test_the_default_csat_floor_fits_an_ordinary_center() -> None:
 def test_the_fcr_so_far_metric() -> None:
     from app.metrics.registry import evaluate
 
-    row = evaluate({"fcr_n": 10, "fcr_resolved": 9, "fcr_pending": 5}, "agent")
-    assert row["fcr"] == 0.9 and row["fcr_mature"] == 0.8
-    assert (
-        evaluate({"fcr_n": 3, "fcr_resolved": 3, "fcr_pending": 3}, "agent")["fcr_mature"] is None
-    )
+    # 10 contacts: 6 still inside their window (5 not back yet, 1 already back), 4 past it
+    # (3 never back): so far 8 of 10 look resolved; of the mature ones 3 of 4 are
+    row = evaluate({"fcr_n": 10, "fcr_resolved": 8, "fcr_pending": 5, "fcr_open": 6}, "agent")
+    assert row["fcr"] == 0.8 and row["fcr_mature"] == 0.75
+    all_open = {"fcr_n": 3, "fcr_resolved": 2, "fcr_pending": 2, "fcr_open": 3}
+    assert evaluate(all_open, "agent")["fcr_mature"] is None
