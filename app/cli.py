@@ -1,4 +1,5 @@
-"""`callboard`: the command line of INTERFACES.md."""
+"""callboard: real-time KPIs for contact centers. Commands, configuration and routes are
+described in docs/INTERFACES.md, how it is built in docs/ARCHITECTURE.md."""
 
 from __future__ import annotations
 

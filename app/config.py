@@ -1,4 +1,4 @@
-"""`callboard.toml`: queues, teams, targets, scorecards (INTERFACES.md).
+"""`callboard.toml`: queues, teams, targets, scorecards (docs/INTERFACES.md).
 
 Loaded at start, validated here, stored as a new row of `config_versions` whenever it changed,
 so every number can say which definition produced it."""

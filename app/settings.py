@@ -22,7 +22,7 @@ class Settings(BaseSettings):
     config: Path | None = None
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
-    # How often live snapshots are recomputed (seconds); see ARCHITECTURE.md.
+    # How often live snapshots are recomputed (seconds); see docs/ARCHITECTURE.md.
     tick_s: float = Field(default=1.0, gt=0)
     # The demo's simulated clock (app/clock.py); unset: real time.
     clock_origin: datetime | None = None

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
 
 Tone = Literal["good", "warn", "bad", "none"]
 
@@ -103,7 +103,13 @@ class WallboardConfig(_Strict):
     title: str | None = None
     queues: list[str] = Field(default_factory=list)  # empty: every queue
     tiles: list[WallTile] = Field(default_factory=lambda: list(ALL_TILES))
-    rotation_s: Annotated[float, Field(ge=3)] = 15  # pages through the queues this often
+    # pages through the queues this often (also `rotation`)
+    rotation_s: Annotated[
+        float, Field(ge=3, validation_alias=AliasChoices("rotation_s", "rotation"))
+    ] = 15
     per_page: Annotated[int, Field(ge=1, le=12)] = 4
     theme: Literal["dark", "light"] = "dark"
-    lang: str | None = None  # default: [screens] lang
+    # the board's language (also `language`); default: the browser's, else [screens] lang
+    lang: Annotated[
+        str | None, Field(validation_alias=AliasChoices("lang", "language"))
+    ] = None

@@ -141,6 +141,25 @@ def shot(page: Any, name: str, *, docs: bool = False) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path))
     if docs:
-        DOCS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(DOCS / f"{name}.png"), scale="css")
+        _small_copy(page, path, DOCS / f"{name}.png")
     return path
+
+
+def _small_copy(page: Any, source: Path, target: Path, width: int = 720) -> None:
+    """A smaller PNG for the README, scaled by the browser itself (no imaging library)."""
+    import base64
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    size = page.viewport_size
+    scale = min(1.0, width / size["width"])
+    w, h = round(size["width"] * scale), round(size["height"] * scale)
+    data = base64.b64encode(source.read_bytes()).decode()
+    small = page.context.browser.new_page(viewport={"width": w, "height": h})
+    try:
+        small.set_content(
+            f"<body style='margin:0'><img style='width:{w}px;height:{h}px;display:block'"
+            f" src='data:image/png;base64,{data}'></body>"
+        )
+        small.screenshot(path=str(target))
+    finally:
+        small.close()
