@@ -17,7 +17,8 @@ from dash.backends._fastapi import reset_current_request, set_current_request
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from app.auth.service import Principal, principal_for, team_of
+from app.auth.deps import bearer
+from app.auth.service import Principal, team_of
 from dashboard import ids
 
 ASSETS = Path(__file__).parent / "assets"
@@ -45,12 +46,10 @@ def mount(app: FastAPI) -> Dash:
 
 
 def page_principal(app: FastAPI, request: Request) -> Principal | None:
-    """The one place a page finds and checks its token."""
-    token = request.query_params.get("token")
-    if not token:
-        return None
-    with app.state.engine.connect() as conn:
-        return principal_for(conn.connection.driver_connection, token)
+    """The one place a page finds and checks its token: ?token= and the cookie reach it as the
+    Authorization header (app/auth/transport.py); the token pool and cache check it."""
+    token = bearer(request)
+    return app.state.tokens.principal_blocking(token) if token else None
 
 
 def _denied(status: int, text: str, hint: str) -> HTMLResponse:

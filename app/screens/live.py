@@ -89,7 +89,6 @@ def topic_view(
                 recent_window=recent_window,
             ),
             queues=qv,
-            teams={k: team_view(config, r) for k, r in sorted(teams.items())},
         )
     elif kind == "queue":
         view = QueueTopic(meta=m, queue=q(name))

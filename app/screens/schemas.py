@@ -153,10 +153,12 @@ class AgentSelf(BaseModel):
 
 
 class CenterTopic(BaseModel):
+    """The center and its queues. Teams are in their own `team:<t>` topics (a token sees the
+    teams it may see by subscribing to them; the center topic goes to every reader)."""
+
     meta: Meta
     center: CenterView | None
     queues: dict[str, QueueView]
-    teams: dict[str, TeamView]
 
 
 class TeamTopic(BaseModel):

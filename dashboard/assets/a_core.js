@@ -14,7 +14,9 @@
   cb.refused = null;
   cb.stale = false;
 
-  // --- the token: the one place a page finds it (the URL today; a cookie later) ---------
+  // --- the token: the one place a page finds it. The server trades ?token= for an HttpOnly
+  // cookie that the browser sends by itself; a token still in the address is sent as a header
+  // (a page served by an older server). ---------------------------------------------------
   cb.token = function () {
     return new URLSearchParams(window.location.search).get("token");
   };
@@ -254,8 +256,11 @@
   function connect() {
     const page = cb.page;
     const proto = window.location.protocol === "https:" ? "wss" : "ws";
+    // the page's cookie stands for the token (the server traded ?token= for it); a token
+    // still in the address (an older server) is passed on
+    const token = cb.token();
     const url = proto + "://" + window.location.host + "/api/v1/live?topics=" +
-      encodeURIComponent(page.topics.join(",")) + "&token=" + encodeURIComponent(cb.token() || "");
+      encodeURIComponent(page.topics.join(",")) + (token ? "&token=" + encodeURIComponent(token) : "");
     const ws = new WebSocket(url);
     cb.socket = ws;
     ws.onopen = function () { cb.connected = true; cb.everConnected = true; backoff = 500; cb.render(); };

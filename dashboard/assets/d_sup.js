@@ -41,9 +41,13 @@
       "</thead><tbody>" + rows + "</tbody></table>";
   }
 
-  function teamTable(c) {
-    const rows = Object.keys(c.teams).sort().map(function (k) {
-      const t = c.teams[k];
+  function teamTable(state) {
+    const teams = {};
+    for (const [name, t] of Object.entries(state)) {
+      if (name.startsWith("team:") && t && t.view && t.view.team) teams[t.view.team.key] = t.view.team;
+    }
+    const rows = Object.keys(teams).sort().map(function (k) {
+      const t = teams[k];
       return '<tr class="pick"' + pickAttrs("team", k) + "><td>" + esc(k) + "</td><td>" + cb.cell(t.handled, { glyph: false }) +
         "</td><td>" + cb.cell(t.aht) + "</td><td>" + cb.cell(t.fcr) + "</td><td>" + cb.cell(t.csat) + "</td><td>" +
         cb.cell(t.occupancy) + "</td><td>" + cb.cell(t.adherence) + "</td></tr>";
@@ -191,7 +195,7 @@
     const agents = merged(state, "agents"), cards = merged(state, "cards");
     const left = panel("queues", cb.w("sup.queues"), queueTable(t), "queues") +
       panel("agents", cb.w("sup.agents") + (sel.team ? " · " + sel.team : "") + (sel.queue ? " · " + sel.queue : ""), agentGrid(agents), "agents") +
-      panel("teams", cb.w("sup.teams"), teamTable(t), "teams") +
+      panel("teams", cb.w("sup.teams"), teamTable(state), "teams") +
       panel("scorecards", cb.w("sup.scorecards"), scoreTable(cards), "scorecards");
     cb.patch(root, head + '<div class="sup-main"><div class="sup-left">' + left + '</div><aside class="sup-side" id="side">' +
       side() + "</aside></div>" + timelineHtml());
