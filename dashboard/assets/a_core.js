@@ -92,13 +92,13 @@
   // a duration the browser ticks: since (server clock) and the level steps
   cb.timer = function (t, opts) {
     const o = opts || {};
-    if (!t || !t.since) return '<span class="v none"' + (o.id ? ' id="' + cb.esc(o.id) + '"' : "") + ">" + cb.w("common.none") + "</span>";
-    const secs = (cb.now() - parseIso(t.since)) / 1000;
-    const level = levelAt(t, secs);
-    return '<span class="v timer ' + level + '"' + (o.id ? ' id="' + cb.esc(o.id) + '"' : "") +
-      ' data-since="' + cb.esc(t.since) + '" data-steps="' + cb.esc(JSON.stringify(t.steps || [])) +
-      '" data-base="' + cb.esc(t.level || "none") + '"><span class="n">' + cb.duration(secs) + "</span>" +
-      cb.glyph(level) + "</span>";
+    const id = o.id ? ' id="' + cb.esc(o.id) + '"' : "";
+    if (!t || !t.since) return '<span class="v none"' + id + ">" + cb.w("common.none") + "</span>";
+    // the same HTML every second: the ticker (tick) writes the duration and the level, and
+    // the patcher leaves an element it ticks alone while its start is unchanged
+    return '<span class="v timer ' + cb.esc(t.level || "none") + '"' + id + ' data-tick="' + cb.esc(t.since) +
+      '" data-since="' + cb.esc(t.since) + '" data-steps="' + cb.esc(JSON.stringify(t.steps || [])) +
+      '" data-base="' + cb.esc(t.level || "none") + '"><span class="n"></span></span>';
   };
   function levelAt(t, secs) {
     let level = t.level || "none";
@@ -143,6 +143,8 @@
       from.replaceWith(to.cloneNode(true));
       return;
     }
+    // what the ticker writes (timers, the clock, the data's age) is the ticker's
+    if (from.nodeType === 1 && to.dataset.tick !== undefined && from.dataset.tick === to.dataset.tick) return;
     if (from.nodeType === 3) {
       if (from.nodeValue !== to.nodeValue) from.nodeValue = to.nodeValue;
       return;

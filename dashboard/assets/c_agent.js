@@ -29,8 +29,8 @@
       activity: plan.activity, planned: cb.duration(planned), left: mark, over: mark,
     }));
     const span = over
-      ? '<span class="v timer" data-since="' + esc(plan.end) + '" data-steps="[]" data-base="bad"></span>'
-      : '<span class="v countdown" data-until="' + esc(plan.end) + '"></span>';
+      ? '<span class="v timer bad" data-tick="' + esc(plan.end) + '" data-since="' + esc(plan.end) + '" data-steps="[]" data-base="bad"><span class="n"></span></span>'
+      : '<span class="v countdown" data-tick="' + esc(plan.end) + '" data-until="' + esc(plan.end) + '"></span>';
     return '<div class="break" id="agent-break">' + text.replace(mark, span) + "</div>";
   }
 
@@ -40,7 +40,7 @@
     const t = state["agent:" + me()];
     const v = t && t.view;
     let html = '<header class="agent-head"><span class="agent-name">' + esc(me()) +
-      '</span><span id="freshness" class="fresh wait"></span></header>';
+      '</span><span id="freshness" data-tick="fresh" class="fresh wait"></span></header>';
     if (!v || !v.agent) {
       cb.patch(root, html + '<div class="waiting-for-data">' + esc(cb.w("common.waiting_for_data")) + "</div>");
       return;
@@ -48,7 +48,7 @@
     const a = v.agent;
     if (a.state !== lastState) { lastState = a.state; loadPlan(); }
     html = '<header class="agent-head"><span class="agent-name">' + esc(a.name || a.key) +
-      (a.team ? " · " + esc(a.team) : "") + '</span><span id="freshness" class="fresh wait"></span></header>';
+      (a.team ? " · " + esc(a.team) : "") + '</span><span id="freshness" data-tick="fresh" class="fresh wait"></span></header>';
     const state_ = cb.w("common.state." + (a.state || "none")) + (a.reason ? " · " + a.reason : "");
     html += '<div class="state state-' + esc(a.state || "none") + '" id="agent-state"><span>' +
       esc(cb.w("agent.you_are", { state: state_ })) + "</span>" + cb.timer(a.in_state, { id: "agent-in-state" }) + "</div>";

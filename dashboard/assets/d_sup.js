@@ -176,29 +176,43 @@
       }).join("") + "</tbody></table></div></div>";
   }
 
+  // regions patched on their own: a frame that changes one queue's figures leaves the agent
+  // grid, the scorecards and the drill-down untouched
+  const REGIONS = ["sup-head", "r-queues", "r-agents", "r-teams", "r-cards", "side", "r-modal"];
+  function skeleton(root) {
+    if (root.__skeleton) return;
+    root.__skeleton = true;
+    root.innerHTML = '<header class="sup-head" id="sup-head"></header><div class="sup-main"><div class="sup-left">' +
+      '<div id="r-queues"></div><div id="r-agents"></div><div id="r-teams"></div><div id="r-cards"></div></div>' +
+      '<aside class="sup-side" id="side"></aside></div><div id="r-modal"></div>';
+  }
+
   function render(state) {
     const root = document.getElementById("screen");
     root.className = "sup";
+    skeleton(root);
     const t = state.center && state.center.view;
-    let head = '<header class="sup-head"><div class="title">' + esc(cb.w("common.brand")) + " · " + esc(cb.w("sup.title")) + "</div>";
+    let head = '<div class="title">' + esc(cb.w("common.brand")) + " · " + esc(cb.w("sup.title")) + "</div>";
     if (t && t.center) {
       const c = t.center;
       head += '<div class="center-line" id="center-line">' + esc(cb.w("sup.center_today")) + ": " + cb.cell(c.service_level, { id: "sup-center-sl" }) + " " +
         esc(cb.w("sup.sl")) + " · " + cb.cell(c.answered, { glyph: false }) + " " + esc(cb.w("wall.answered")) + " · " +
         cb.cell(c.abandon_rate) + " " + esc(cb.w("wall.abandoned")) + " · " + cb.cell(c.waiting) + " " + esc(cb.w("sup.waiting_now")) + "</div>";
     }
-    head += '<div class="when"><span id="clock"></span> <span id="freshness" class="fresh wait"></span></div></header>';
+    head += '<div class="when"><span id="clock" data-tick="clock"></span> <span id="freshness" data-tick="fresh" class="fresh wait"></span></div>';
+    const html = { "sup-head": head };
     if (!t) {
-      cb.patch(root, head + '<div class="waiting-for-data">' + esc(cb.w("common.waiting_for_data")) + "</div>");
-      return;
+      html["r-queues"] = '<div class="waiting-for-data">' + esc(cb.w("common.waiting_for_data")) + "</div>";
+    } else {
+      const agents = merged(state, "agents"), cards = merged(state, "cards");
+      html["r-queues"] = panel("queues", cb.w("sup.queues"), queueTable(t), "queues");
+      html["r-agents"] = panel("agents", cb.w("sup.agents") + (sel.team ? " · " + sel.team : "") + (sel.queue ? " · " + sel.queue : ""), agentGrid(agents), "agents");
+      html["r-teams"] = panel("teams", cb.w("sup.teams"), teamTable(state), "teams");
+      html["r-cards"] = panel("scorecards", cb.w("sup.scorecards"), scoreTable(cards), "scorecards");
+      html.side = side();
+      html["r-modal"] = timelineHtml();
     }
-    const agents = merged(state, "agents"), cards = merged(state, "cards");
-    const left = panel("queues", cb.w("sup.queues"), queueTable(t), "queues") +
-      panel("agents", cb.w("sup.agents") + (sel.team ? " · " + sel.team : "") + (sel.queue ? " · " + sel.queue : ""), agentGrid(agents), "agents") +
-      panel("teams", cb.w("sup.teams"), teamTable(state), "teams") +
-      panel("scorecards", cb.w("sup.scorecards"), scoreTable(cards), "scorecards");
-    cb.patch(root, head + '<div class="sup-main"><div class="sup-left">' + left + '</div><aside class="sup-side" id="side">' +
-      side() + "</aside></div>" + timelineHtml());
+    for (const id of REGIONS) cb.patch(document.getElementById(id), html[id] || "");
   }
 
   async function loadDrill() {

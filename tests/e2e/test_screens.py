@@ -206,13 +206,19 @@ def fits(page: Any) -> list[str]:
 
 def test_pages_need_a_token_of_the_right_role(server: tuple[Server, dict[str, str]]) -> None:
     srv, tokens = server
-    assert httpx.get(f"{srv.base}/wall").status_code == 401
-    assert httpx.get(f"{srv.base}/sup?token={tokens['wallboard']}").status_code == 403
-    assert httpx.get(f"{srv.base}/agent/a2?token={tokens['a1']}").status_code == 403
-    assert httpx.get(f"{srv.base}/agent/a1?token={tokens['a1']}").status_code == 200
-    assert httpx.get(f"{srv.base}/wall/floor2?token={tokens['wallboard']}").status_code == 200
-    assert httpx.get(f"{srv.base}/wall/nowhere?token={tokens['wallboard']}").status_code == 404
-    assert httpx.get(f"{srv.base}/api/v1/nothing-here").status_code == 404
+
+    def status(path: str, token: str | None = None) -> int:
+        # a page trades ?token= for a cookie and redirects to itself: follow it
+        query = f"?token={token}" if token else ""
+        return httpx.get(f"{srv.base}{path}{query}", follow_redirects=True).status_code
+
+    assert status("/wall") == 401
+    assert status("/sup", tokens["wallboard"]) == 403
+    assert status("/agent/a2", tokens["a1"]) == 403
+    assert status("/agent/a1", tokens["a1"]) == 200
+    assert status("/wall/floor2", tokens["wallboard"]) == 200
+    assert status("/wall/nowhere", tokens["wallboard"]) == 404
+    assert status("/api/v1/nothing-here") == 404
 
 
 SIZES = {
