@@ -22,6 +22,7 @@ import typer
 from rich.console import Console
 
 from app import db, migrate
+from app.i18n.cli import i18n_cli
 from app.settings import Settings, get_settings
 
 cli = typer.Typer(
@@ -33,6 +34,7 @@ token_cli = typer.Typer(no_args_is_help=True, help="Access tokens.")
 cli.add_typer(token_cli, name="token")
 consume_cli = typer.Typer(no_args_is_help=True, help="Read events from a message stream.")
 cli.add_typer(consume_cli, name="consume")
+cli.add_typer(i18n_cli, name="i18n")
 err = Console(stderr=True, soft_wrap=True)
 
 
