@@ -77,20 +77,33 @@ def from_accept_language(header: str | None) -> str | None:
     return None
 
 
-def negotiate(query: str | None, configured: str | None, accept_language: str | None) -> str:
+def negotiate(
+    query: str | None,
+    configured: str | None,
+    accept_language: str | None,
+    *,
+    default: str | None = None,
+) -> str:
     """The language of a screen: `?lang=` if it names a supported language, else the
-    wallboard's configured one, else the browser's, else English. An unknown `?lang=` falls
-    through (a link with `?lang=fr` still shows a page in a language the viewer reads)."""
+    wallboard's configured one, else the browser's, else `default` (a site-wide setting),
+    else English. An unknown `?lang=` falls through (a link with `?lang=fr` still shows a page
+    in a language the viewer reads)."""
     return (
         supported(query)
         or supported(configured)
         or from_accept_language(accept_language)
+        or supported(default)
         or DEFAULT_LANG
     )
 
 
-def request_lang(request: Request, configured: str | None = None) -> str:
+def request_lang(
+    request: Request, configured: str | None = None, *, default: str | None = None
+) -> str:
     """`negotiate` for a FastAPI/Starlette request (its `?lang=` and Accept-Language)."""
     return negotiate(
-        request.query_params.get("lang"), configured, request.headers.get("accept-language")
+        request.query_params.get("lang"),
+        configured,
+        request.headers.get("accept-language"),
+        default=default,
     )

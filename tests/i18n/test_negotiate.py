@@ -70,6 +70,10 @@ def test_negotiate_order() -> None:
     assert negotiate(None, None, "de, ja;q=0.5") == "en"
     assert negotiate(None, None, "en-US,en;q=0.9,ru;q=0.8") == "en"
     assert negotiate(None, None, "ru;q=0.8, zh-Hans;q=0.9") == "zh-CN"
+    # a site-wide default comes after the browser, before English
+    assert negotiate(None, None, "de", default="ru") == "ru"
+    assert negotiate(None, None, "zh-TW", default="ru") == "zh-TW"
+    assert negotiate(None, None, None, default="nonsense") == "en"
 
 
 def test_check_lang_normalises_or_names_the_choices() -> None:
