@@ -9,6 +9,9 @@ region (`zh-Hans-HK` is Simplified).
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from pydantic import AfterValidator
 from starlette.requests import Request
 
 from app.i18n import DEFAULT_LANG, LANGS
@@ -42,6 +45,11 @@ def check_lang(tag: str) -> str:
     if lang is None:
         raise ValueError(f"unknown language {tag!r}: choose one of {', '.join(LANGS)}")
     return lang
+
+
+# A language setting in callboard.toml: `lang: Lang | None = None` normalises `zh_tw` to
+# `zh-TW` and rejects a language callboard does not have, naming the choices.
+Lang = Annotated[str, AfterValidator(check_lang)]
 
 
 def parse_accept_language(header: str | None) -> list[str]:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
+from pydantic import BaseModel, ValidationError
 
 from app.i18n.negotiate import (
+    Lang,
     check_lang,
     negotiate,
     parse_accept_language,
@@ -80,6 +82,16 @@ def test_check_lang_normalises_or_names_the_choices() -> None:
     assert check_lang("zh_tw") == "zh-TW"
     with pytest.raises(ValueError, match=r"unknown language 'de'.*en, zh-CN, zh-TW, ru"):
         check_lang("de")
+
+
+def test_lang_as_a_config_field() -> None:
+    class Board(BaseModel):
+        lang: Lang | None = None
+
+    assert Board.model_validate({"lang": "ZH-hant"}).lang == "zh-TW"
+    assert Board.model_validate({}).lang is None
+    with pytest.raises(ValidationError, match=r"unknown language 'de'"):
+        Board.model_validate({"lang": "de"})
 
 
 def test_request_lang_reads_the_query_and_the_header() -> None:
