@@ -120,3 +120,18 @@ def t(lang: str, key: str, **params: Any) -> str:
         return text.format_map(_Visible(params))
     except (ValueError, IndexError, AttributeError):  # a malformed text must not cost a page
         return text
+
+
+def state_words(lang: str, state: str | None, reason: str | None = None) -> str:
+    """An agent's state in words, with the away reason: "Away · Lunch", "示忙 · 午餐". A reason
+    the catalogue does not know (ACDs send free text, e.g. a queue_log pause reason) is shown
+    as sent; no state at all is "unknown" in the language's own words."""
+    if not state:
+        return t(lang, "status.none")
+    words = t(lang, f"state.{state}") if f"state.{state}" in catalogue(lang) else state
+    if state != "away":
+        return words
+    if not reason:
+        return f"{words} · {t(lang, 'reason.unspecified')}"
+    known = f"reason.{reason.strip().lower()}"
+    return f"{words} · {t(lang, known) if known in catalogue(lang) else reason.strip()}"

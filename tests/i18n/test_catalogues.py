@@ -146,3 +146,15 @@ def test_python_m_app_i18n_check_passes_on_the_shipped_catalogues(args: list[str
     )
     assert run.returncode == 0, run.stdout + run.stderr
     assert "complete" in run.stdout
+
+
+def test_state_words_with_reasons_known_and_free() -> None:
+    from app.i18n import state_words
+
+    assert state_words("en", "on_call") == "On a call"
+    assert state_words("zh-CN", "away", "lunch") == "示忙 · 午餐"
+    assert state_words("zh-TW", "away", "Training") == "未就緒 · 訓練"
+    assert state_words("ru", "away", None) == "Не готов · Без причины"
+    assert state_words("ru", "away", "визит к врачу") == "Не готов · визит к врачу"
+    assert state_words("en", "ringing") == "ringing"  # a state we have no word for, as sent
+    assert state_words("ru", None) == "Нет данных"
