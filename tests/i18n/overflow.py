@@ -3,7 +3,8 @@
 `overflows(page)` returns every visible HTML element whose text is cut or spills: its content
 is wider (or, where it clips, taller) than its box (`cut-x`, `cut-y`), it reaches out of an
 ancestor that clips (`clipped`: a wrapped label hidden by its tile), or past the viewport
-(`beyond-viewport`). Chinese
+(`beyond-viewport`), or it sits in a panel that must be scrolled sideways to read it
+(`scrolls-x`). Chinese
 labels are short and Russian ones long, so each screen is rendered in each language at each of
 its sizes and must come back with an empty list. Charts drawn in SVG are left to their library;
 content inside a scrolling container (overflow auto/scroll) may scroll and is not counted
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 _FIND = """
-({scrollY, slack}) => {
+({scrollX, scrollY, slack}) => {
   const vw = document.documentElement.clientWidth, vh = document.documentElement.clientHeight;
   const out = [];
   const path = (el) => {
@@ -65,6 +66,7 @@ _FIND = """
     const clips = style.overflowX !== 'visible' || style.overflowY !== 'visible';
     const kinds = [];
     if (own && block && !scrollable && el.scrollWidth > el.clientWidth + slack) kinds.push('cut-x');
+    if (!scrollX && scrollable && el.scrollWidth > el.clientWidth + slack) kinds.push('scrolls-x');
     if (own && block && clips && !/(auto|scroll)/.test(style.overflowY)
         && el.scrollHeight > el.clientHeight + slack) kinds.push('cut-y');
     if (own && !scrolls(el) && clippedBy(el, r)) kinds.push('clipped');
@@ -101,10 +103,13 @@ class Overflow:
         return f"{'+'.join(self.kinds)}: {self.text!r} ({self.where}; {size}, {box})"
 
 
-def overflows(page: Any, *, scroll_y: bool = False, slack: int = 1) -> list[Overflow]:
+def overflows(
+    page: Any, *, scroll_y: bool = False, scroll_x: bool = False, slack: int = 1
+) -> list[Overflow]:
     """Every element of `page` (a Playwright page) whose own text is cut or spills; `slack`
-    pixels of sub-pixel rounding are forgiven."""
-    found = page.evaluate(_FIND, {"scrollY": scroll_y, "slack": slack})
+    pixels of sub-pixel rounding are forgiven. Unless `scroll_x`, a panel whose text only
+    fits by scrolling sideways (a table wider than its panel) counts too (`scrolls-x`)."""
+    found = page.evaluate(_FIND, {"scrollX": scroll_x, "scrollY": scroll_y, "slack": slack})
     return [
         Overflow(
             kinds=tuple(f["kinds"]),
@@ -122,10 +127,15 @@ def overflows(page: Any, *, scroll_y: bool = False, slack: int = 1) -> list[Over
 
 
 def assert_fits(
-    page: Any, label: str, *, scroll_y: bool = False, shots: Path | None = None
+    page: Any,
+    label: str,
+    *,
+    scroll_y: bool = False,
+    scroll_x: bool = False,
+    shots: Path | None = None,
 ) -> None:
     """Fail with every overflowing text named (and a screenshot kept in `shots`, if given)."""
-    found = overflows(page, scroll_y=scroll_y)
+    found = overflows(page, scroll_y=scroll_y, scroll_x=scroll_x)
     if shots is not None:
         shots.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(shots / f"{label}.png"))

@@ -53,7 +53,12 @@ def test_each_kind_of_overflow_is_found_and_nothing_else(page: Any) -> None:
         "div#right": ("beyond-viewport",),
         "div#below": ("beyond-viewport",),
         "p#wrapped": ("clipped",),
+        "div.scroller": ("scrolls-x",),  # readable only by scrolling sideways
     }, found
+
+
+def test_a_panel_meant_to_scroll_sideways_may(page: Any) -> None:
+    assert "div.scroller" not in {f.where for f in overflows(page, scroll_x=True)}
 
 
 def test_a_page_that_scrolls_down_may_reach_below_the_fold(page: Any) -> None:
