@@ -303,12 +303,23 @@ def test_the_browser_language_decides_without_lang(
     floor_server: tuple[Server, dict[str, str]], browser: Any
 ) -> None:
     srv, tokens = floor_server
-    for header, lang in (("zh-TW,zh;q=0.9", "zh-TW"), ("fr-FR,ru;q=0.8,en;q=0.5", "ru")):
+    cases = (
+        ("zh-TW,zh;q=0.9", None, "zh-TW"),
+        ("fr-FR,ru;q=0.8,en;q=0.5", None, "ru"),  # by q-value, past a language we lack
+        ("en;q=0.3,ru-RU;q=0.7", None, "ru"),
+        (None, "zh-HK", "zh-TW"),  # a browser set to Hong Kong reads Traditional
+        (None, "zh-SG", "zh-CN"),
+    )
+    wrong = []
+    for header, locale, lang in cases:
         ctx = browser.new_context(
-            viewport={"width": 1920, "height": 1080}, extra_http_headers={"Accept-Language": header}
+            viewport={"width": 1920, "height": 1080},
+            locale=locale,
+            extra_http_headers={"Accept-Language": header} if header else None,
         )
         page = ctx.new_page()
         page.goto(f"{srv.base}/wall?token={tokens['wallboard']}")
         _ready(page)
-        assert _speaks(page, lang, ("wall.waiting",)) == [], header
+        wrong += [f"{header or locale}: {p}" for p in _speaks(page, lang, ("wall.waiting",))]
         ctx.close()
+    assert not wrong, "\n".join(wrong)
