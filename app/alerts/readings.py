@@ -1,0 +1,116 @@
+"""The value each rule reads on a tick, with the code and parameters its text is made of
+(pure). Texts are never made here: a code and its parameters go to the edge, which turns
+them into words in the reader's language (`alert.<code>` in the i18n catalogues)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from app.alerts.config import AGENT_METRICS, AlertRule
+from app.alerts.evaluate import Reading
+from app.metrics.registry import BY_NAME, Level
+
+# window -> level -> key -> metric row (as app.metrics.service computes them)
+Rows = Mapping[str, Mapping[Level, Mapping[str, Mapping[str, Any]]]]
+
+# codes of the per-agent metrics ("wrap-up running for 3 min"); other metrics: above / below
+AGENT_CODES = {
+    "wrap_up_s": "wrap_up_running",
+    "on_call_s": "long_call",
+    "away_s": "away_long",
+    "available_s": "available_long",
+    "break_ends_in_s": "break_ending",
+}
+_IN_STATE = {
+    "wrap_up_s": "wrap_up",
+    "on_call_s": "on_call",
+    "away_s": "away",
+    "available_s": "available",
+}
+
+
+@dataclass(frozen=True)
+class Planned:
+    """The non-productive activity (break, lunch, ...) an agent is scheduled on now."""
+
+    activity: str
+    ends_at: datetime
+
+
+def scope_key(rule: AlertRule) -> tuple[Level, str]:
+    kind, _, name = rule.scope.partition(":")
+    return ("center", "center") if kind == "center" else (kind, name)  # type: ignore[return-value]
+
+
+def needs(rules: list[AlertRule]) -> set[tuple[str, Level]]:
+    """(window, level) pairs the rules read."""
+    return {(r.window, r.level) for r in rules}
+
+
+def readings(
+    rules: list[AlertRule],
+    rows: Rows,
+    now: datetime,
+    planned: Mapping[str, Planned] | None = None,
+) -> list[Reading]:
+    planned = planned or {}
+    out: list[Reading] = []
+    for rule in rules:
+        by_key = rows.get(rule.window, {}).get(rule.level, {})
+        if rule.each_agent:
+            kind, _, team = rule.scope.partition(":")
+            for agent, row in by_key.items():
+                if kind == "center" or row.get("team") == team:
+                    out.append(_reading(rule, f"agent:{agent}", row, now, planned.get(agent)))
+            continue
+        key = scope_key(rule)[1]
+        out.append(_reading(rule, rule.scope, by_key.get(key) or {}, now, planned.get(key)))
+    return out
+
+
+def _reading(
+    rule: AlertRule,
+    scope: str,
+    row: Mapping[str, Any],
+    now: datetime,
+    plan: Planned | None,
+) -> Reading:
+    params: dict[str, Any] = {
+        "name": rule.name,
+        "metric": rule.metric,
+        "threshold": rule.threshold,
+        "condition": rule.condition,
+        "window": rule.window,
+        "scope": scope,
+    }
+    if rule.metric not in AGENT_METRICS:
+        value = _number(row.get(rule.metric))
+        params.update(value=value, unit=BY_NAME[rule.metric].unit)
+        return Reading(rule, scope, value, rule.condition, params)
+    params["unit"] = "seconds"
+    value = None
+    state = row.get("state")
+    if rule.metric == "break_ends_in_s":
+        if plan is not None and state == "away":
+            value = max(0.0, (plan.ends_at - now).total_seconds())
+            params.update(
+                minutes=math.ceil(value / 60),
+                ends_at=plan.ends_at.isoformat().replace("+00:00", "Z"),
+                activity=plan.activity,
+            )
+    elif state == _IN_STATE[rule.metric]:
+        value = _number(row.get("time_in_state_s"))
+        if value is not None:
+            params.update(minutes=math.floor(value / 60), since=row.get("state_since"))
+    params["value"] = value
+    return Reading(rule, scope, value, AGENT_CODES[rule.metric], params)
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)

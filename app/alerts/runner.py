@@ -1,0 +1,112 @@
+"""The alerts' background work in each API process: drain the notification outbox (outside
+any tick), and evaluate the rules when the live hub has not (no screen subscribed: the hub
+then computes nothing, yet a webhook must still fire at night)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager, contextmanager
+from typing import Any
+
+import psycopg
+from fastapi import FastAPI
+from sqlalchemy.engine import Engine
+
+from app.alerts.delivery import drain_once
+from app.alerts.service import evaluate_tick
+from app.clock import Clock
+from app.config import CallboardConfig
+
+log = logging.getLogger(__name__)
+
+
+class AlertsRunner:
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        clock: Clock,
+        config: Callable[[], CallboardConfig],
+        hub: Any = None,
+        tick_s: float = 1.0,
+        drain_s: float = 1.0,
+    ) -> None:
+        self.engine, self.clock, self.config, self.hub = engine, clock, config, hub
+        self.tick_s, self.drain_s = tick_s, drain_s
+        self.pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="alerts-delivery")
+        self.evaluated = 0
+        self.delivered = 0
+        self._tasks: list[asyncio.Task[None]] = []
+
+    @contextmanager
+    def _conn(self) -> Iterator[psycopg.Connection[Any]]:
+        with self.engine.begin() as conn:
+            yield conn.connection.driver_connection  # type: ignore[misc]
+
+    def start(self) -> None:
+        self._tasks = [
+            asyncio.create_task(self._drain(), name="alerts-drain"),
+            asyncio.create_task(self._evaluate(), name="alerts-evaluate"),
+        ]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+    def drain(self) -> int:
+        done = drain_once(self._conn, self.config(), self.clock.now, pool=self.pool)
+        self.delivered += sum(1 for _, status in done if status == "sent")
+        return len(done)
+
+    def evaluate(self) -> None:
+        with self._conn() as pg:
+            evaluate_tick(pg, self.config(), None, self.clock.now())
+        self.evaluated += 1
+
+    async def _drain(self) -> None:
+        while True:
+            try:
+                busy = await asyncio.to_thread(self.drain)
+            except Exception:  # a lost connection: try again on the next round
+                log.exception("alerts: draining the outbox failed")
+                busy = 0
+            if not busy:
+                await asyncio.sleep(self.drain_s)
+
+    async def _evaluate(self) -> None:
+        while True:
+            await asyncio.sleep(self.tick_s)
+            last = getattr(self.hub, "alerts_evaluated_at", 0.0)
+            if time.monotonic() - last < 3 * self.tick_s:
+                continue  # the hub evaluates on its ticks
+            try:
+                await asyncio.to_thread(self.evaluate)
+            except Exception:
+                log.exception("alerts: evaluating the rules failed")
+
+
+@asynccontextmanager
+async def running(app: FastAPI) -> AsyncIterator[AlertsRunner]:
+    """The runner for an app whose lifespan made `engine`, `clock`, `config` and `hub`."""
+    runner = AlertsRunner(
+        engine=app.state.engine,
+        clock=app.state.clock,
+        config=lambda: app.state.config,
+        hub=getattr(app.state, "hub", None),
+        tick_s=getattr(app.state.settings, "tick_s", 1.0),
+    )
+    app.state.alerts = runner
+    runner.start()
+    try:
+        yield runner
+    finally:
+        await runner.stop()

@@ -1,0 +1,74 @@
+"""Words for notifications (webhooks, e-mail): the alert's code and parameters through the
+message catalogues (`alert.<code>` in app/i18n/catalogues/<lang>/alerts.json), in the
+language each target is configured for. Screens do the same in the browser."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.i18n import t
+
+COLORS = {"info": "#3b82f6", "warning": "#f59e0b", "critical": "#dc2626", "cleared": "#16a34a"}
+
+
+def number(value: Any, unit: str | None) -> str:
+    """A value as a floor reads it: 82% for a ratio, 2:05 for seconds, 7 for a count."""
+    if value is None:
+        return "-"
+    v = float(value)
+    if unit == "ratio":
+        return f"{v * 100:.1f}%".replace(".0%", "%")
+    if unit == "seconds":
+        s = round(v)
+        return f"{s} s" if s < 60 else f"{s // 60}:{s % 60:02d}"
+    if unit == "count" or v.is_integer():
+        return str(round(v))
+    return f"{v:.1f}"
+
+
+def metric_name(lang: str, metric: str) -> str:
+    key = f"metric.{metric}"
+    word = t(lang, key)
+    return metric if word == key else word
+
+
+def scope_words(lang: str, scope: str) -> str:
+    kind, _, name = scope.partition(":")
+    return t(lang, f"alert.scope.{kind}", name=name)
+
+
+def _params(lang: str, alert: dict[str, Any]) -> dict[str, Any]:
+    params = dict(alert.get("params") or {})
+    unit = params.get("unit")
+    params.update(
+        name=alert["name"],
+        metric=metric_name(lang, alert["metric"]),
+        value=number(params.get("value", alert.get("value")), unit),
+        threshold=number(params.get("threshold", alert.get("threshold")), unit),
+    )
+    params.setdefault("minutes", 0)
+    return params
+
+
+def alert_text(lang: str, alert: dict[str, Any]) -> str:
+    """The alert's own sentence ("billing backlog: waiting now is 7, above 2")."""
+    return t(lang, f"alert.{alert['code']}", **_params(lang, alert))
+
+
+def text(lang: str, event: str, alert: dict[str, Any]) -> str:
+    """A notification's text: where, and what."""
+    words = (
+        t(lang, "alert.cleared", **_params(lang, alert))
+        if event == "cleared"
+        else alert_text(lang, alert)
+    )
+    return t(lang, "alert.line", scope=scope_words(lang, alert["scope"]), text=words)
+
+
+def subject(lang: str, event: str, alert: dict[str, Any]) -> str:
+    severity = t(lang, f"alert.severity.{alert['severity']}")
+    return t(lang, f"alert.subject.{event}", severity=severity, name=alert["name"])
+
+
+def color(event: str, severity: str) -> str:
+    return COLORS["cleared"] if event == "cleared" else COLORS.get(severity, COLORS["info"])
