@@ -162,7 +162,7 @@ def test_email_reaches_a_real_smtp_server(
     assert first["From"] == "callboard@floor.example"
     assert "Waiting now is 7, above 2" in first.get_payload()
     assert second["Subject"] == "[Cleared] billing backlog"
-    assert "back within (waiting_now 0)" in second.get_payload()
+    assert "back within (Waiting now 0)" in second.get_payload()
 
 
 def test_a_dead_receiver_does_not_hold_up_the_evaluation(
