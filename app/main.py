@@ -80,7 +80,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
                 clock=app.state.clock,
                 config=lambda: (app.state.config, app.state.config_version),
                 tick_s=settings.tick_s,
-                registry=app.state.telemetry.registry,
+                tick_seconds=app.state.telemetry.live_tick,
             )
             app.state.hub.start()
             stack.push_async_callback(app.state.hub.stop)

@@ -39,6 +39,7 @@ from app.clock import Clock
 from app.config import CallboardConfig
 from app.live.topics import KINDS, Rows, diff, levels_for, payloads
 from app.metrics.service import compute_windows
+from app.ops.telemetry import live_tick_histogram
 from app.scorecard.service import center_balances, scored
 from ingest.writer import NOTIFY_CHANNEL
 
@@ -124,7 +125,7 @@ class Hub:
         tick_s: float = 0.25,
         max_age_s: float = 5.0,
         heartbeat_s: float = 5.0,
-        registry: CollectorRegistry | None = None,
+        tick_seconds: Histogram | None = None,
     ) -> None:
         self.engine, self.listen_url, self.clock, self.config = engine, listen_url, clock, config
         self.tick_s, self.max_age_s, self.heartbeat_s = tick_s, max_age_s, heartbeat_s
@@ -144,12 +145,8 @@ class Hub:
         self._pub: dict[str, tuple[int, float, bytes]] = {}
         self._lock_conn: psycopg.Connection[Any] | None = None
         self._tasks: list[asyncio.Task[None]] = []
-        self.tick_seconds = Histogram(
-            "callboard_live_tick_seconds",
-            "Duration of one live computation by the leader (compute and publish)",
-            buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
-            registry=registry if registry is not None else CollectorRegistry(),
-        )
+        # the app's (Telemetry.live_tick): one per app, however often its lifespan runs
+        self.tick_seconds = tick_seconds or live_tick_histogram(CollectorRegistry())
 
     def clock_info(self) -> dict[str, Any]:
         return {
