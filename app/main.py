@@ -32,6 +32,7 @@ from app.ops.router import router as ops_router
 from app.ops.telemetry import Telemetry, install
 from app.schedules.router import router as schedules_router
 from app.scorecard.router import router as scorecard_router
+from app.screens.router import router as screens_router
 from app.settings import Settings, get_settings
 from app.sources.router import router as sources_router
 from app.staffing.router import router as staffing_router
@@ -112,6 +113,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(contacts_router)
     app.include_router(auth_router)
     app.include_router(scorecard_router)
+    app.include_router(screens_router)
     app.include_router(sources_router)  # the platform adapters over HTTP
     app.include_router(alerts_router)
 
