@@ -397,6 +397,8 @@ class Hub:
                 )
             else:
                 pg.execute("DELETE FROM live_interest WHERE worker = %s", (self.worker,))
+            # workers that died without saying so (a killed process) are forgotten
+            pg.execute("DELETE FROM live_interest WHERE seen_at < now() - interval '10 min'")
             if new and not self.leader:
                 pg.execute("SELECT pg_notify(%s, %s)", (NOTIFY_CHANNEL, '{"interest": true}'))
             pg.commit()
