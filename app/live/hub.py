@@ -565,7 +565,9 @@ class Hub:
             }
             if some is None:
                 meta["windows"] = {}
-            out = payloads(wanted, rows, meta, scorecards=cards, balances=balances)
+            out = payloads(
+                wanted, rows, meta, scorecards=cards, balances=balances, config=config
+            )
             for kind in kinds & KINDS.keys():
                 try:
                     out[kind] = {**KINDS[kind].produce(pg, config, rows, now), "meta": meta}
@@ -584,7 +586,8 @@ class Hub:
         from app.alerts.live import tick
 
         self.alerts_evaluated_at = time.monotonic()
-        return tick(self.engine, config, rows, now, wanted, window=window)
+        previous = {name: topic.data for name, topic in self.topics.items()}
+        return tick(self.engine, config, rows, now, wanted, window=window, previous=previous)
 
     def _apply(self, step: Publication) -> None:
         changed = set()
