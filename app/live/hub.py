@@ -186,6 +186,7 @@ class Hub:
         ]
 
     async def stop(self) -> None:
+        self._closed = True  # a thread still running closes the lock connection itself
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -396,6 +397,8 @@ class Hub:
                 )
             else:
                 pg.execute("DELETE FROM live_interest WHERE worker = %s", (self.worker,))
+            # workers that died without saying so (a killed process) are forgotten
+            pg.execute("DELETE FROM live_interest WHERE seen_at < now() - interval '10 min'")
             if new and not self.leader:
                 pg.execute("SELECT pg_notify(%s, %s)", (NOTIFY_CHANNEL, '{"interest": true}'))
             pg.commit()
@@ -404,9 +407,11 @@ class Hub:
         """The leader lock, and what the previous leader published (versions and sequence
         numbers continue from there)."""
         with self._lock_mutex:
-            if self._closed:
-                return None
-            return self._try_lead_locked()
+            try:
+                return None if self._closed else self._try_lead_locked()
+            finally:
+                if self._closed:
+                    self._close_lock()
 
     def _try_lead_locked(self) -> Publication | None:
         if self._lock_conn is None or self._lock_conn.closed:
@@ -436,19 +441,26 @@ class Hub:
     def _step_down(self, *, closing: bool = False) -> None:
         with self._lock_mutex:
             self._closed = self._closed or closing
-            self.leader = False
-            if self._lock_conn is not None:
-                with contextlib.suppress(Exception):
-                    self._lock_conn.close()  # ends the session: the lock is released
-                self._lock_conn = None
+            self._close_lock()
+
+    def _close_lock(self) -> None:
+        self.leader = False
+        if self._lock_conn is not None:
+            with contextlib.suppress(Exception):
+                self._lock_conn.close()  # ends the session: the lock is released
+            self._lock_conn = None
 
     def _tick_once(self, local: set[str], cache: dict[str, Topic]) -> Publication:
         """Compute the wanted topics of every worker and publish the changed ones (and those
         unchanged for `max_age_s / 2`, so that their age says the leader is alive)."""
         with self._lock_mutex:
-            if self._lock_conn is None:
-                raise RuntimeError("no longer the leader")
-            return self._tick_locked(self._lock_conn, local, cache)
+            try:
+                if self._lock_conn is None:
+                    raise RuntimeError("no longer the leader")
+                return self._tick_locked(self._lock_conn, local, cache)
+            finally:
+                if self._closed:
+                    self._close_lock()
 
     def _tick_locked(
         self, lock: psycopg.Connection[Any], local: set[str], cache: dict[str, Topic]

@@ -72,3 +72,14 @@ def test_each_window_equals_the_metrics_api_at_the_same_instant(
                 == compute(conn, config, by="center", now=now, window=window)["from"]
             )
     assert center["windows"]["today"]["queues"]["billing"]["answered"] >= 4
+
+
+def test_the_live_windows_are_configurable_and_checked() -> None:
+    import pytest
+    from pydantic import ValidationError
+
+    config = CallboardConfig.model_validate({"live": {"windows": ["60m", "today", "15m"]}})
+    assert config.live.windows == ("60m", "today", "15m")
+    for bad in (["today", "90m"], [], ["today", "today"]):
+        with pytest.raises(ValidationError):
+            CallboardConfig.model_validate({"live": {"windows": bad}})
