@@ -10,7 +10,7 @@ import threading
 import time
 import warnings
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -23,6 +23,9 @@ from rich.console import Console
 
 from app import db, migrate
 from app.alerts.cli import alerts_cli
+from app.auth import commands as _token_commands
+from app.commands import adapters
+from app.commands.sources import register as _register_sources
 from app.settings import Settings, get_settings
 
 cli = typer.Typer(
@@ -32,10 +35,13 @@ import_cli = typer.Typer(no_args_is_help=True, help="Import events from files.")
 cli.add_typer(import_cli, name="import")
 token_cli = typer.Typer(no_args_is_help=True, help="Access tokens.")
 cli.add_typer(token_cli, name="token")
+_token_commands.register(token_cli)  # token list, token revoke
 consume_cli = typer.Typer(no_args_is_help=True, help="Read events from a message stream.")
 cli.add_typer(consume_cli, name="consume")
 cli.add_typer(alerts_cli, name="alerts")
+adapters.register(import_cli, consume_cli)  # the platform adapters (AMI, FreeSWITCH, ...)
 err = Console(stderr=True, soft_wrap=True)
+_register_sources(cli, import_cli, consume_cli)
 
 
 def _sigterm_exits() -> None:
@@ -130,133 +136,6 @@ def import_events(
     sys.stdout.write(orjson.dumps(out).decode() + "\n")
     if result.rejected:
         raise typer.Exit(1)
-
-
-@import_cli.command("queue-log")
-def import_queue_log_cmd(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)],
-    source: Annotated[str, typer.Option(help="names this PBX's events")] = "queue_log",
-    tz: Annotated[str, typer.Option(help="time zone of CSV exports' local times")] = "UTC",
-    follow: Annotated[
-        bool, typer.Option(help="tail a live queue_log; resumes after a restart")
-    ] = False,
-) -> None:
-    """An Asterisk queue_log: the file, or a CSV export of the realtime table (data1..data5 or
-    PBXware's layout), told apart by their content. Prints a summary per event type."""
-    from rich.table import Table
-
-    from ingest.sources.queue_log_import import import_queue_log
-
-    if follow:
-        from ingest.sources.follow import Follower
-
-        _sigterm_exits()
-        with _writer_connection() as conn:
-            err.print(f"following {file} as {source}; Ctrl-C stops")
-            follower = Follower(conn, file.resolve(), source=source)
-            with suppress(KeyboardInterrupt):  # Ctrl-C: stop after the last committed batch
-                follower.run(threading.Event())
-        sys.stdout.write(orjson.dumps(follower.total.as_dict()).decode() + "\n")
-        return
-    with _writer_connection() as conn:
-
-        def progress(s: Any) -> None:
-            if err.is_terminal:
-                err.print(f"  {s.lines} lines read, {s.result.inserted} events stored", end="\r")
-
-        summary = import_queue_log(conn, file, source=source, tz=tz, progress=progress)
-    table = Table(title=f"{file.name}: {summary.lines} lines")
-    table.add_column("event")
-    table.add_column("made", justify="right")
-    table.add_column("why none")
-    for kind, n in sorted(summary.by_type.items()):
-        table.add_row(kind, str(n))
-    reasons = summary.reasons()
-    for verb, n in sorted(summary.skipped.items()):
-        table.add_row(f"[dim]{verb}: no event[/]", str(n), reasons[verb])
-    Console(stderr=True).print(table)
-    out = summary.result.as_dict()
-    out["lines"] = summary.lines
-    out["skipped"] = dict(summary.skipped)
-    sys.stdout.write(orjson.dumps(out).decode() + "\n")
-    if summary.result.rejected:
-        raise typer.Exit(1)
-
-
-@import_cli.command("cdr")
-def import_cdr_cmd(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)],
-    mapping: Annotated[str, typer.Option(help="a mapping TOML file, or a shipped one's name")],
-    source: Annotated[str | None, typer.Option(help="default: the mapping's name")] = None,
-) -> None:
-    """One-row-per-contact CSV exports with a column mapping (`anonymous-bank` is shipped)."""
-    from rich.table import Table
-
-    from ingest.sources.cdr import import_cdr, load_mapping
-
-    try:
-        name, m = load_mapping(mapping)
-    except ValueError as exc:
-        err.print(f"[red]{exc}[/]")
-        raise typer.Exit(2) from exc
-    with _writer_connection() as conn:
-
-        def progress(s: Any) -> None:
-            if err.is_terminal:
-                err.print(f"  {s.rows} rows read, {s.result.inserted} events stored", end="\r")
-
-        summary = import_cdr(conn, file, m, source=source or name, progress=progress)
-    table = Table(title=f"{file.name}: {summary.rows} rows, {summary.contacts} contacts")
-    table.add_column("event or skipped row")
-    table.add_column("count", justify="right")
-    for kind, n in sorted(summary.by_type.items()):
-        table.add_row(kind, str(n))
-    for why, n in sorted(summary.skipped.items()):
-        table.add_row(f"[dim]skipped: {why}[/]", str(n))
-    Console(stderr=True).print(table)
-    out = summary.result.as_dict()
-    out.update(rows=summary.rows, contacts=summary.contacts, skipped=dict(summary.skipped))
-    sys.stdout.write(orjson.dumps(out).decode() + "\n")
-    if summary.result.rejected:
-        raise typer.Exit(1)
-
-
-@consume_cli.command("nats")
-def consume_nats(
-    subject: Annotated[str, typer.Option()] = "callboard.events",
-    durable: Annotated[str, typer.Option(help="the durable consumer's name")] = "callboard",
-    url: Annotated[str, typer.Option(help="the NATS server")] = "nats://127.0.0.1:4222",
-    stream: Annotated[
-        str, typer.Option(help="created for the subject if none exists")
-    ] = "CALLBOARD",
-) -> None:
-    """Contract events from NATS JetStream (one event or a JSON array per message), each
-    batch acknowledged after the database commit."""
-    import asyncio
-
-    from ingest.sources.stream import consume
-
-    settings = get_settings()
-    with _database(settings) as url_db:
-        _require_schema(url_db)
-
-        async def run() -> Any:
-            stop = asyncio.Event()
-            loop = asyncio.get_running_loop()
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                loop.add_signal_handler(sig, stop.set)
-            err.print(f"consuming {subject} from {url} as {durable}; Ctrl-C stops")
-            return await consume(
-                url=url,
-                subject=subject,
-                durable=durable,
-                stream=stream,
-                connect=lambda: psycopg.connect(_libpq(url_db), autocommit=True),
-                stop=stop,
-            )
-
-        total = asyncio.run(run())
-    sys.stdout.write(orjson.dumps(total.as_dict()).decode() + "\n")
 
 
 @cli.command()
@@ -451,22 +330,18 @@ def staffing(
     Console().print(table)
 
 
-def _serve(settings: Settings, url: str, *, port: int | None, workers: int) -> None:
-    import uvicorn
+def _serve(
+    settings: Settings, url: str, *, port: int | None, workers: int, embedded: Any = None
+) -> None:
+    from app.ops.serve import run
 
     # Workers are separate processes: they find the (possibly embedded) database through the
     # environment, and do not own it.
     os.environ["DATABASE_URL"] = url
     get_settings.cache_clear()  # the app (in this process when workers=1) reads them anew
-    uvicorn.run(
-        "app.main:create_app",
-        factory=True,
-        host=settings.host,
-        port=port or settings.port,
-        workers=workers,
-        log_level="info",
-        ws_ping_interval=20,
-    )
+    code = run(settings, port=port, workers=workers, embedded=embedded)
+    if code:
+        raise typer.Exit(code)
 
 
 @cli.command()
@@ -477,9 +352,9 @@ def serve(
     """API and dashboard, no simulator."""
     _sigterm_exits()
     settings = get_settings()
-    with _database(settings) as url:
+    with db.embedded_or_url(settings) as (url, embedded):
         _require_schema(url)
-        _serve(settings, url, port=port, workers=workers)
+        _serve(settings, url, port=port, workers=workers, embedded=embedded)
 
 
 @cli.command()

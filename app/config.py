@@ -16,7 +16,11 @@ import psycopg
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from app.alerts import config as alert_config
+from app.live.settings import LiveSettings
+from app.ops.config import LimitsConfig, SecurityConfig
 from app.schedules.schemas import ScheduleEntry, overlaps
+from app.sources.config import TwilioConfig
+from ingest.sources.settings import AgentSettings, AwayReasons, SourceSettings
 
 CONFIG_LOCK_KEY = 0x63666731  # pg_advisory_xact_lock key for config changes
 
@@ -118,6 +122,13 @@ class CallboardConfig(_Strict):
     balance: Balance = Field(default_factory=Balance)
     # absolute planned activities (a WFM export); also settable by PUT /api/v1/schedules
     schedules: list[ScheduleEntry] = Field(default_factory=list)
+    limits: LimitsConfig = Field(default_factory=LimitsConfig)
+    security: SecurityConfig = Field(default_factory=SecurityConfig)
+    sources: dict[str, SourceSettings] = Field(default_factory=dict)
+    agents: dict[str, AgentSettings] = Field(default_factory=dict)
+    away_reasons: AwayReasons = Field(default_factory=AwayReasons)
+    twilio: TwilioConfig = Field(default_factory=TwilioConfig)  # TaskRouter callbacks
+    live: LiveSettings = Field(default_factory=LiveSettings)
     # alerts (app/alerts/config.py); `alerts` after the sections its rules refer to
     webhooks: dict[str, alert_config.Webhook] = Field(default_factory=dict)
     smtp: alert_config.Smtp | None = None

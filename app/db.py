@@ -96,6 +96,56 @@ def database_url(settings: Settings) -> Iterator[str]:
         server.close()
 
 
+@contextmanager
+def embedded_or_url(settings: Settings) -> Iterator[tuple[str, EmbeddedServer | None]]:
+    """database_url, with the embedded server's handle when this process started or joined it
+    (`serve` watches it)."""
+    if settings.database_url:
+        yield normalize_url(settings.database_url), None
+        return
+    server = EmbeddedServer(settings.pgdata)
+    try:
+        yield server.url, server
+    finally:
+        server.close()
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     kwargs.setdefault("pool_pre_ping", True)
     return sa.create_engine(url, **kwargs)
+
+
+# --- the server's pools ------------------------------------------------------------------------
+# Requests hold at most REQUEST_SLOTS connections at once (app/deps.py); the rest of the pool
+# is for the live hub and the pages. A checkout that still finds nothing within POOL_TIMEOUT_S
+# is a 503 with Retry-After (app/ops/guard.py), never a request queued for half a minute.
+POOL_SIZE = 10
+MAX_OVERFLOW = 6
+POOL_TIMEOUT_S = 2.0
+REQUEST_SLOTS = 12
+STATEMENT_TIMEOUT_MS = 30_000
+
+
+def server_engine(url: str) -> Engine:
+    return make_engine(
+        url,
+        pool_size=POOL_SIZE,
+        max_overflow=MAX_OVERFLOW,
+        pool_timeout=POOL_TIMEOUT_S,
+        connect_args={
+            "connect_timeout": 5,
+            "options": f"-c statement_timeout={STATEMENT_TIMEOUT_MS}",
+        },
+    )
+
+
+def side_engine(url: str) -> Engine:
+    """A few connections of their own for token lookups and /healthz: a flood that fills the
+    request pool cannot stop either."""
+    return make_engine(
+        url,
+        pool_size=2,
+        max_overflow=4,
+        pool_timeout=1.0,
+        connect_args={"connect_timeout": 2, "options": "-c statement_timeout=2000"},
+    )

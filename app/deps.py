@@ -1,12 +1,19 @@
 """Request dependencies. The connection dependency owns the transaction: commit when the
-route returns, roll back when it raises; services never commit."""
+route returns, roll back when it raises; services never commit.
 
-from collections.abc import Iterator
+A request first takes one of the app's request slots (on the event loop, without a thread):
+when all are held for SLOT_WAIT_S it is refused at once with 503 and Retry-After, so a flood
+queues neither worker threads nor pool checkouts."""
+
+from collections.abc import AsyncIterator, Iterator
 from typing import Annotated, Any
 
+import anyio
 import psycopg
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Request
 from sqlalchemy.engine import Engine
+
+SLOT_WAIT_S = 0.5
 
 
 def get_engine(request: Request) -> Engine:
@@ -14,7 +21,25 @@ def get_engine(request: Request) -> Engine:
     return engine
 
 
-def get_conn(request: Request) -> Iterator[psycopg.Connection[Any]]:
+async def db_slot(request: Request) -> AsyncIterator[None]:
+    slots: anyio.Semaphore = request.app.state.db_slots.get()
+    acquired = False
+    with anyio.move_on_after(SLOT_WAIT_S):
+        await slots.acquire()
+        acquired = True
+    if not acquired:
+        raise HTTPException(
+            503, "the server is busy; retry in a second", headers={"Retry-After": "1"}
+        )
+    try:
+        yield
+    finally:
+        slots.release()
+
+
+def get_conn(
+    request: Request, _slot: Annotated[None, Depends(db_slot)]
+) -> Iterator[psycopg.Connection[Any]]:
     with get_engine(request).begin() as conn:
         yield conn.connection.driver_connection  # type: ignore[misc]
 

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
+import anyio
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
@@ -15,6 +16,8 @@ from app import db
 from app.alerts.router import router as alerts_router
 from app.alerts.runner import running as alerts_running
 from app.auth.router import router as auth_router
+from app.auth.tokens import TokenCache, engine_lookup
+from app.auth.transport import TokenTransport
 from app.config import CallboardConfig, current_config, load_config, store_config
 from app.contacts.router import router as contacts_router
 from app.events.router import EVENTS_SCHEMA
@@ -22,12 +25,17 @@ from app.events.router import router as events_router
 from app.live.hub import Hub
 from app.live.router import router as live_router
 from app.metrics.router import router as metrics_router
+from app.ops import docs, logs
+from app.ops.guard import InputGuard, SecurityHeaders, install_errors
+from app.ops.loops import PerLoop
 from app.ops.router import router as ops_router
 from app.ops.telemetry import Telemetry, install
 from app.schedules.router import router as schedules_router
 from app.scorecard.router import router as scorecard_router
 from app.settings import Settings, get_settings
+from app.sources.router import router as sources_router
 from app.staffing.router import router as staffing_router
+from ingest.sources.health import install as install_source_gauges
 
 
 def _startup_config(engine: Engine, settings: Settings) -> tuple[int, CallboardConfig]:
@@ -52,10 +60,17 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         async with AsyncExitStack() as stack:
             if engine is None:
                 url = stack.enter_context(db.database_url(settings))
-                app.state.engine = db.make_engine(url)
+                app.state.engine = db.server_engine(url)
                 stack.callback(app.state.engine.dispose)
             else:
                 app.state.engine = engine
+            app.state.side_engine = db.side_engine(
+                app.state.engine.url.render_as_string(hide_password=False)
+            )
+            stack.callback(app.state.side_engine.dispose)
+            app.state.tokens = TokenCache(engine_lookup(app.state.side_engine))
+            app.state.db_slots = PerLoop(lambda: anyio.Semaphore(db.REQUEST_SLOTS))
+            app.state.health_limiter = PerLoop(lambda: anyio.CapacityLimiter(2))
             app.state.config_version, app.state.config = _startup_config(app.state.engine, settings)
             app.state.hub = Hub(
                 engine=app.state.engine,
@@ -65,6 +80,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
                 clock=app.state.clock,
                 config=lambda: (app.state.config, app.state.config_version),
                 tick_s=settings.tick_s,
+                tick_seconds=app.state.telemetry.live_tick,
             )
             app.state.hub.start()
             stack.push_async_callback(app.state.hub.stop)
@@ -76,11 +92,20 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         version="0.1.0",
         summary="Real-time KPIs for contact centers",
         lifespan=lifespan,
+        docs_url=None,  # served from local files by app/ops/docs.py (offline floors)
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.clock = settings.clock()
     app.state.telemetry = Telemetry()
     install(app, app.state.telemetry)
+    logs.install()
+    install_errors(app)
+    app.add_middleware(TokenTransport)  # middlewares: the last added runs first
+    app.add_middleware(InputGuard)
+    app.add_middleware(SecurityHeaders)
+    docs.install(app)
+    install_source_gauges(app)
     app.include_router(ops_router)
     app.include_router(events_router)
     app.include_router(metrics_router)
@@ -90,6 +115,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(contacts_router)
     app.include_router(auth_router)
     app.include_router(scorecard_router)
+    app.include_router(sources_router)  # the platform adapters over HTTP
     app.include_router(alerts_router)
 
     @app.api_route(

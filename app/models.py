@@ -253,30 +253,75 @@ class Token(Base):
 
 
 class SourceLine(Base):
-    """A source line that made no event (QUEUESTART, CONFIGRELOAD, DID, unknown verbs): kept,
-    never an error, and never stored twice."""
+    """Source input that made no event: a line without contact or agent state (QUEUESTART,
+    DID, unknown verbs: `kind` is the verb), or a line or row that could not be read (`kind`
+    'rejected'), each with its reason. Never stored twice."""
 
     __tablename__ = "source_lines"
 
     source: Mapped[str] = mapped_column(sa.Text, primary_key=True)
     id: Mapped[str] = mapped_column(sa.Text, primary_key=True)
     ts: Mapped[datetime | None] = mapped_column(TS)
-    kind: Mapped[str] = mapped_column(sa.Text)  # the verb
+    kind: Mapped[str] = mapped_column(sa.Text)  # the verb, or 'rejected'
     raw: Mapped[str] = mapped_column(sa.Text)
     received_at: Mapped[datetime] = mapped_column(TS, server_default=sa.func.now())
+    reason: Mapped[str | None] = mapped_column(sa.Text)
 
 
-class FollowOffset(Base):
-    """Where `import queue-log --follow` is in a file, committed with the events it read."""
+class SourcePosition(Base):
+    """Where a source stands (a followed file's offset and what its lines said about members,
+    a stream's sequence), committed with the events it read. `key`: the file's path, or ''."""
 
-    __tablename__ = "follow_offsets"
+    __tablename__ = "source_positions"
 
     source: Mapped[str] = mapped_column(sa.Text, primary_key=True)
-    path: Mapped[str] = mapped_column(sa.Text, primary_key=True)
-    inode: Mapped[int] = mapped_column(sa.BigInteger)
-    offset: Mapped[int] = mapped_column(sa.BigInteger)
-    head: Mapped[str] = mapped_column(sa.Text)  # the file's first line: tells a new file apart
+    key: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    value: Mapped[dict[str, Any]] = mapped_column(JSONB)
     updated_at: Mapped[datetime] = mapped_column(TS, server_default=sa.func.now())
+
+
+class SourceStats(Base):
+    """A source's health counters, added to by every committed batch."""
+
+    __tablename__ = "source_stats"
+
+    source: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    inserted: Mapped[int] = mapped_column(sa.BigInteger, server_default="0")
+    duplicates: Mapped[int] = mapped_column(sa.BigInteger, server_default="0")
+    rejected: Mapped[int] = mapped_column(sa.BigInteger, server_default="0")
+    skipped: Mapped[int] = mapped_column(sa.BigInteger, server_default="0")
+    gaps: Mapped[int] = mapped_column(sa.BigInteger, server_default="0")
+    last_event_ts: Mapped[datetime | None] = mapped_column(TS)  # the newest event's own time
+    last_batch_at: Mapped[datetime | None] = mapped_column(TS)  # when it was last heard from
+    # events inserted per minute (minute since the epoch -> count), the last hour
+    minutes: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=sa.text("'{}'::jsonb"))
+
+
+# --- live snapshots (UNLOGGED: rebuilt by the next tick) ----------------------------------------
+
+
+class LiveTopic(Base):
+    """The newest payload of a live topic, written by the live leader (app/live/hub.py)."""
+
+    __tablename__ = "live_topics"
+    __table_args__ = (sa.Index(None, "version"), {"prefixes": ["UNLOGGED"]})
+
+    topic: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    seq: Mapped[int] = mapped_column(sa.BigInteger)
+    version: Mapped[int] = mapped_column(sa.BigInteger)
+    computed_at: Mapped[datetime] = mapped_column(TS)
+    data: Mapped[bytes] = mapped_column(sa.LargeBinary)  # orjson
+
+
+class LiveInterest(Base):
+    """The topics an API worker's clients subscribe to; the leader computes their union."""
+
+    __tablename__ = "live_interest"
+    __table_args__ = (sa.Index(None, "seen_at"), {"prefixes": ["UNLOGGED"]})
+
+    worker: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    topics: Mapped[list[str]] = mapped_column(ARRAY(sa.Text))
+    seen_at: Mapped[datetime] = mapped_column(TS, server_default=sa.func.now())
 
 
 from app.alerts import models as _alerts  # noqa: E402, F401  (alerts, notifications, deliveries)

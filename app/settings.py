@@ -22,12 +22,15 @@ class Settings(BaseSettings):
     config: Path | None = None
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
-    # How often live snapshots are recomputed (seconds); see ARCHITECTURE.md.
-    tick_s: float = Field(default=1.0, gt=0)
+    # At most how often the live leader recomputes when events arrive (seconds): an event is
+    # on the screens within a tick plus the computation (docs/LIVE.md).
+    tick_s: float = Field(default=0.25, gt=0)
     # The demo's simulated clock (app/clock.py); unset: real time.
     clock_origin: datetime | None = None
     clock_wall0: float = 0.0
     clock_speed: float = Field(default=1.0, gt=0)
+    # Set by `serve` when it runs the embedded PostgreSQL: the watcher's status (/healthz).
+    embedded_status: Path | None = None
 
     def clock(self) -> Clock:
         return Clock(self.clock_origin, self.clock_wall0, self.clock_speed)

@@ -10,15 +10,19 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
 from zoneinfo import ZoneInfo
 
 from dash import ALL, ClientsideFunction, Dash, Input, Output, State, dcc, html
-from dash.backends._fastapi import reset_current_request, set_current_request
+from dash.backends._fastapi import (
+    get_current_request,
+    reset_current_request,
+    set_current_request,
+)
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 
-from app.auth.service import Principal, principal_for, team_of, visible
+from app.auth.deps import bearer
+from app.auth.service import Principal, team_of, visible
 from app.contacts.service import contacts
 from app.metrics.service import trends
 from app.metrics.windows import resolve
@@ -55,10 +59,9 @@ def mount(app: FastAPI) -> Dash:
 
 
 def _principal(app: FastAPI, token: str | None) -> Principal | None:
-    if not token:
-        return None
-    with app.state.engine.connect() as conn:
-        return principal_for(conn.connection.driver_connection, token)
+    # the token pool and cache (app/auth/tokens.py); ?token= and the cookie arrive as the
+    # Authorization header (app/auth/transport.py)
+    return app.state.tokens.principal_blocking(token) if token else None
 
 
 def _denied(status: int, text: str) -> HTMLResponse:
@@ -71,7 +74,7 @@ def _denied(status: int, text: str) -> HTMLResponse:
 
 def _pages(app: FastAPI, dash_app: Dash) -> None:
     def page(request: Request, allowed: Any) -> HTMLResponse:
-        principal = _principal(app, request.query_params.get("token"))
+        principal = _principal(app, bearer(request))
         if principal is None:
             return _denied(401, "This screen needs a token: add ?token=... to the address.")
         if not allowed(principal):
@@ -98,9 +101,12 @@ def _pages(app: FastAPI, dash_app: Dash) -> None:
 
     @app.get("/agent/{agent}", include_in_schema=False)
     def agent(request: Request, agent: str) -> HTMLResponse:
-        with app.state.engine.connect() as conn:
-            team = team_of(conn.connection.driver_connection, [agent]).get(agent)
-        return page(request, lambda p: p.sees_agent(agent, team))
+        def allowed(p: Principal) -> bool:  # the team is looked up only for a valid token
+            with app.state.engine.connect() as conn:
+                team = team_of(conn.connection.driver_connection, [agent]).get(agent)
+            return p.sees_agent(agent, team)
+
+        return page(request, allowed)
 
 
 def _callbacks(app: FastAPI, dash_app: Dash) -> None:
@@ -139,8 +145,7 @@ def _callbacks(app: FastAPI, dash_app: Dash) -> None:
     )
 
     def token_of(search: str | None) -> Principal | None:
-        token = parse_qs((search or "").lstrip("?")).get("token", [None])[0]
-        return _principal(app, token)
+        return _principal(app, bearer(get_current_request()))
 
     @dash_app.callback(
         Output(ids.TREND, "figure"),

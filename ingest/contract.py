@@ -31,7 +31,9 @@ from pydantic import (
 
 TS_MIN = datetime(1970, 1, 1, tzinfo=UTC)
 TS_MAX = datetime(2200, 1, 1, tzinfo=UTC)
-MAX_DURATION_S = 366 * 86400  # a duration over a year is a unit error, not a long call
+# No wait, ring, talk, hold or wrap-up lasts a day: a longer one is a unit error (ms sent as s)
+# or a broken clock, and would only distort every figure it touches (EVENTS.md, Bounds).
+MAX_DURATION_S = 86400
 
 
 def _no_nul(value: str) -> str:
@@ -73,7 +75,10 @@ def _duration(value: float) -> float:
     if not math.isfinite(value) or value < 0:
         raise ValueError("must be a finite number of seconds >= 0")
     if value > MAX_DURATION_S:
-        raise ValueError(f"must be at most {MAX_DURATION_S} seconds")
+        raise ValueError(
+            f"must be at most {MAX_DURATION_S} seconds (a day); longer is a unit error "
+            "(milliseconds sent as seconds?)"
+        )
     return float(value)
 
 

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
-from datetime import datetime
+from datetime import datetime, timedelta
 from itertools import groupby
 from typing import Any, NamedTuple
 
 from ingest.contract import LIFECYCLE_RANK
 
-DERIVE_VERSION = 1
+DERIVE_VERSION = 2
 
 
 class Stored(NamedTuple):
@@ -295,9 +295,20 @@ def _feedback(e: Stored, segments: Sequence[Segment]) -> FeedbackRow:
 
 # --- agent states ------------------------------------------------------------------------------
 
-# Call events move the agent's state; an explicit agent.state wins from its ts on (EVENTS.md).
+# An agent's state is two things the sources report separately: their *presence* (logged out,
+# available, away for a reason), set by `agent.state`, and their *work*, set by call events: on a
+# call from `call.answered` to `call.ended`, in wrap-up from `call.ended` to `call.wrapped`.
+# Talking wins over presence: a pause or a logout said during a call takes effect when the call
+# ends (a PBX pauses the member for the *next* call; it does not hang up this one), and an
+# unpause during a call does not make a talking agent available. An explicit presence ends
+# wrap-up (EVENTS.md: an explicit agent.state wins from its ts on); an explicit `on_call` or
+# `wrap_up` state (platforms that report them) holds until the agent's next event.
 CALL_STATE = {"call.answered": "on_call", "call.ended": "wrap_up", "call.wrapped": "available"}
 STATE_EVENT_TYPES: tuple[str, ...] = ("agent.state", *CALL_STATE)
+PRESENCE_STATES = frozenset({"logged_out", "available", "away"})
+# An answered call whose end never arrives (data lost) stops counting as talk this long after
+# its answer, at the agent's next event.
+OPEN_CALL_HORIZON = timedelta(hours=4)
 
 
 class Interval(NamedTuple):
@@ -312,33 +323,81 @@ class Interval(NamedTuple):
 AGENT_STATE_COLUMNS: tuple[str, ...] = Interval._fields
 
 
+@dataclass(slots=True)
+class _Agent:
+    presence: str | None = None
+    reason: str | None = None
+    queues: list[str] | None = None
+    calls: dict[str, datetime] = field(default_factory=dict)  # open: call_id -> answered at
+    wrapping: set[str] = field(default_factory=set)  # ended, not wrapped
+    explicit: str | None = None  # an explicit on_call / wrap_up, until the next event
+
+    def apply(self, e: Stored) -> None:
+        self.explicit = None
+        for call_id, answered in list(self.calls.items()):
+            if e.ts - answered > OPEN_CALL_HORIZON:
+                del self.calls[call_id]
+        call = e.call_id or ""
+        if e.type == "agent.state":
+            state = e.data["state"]
+            if e.data.get("queues") is not None:
+                self.queues = list(e.data["queues"])
+            if state in PRESENCE_STATES:
+                self.presence = state
+                self.reason = e.data.get("reason") if state == "away" else None
+                self.wrapping.clear()
+            else:
+                self.explicit = state
+        elif e.type == "call.answered":
+            self.calls[call] = e.ts
+            self.wrapping.clear()
+            # answering shows they were at work: whatever they say during the call applies after
+            self.presence, self.reason = "available", None
+        elif e.type == "call.ended":
+            self.calls.pop(call, None)
+            self.wrapping.add(call)
+        else:  # call.wrapped
+            self.calls.pop(call, None)
+            self.wrapping.discard(call)
+
+    def state(self) -> tuple[str, str | None, list[str] | None]:
+        if self.explicit is not None:
+            return self.explicit, None, self.queues
+        if self.calls:
+            return "on_call", None, self.queues
+        if self.wrapping:
+            return "wrap_up", None, self.queues
+        if self.presence is None:
+            return "available", None, self.queues  # seen only through calls
+        return self.presence, self.reason, self.queues
+
+
 def agent_intervals(
     agent: str, events: Iterable[Stored], before: Interval | None = None
 ) -> list[Interval]:
     """The agent's state intervals from its events; `before` is the interval in force before
-    the first event (when recomputing a tail). The first returned interval starts at `before`'s
+    the first event (when recomputing a tail: it should be a presence interval, where no call is
+    open, so that nothing hidden is lost). The first returned interval starts at `before`'s
     start when the state did not change (so a tail recompute equals a full one)."""
+    machine = _Agent()
     current: tuple[str, str | None, list[str] | None] | None = None
     started: datetime | None = None
     if before is not None:
         current, started = (before.state, before.reason, before.queues), before.started_at
-    queues = before.queues if before is not None else None
+        machine.queues = before.queues
+        if before.state in PRESENCE_STATES:
+            machine.presence, machine.reason = before.state, before.reason
+        elif before.state == "on_call":
+            machine.calls["(before)"] = before.started_at
+        else:
+            machine.wrapping.add("(before)")
     out: list[Interval] = []
     ordered = sorted((e for e in events if e.type in STATE_EVENT_TYPES), key=lifecycle_key)
     # Only the state at the end of an instant counts: no zero-length intervals.
     for ts, group in groupby(ordered, key=lambda e: e.ts):
-        state: str | None = current[0] if current else None
-        reason = current[1] if current else None
         for e in group:
-            if e.type == "agent.state":
-                state = e.data["state"]
-                reason = e.data.get("reason") if state == "away" else None
-                if e.data.get("queues") is not None:
-                    queues = list(e.data["queues"])
-            else:
-                state, reason = CALL_STATE[e.type], None
-        assert state is not None
-        new = (state, reason, queues)
+            machine.apply(e)
+        new = machine.state()
         if new == current:
             continue
         if current is not None and started is not None:

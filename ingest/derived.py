@@ -20,6 +20,7 @@ from ingest.derive import (
     AGENT_STATE_COLUMNS,
     DERIVE_VERSION,
     FEEDBACK_COLUMNS,
+    PRESENCE_STATES,
     SEGMENT_COLUMNS,
     STATE_EVENT_TYPES,
     Interval,
@@ -149,15 +150,11 @@ def refresh_contacts(
 
 
 _ANCHORS = """
-SELECT a.agent, x.started_at, p.agent, p.started_at, p.ended_at, p.state, p.reason, p.queues
+SELECT a.agent, p.agent, p.started_at, p.ended_at, p.state, p.reason, p.queues
 FROM unnest(%b::text[], %b::timestamptz[]) AS a(agent, since)
 LEFT JOIN LATERAL (
-    SELECT s.started_at FROM agent_states s
-    WHERE s.agent = a.agent AND s.started_at <= a.since
-    ORDER BY s.started_at DESC LIMIT 1) x ON true
-LEFT JOIN LATERAL (
     SELECT s.* FROM agent_states s
-    WHERE s.agent = a.agent AND s.started_at < x.started_at
+    WHERE s.agent = a.agent AND s.started_at < a.since AND s.state = ANY(%b)
     ORDER BY s.started_at DESC LIMIT 1) p ON true
 """
 
@@ -172,28 +169,42 @@ def refresh_agents(
     """Recompute each agent's state intervals from its earliest new event on (`None`: all).
     Stored events with seq < `older_than` are read; `fresh` ones are given.
 
-    The tail starts at the interval holding that event; the interval before it is recomputed
-    too, so that a state which no longer changes there merges back into it."""
+    The tail starts at the last presence interval (available, away, logged out) that began
+    before the earliest new event: there no call is open, so the state machine restarts from
+    that interval alone and the tail equals a full recompute. Events after its start are read
+    and every interval from its start on is replaced."""
     set_json_loads(orjson.loads, conn)
     agents = sorted(since)
     anchors = (
-        conn.cursor(binary=True).execute(_ANCHORS, (agents, [since[a] for a in agents])).fetchall()
+        conn.cursor(binary=True)
+        .execute(
+            _ANCHORS,
+            (
+                agents,
+                [since[a] for a in agents],
+                sorted(PRESENCE_STATES),
+            ),
+        )
+        .fetchall()
     )
-    read_from: dict[str, datetime | None] = {}
-    delete_from: dict[str, datetime | None] = {}
+    read_after: dict[str, datetime | None] = dict.fromkeys(agents)
     before: dict[str, Interval] = {}
-    for agent, anchor, p_agent, p_start, p_end, p_state, p_reason, p_queues in anchors:
-        read_from[agent] = anchor
-        delete_from[agent] = p_start if p_start is not None else anchor
+    for agent, p_agent, p_start, p_end, p_state, p_reason, p_queues in anchors:
         if p_start is not None:
+            read_after[agent] = p_start
             before[agent] = Interval(p_agent, p_start, p_end, p_state, p_reason, p_queues)
     rows = (
         conn.cursor(binary=True)
         .execute(
             f"SELECT {_EVENT_COLUMNS} FROM unnest(%b::text[], %b::timestamptz[]) AS a(agent, since)"  # noqa: S608
-            " JOIN events e ON e.agent = a.agent AND e.ts >= coalesce(a.since, '-infinity')"
-            " WHERE e.type = ANY(%b)",
-            (agents, [read_from[a] for a in agents], list(STATE_EVENT_TYPES)),
+            " JOIN events e ON e.agent = a.agent AND e.ts > coalesce(a.since, '-infinity')"
+            " WHERE e.type = ANY(%b) AND e.seq < %b",
+            (
+                agents,
+                [read_after[a] for a in agents],
+                list(STATE_EVENT_TYPES),
+                older_than or _NO_BOUND,
+            ),
         )
         .fetchall()
     )
@@ -201,14 +212,15 @@ def refresh_agents(
     for row in rows:
         by_agent[row[6]].append(Stored(*row))
     for agent, events in (fresh or {}).items():
-        by_agent[agent].extend(events)
+        after = read_after.get(agent)
+        by_agent[agent].extend(e for e in events if after is None or e.ts > after)
     intervals: list[Interval] = []
     for agent in agents:
         intervals.extend(agent_intervals(agent, by_agent.get(agent, ()), before.get(agent)))
     conn.execute(
         "DELETE FROM agent_states s USING unnest(%b::text[], %b::timestamptz[]) AS a(agent, since)"
         " WHERE s.agent = a.agent AND s.started_at >= coalesce(a.since, '-infinity')",
-        (agents, [delete_from[a] for a in agents]),
+        (agents, [read_after[a] for a in agents]),
     )
     _copy(conn, "agent_states", AGENT_STATE_COLUMNS, intervals)
 

@@ -27,6 +27,10 @@ from ingest.derive import Stored
 
 NOTIFY_CHANNEL = "callboard_events"
 MAX_NOTIFY_NAMES = 200  # NOTIFY payloads are limited to 8000 bytes
+# Queues and agents that events create ([limits] in callboard.toml; EVENTS.md, Caps): every
+# name costs each live tick and snapshot, so a flood of made-up names must not grow them.
+MAX_QUEUES = 2000
+MAX_AGENTS = 20000
 
 
 @dataclass(slots=True)
@@ -83,6 +87,16 @@ def ingest(
     if not events:
         return result
     events.sort(key=lambda pair: pair[0])
+    conn.execute("SELECT pg_advisory_xact_lock(%s)", (derived.INGEST_LOCK_KEY,))
+    over = _over_cap(conn, events)  # under the lock: the counts cannot move meanwhile
+    if over:
+        result.rejected += len(over)
+        result.errors = sorted(
+            [*result.errors, *(ItemError(i, m) for i, m in over.items())], key=lambda e: e.index
+        )
+        events = [(i, ev) for i, ev in events if i not in over]
+        if not events:
+            return result
     columns: list[list[Any]] = [[] for _ in range(9)]
     stored: dict[tuple[str, str], Stored] = {}
     for index, ev in events:
@@ -103,7 +117,6 @@ def ingest(
         # The first of several items with one key is the one stored (unnest keeps order).
         stored.setdefault((ev.source, ev.id), Stored(*row[:7], data))
 
-    conn.execute("SELECT pg_advisory_xact_lock(%s)", (derived.INGEST_LOCK_KEY,))
     # %b: arrays go over the wire in binary; text arrays cost a regex per element.
     new_rows = conn.cursor(binary=True).execute(_INSERT, columns).fetchall()
     result.inserted = len(new_rows)
@@ -116,6 +129,86 @@ def ingest(
         touched = apply_new(conn, new, older_than=first_seq)
         notify(conn, touched, inserted=result.inserted)
     return result
+
+
+def _names(ev: Any) -> tuple[set[str], set[str]]:
+    """The queues and agents an event would create (as apply_new does)."""
+    queues = {q for q in (ev.queue, getattr(ev, "to_queue", None)) if q}
+    queues.update(getattr(ev, "queues", None) or ())
+    return queues, {ev.agent} if ev.agent else set()
+
+
+def _limits(conn: psycopg.Connection[Any]) -> tuple[int, int]:
+    """[limits] of the configuration in force (the writer runs in the server and in the CLI
+    importers alike, so it reads the stored config rather than being handed it)."""
+    row = conn.execute(
+        "SELECT body->'limits'->>'max_queues', body->'limits'->>'max_agents'"
+        " FROM config_versions ORDER BY version DESC LIMIT 1"
+    ).fetchone()
+    max_queues, max_agents = row if row else (None, None)
+    return int(max_queues or MAX_QUEUES), int(max_agents or MAX_AGENTS)
+
+
+def _over_cap(conn: psycopg.Connection[Any], events: list[tuple[int, Any]]) -> dict[int, str]:
+    """index -> reason, for the events that would create a queue or an agent beyond the caps.
+    Names are admitted in item order until the cap is reached; events naming existing ones,
+    or names admitted earlier in the batch, pass."""
+    queues: set[str] = set()
+    agents: set[str] = set()
+    for _, ev in events:
+        q, a = _names(ev)
+        queues |= q
+        agents |= a
+    if not queues and not agents:
+        return {}
+    new_queues = queues - {
+        r[0]
+        for r in conn.execute(
+            "SELECT name FROM queues WHERE name = ANY(%s)", (sorted(queues),)
+        ).fetchall()
+    }
+    new_agents = agents - {
+        r[0]
+        for r in conn.execute(
+            "SELECT id FROM agents WHERE id = ANY(%s)", (sorted(agents),)
+        ).fetchall()
+    }
+    if not new_queues and not new_agents:
+        return {}
+    max_queues, max_agents = _limits(conn)
+    room = {
+        "queue": max_queues - _count_auto(conn, "queues"),
+        "agent": max_agents - _count_auto(conn, "agents"),
+    }
+    limit = {"queue": max_queues, "agent": max_agents}
+    new = {"queue": new_queues, "agent": new_agents}
+    admitted: dict[str, set[str]] = {"queue": set(), "agent": set()}
+    over: dict[int, str] = {}
+    for index, ev in events:
+        fresh: dict[str, list[str]] = {
+            kind: sorted(names & new[kind] - admitted[kind])
+            for kind, names in zip(("queue", "agent"), _names(ev), strict=True)
+        }
+        full = [k for k in ("queue", "agent") if len(admitted[k]) + len(fresh[k]) > room[k]]
+        if full:
+            kind = full[0]
+            over[index] = (
+                f"{kind}: {fresh[kind][0]!r} would exceed [limits] max_{kind}s "
+                f"({limit[kind]} {kind}s created by events)"
+            )
+            continue
+        for kind, names in fresh.items():
+            admitted[kind].update(names)
+    return over
+
+
+def _count_auto(conn: psycopg.Connection[Any], table: str) -> int:
+    sql = {
+        "queues": "SELECT count(*) FROM queues WHERE auto_created",
+        "agents": "SELECT count(*) FROM agents WHERE auto_created",
+    }[table]
+    row = conn.execute(sql).fetchone()
+    return int(row[0]) if row else 0
 
 
 @dataclass(slots=True)

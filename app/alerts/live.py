@@ -49,11 +49,9 @@ def tick(
     topics: Iterable[str],
     *,
     window: str = "today",
-    previous: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Evaluate (committed in its own transaction) and return the wanted alerts topics. A
-    failure here is logged and leaves the metrics' tick alone. A topic whose alerts did not
-    change keeps its `previous` payload (its computed_at too), so it sends no frame."""
+    failure here is logged and leaves the metrics' tick alone."""
     out: dict[str, dict[str, Any]] = {}
     try:
         with engine.begin() as conn:
@@ -69,9 +67,7 @@ def tick(
         for topic in wanted:
             name = topic.partition(":")[2]
             if not name:
-                fresh = alerts_payload(pg, config, now, kinds=FLOOR_KINDS)
+                out[topic] = alerts_payload(pg, config, now, kinds=FLOOR_KINDS)
             else:
-                fresh = alerts_payload(pg, config, now, scope=name)
-            old = (previous or {}).get(topic)
-            out[topic] = dict(old) if old and old.get("active") == fresh["active"] else fresh
+                out[topic] = alerts_payload(pg, config, now, scope=name)
     return out

@@ -1,25 +1,40 @@
-"""The token on a request: `Authorization: Bearer <token>`, or `?token=` (pages, websockets)."""
+"""The token on a request: `Authorization: Bearer <token>`. Pages and the websocket may also
+carry it as `?token=` or the screens' cookie; app/auth/transport.py turns those into the header
+before any route runs (and refuses `?token=` on API routes)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
+from starlette.requests import HTTPConnection
 
-from app.auth.service import Principal, principal_for
-from app.deps import ConnDep
+from app.auth.service import Principal
+from app.auth.tokens import Busy, Lookup, TokenCache
+
+RETRY_AFTER = {"Retry-After": "1"}
 
 
-def bearer(request: Request) -> str | None:
+def bearer(request: HTTPConnection) -> str | None:
     header = request.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
     if scheme.lower() == "bearer" and value.strip():
         return value.strip()
-    return request.query_params.get("token") or None
+    return None
 
 
-def current_principal(request: Request, conn: ConnDep) -> Principal:
+async def token_lookup(request: Request) -> Lookup:
+    """How a token becomes a principal (tests override it to read their own transaction)."""
+    tokens: TokenCache = request.app.state.tokens
+    return tokens.lookup
+
+
+async def current_principal(
+    request: Request, lookup: Annotated[Lookup, Depends(token_lookup)]
+) -> Principal:
+    """Runs on the event loop before any route's connection is taken: a cached answer, or one
+    bounded lookup on the token pool."""
     token = bearer(request)
     if token is None:
         raise HTTPException(
@@ -27,7 +42,13 @@ def current_principal(request: Request, conn: ConnDep) -> Principal:
             "a token is required (Authorization: Bearer <token>)",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    principal = principal_for(conn, token)
+    tokens: TokenCache = request.app.state.tokens
+    try:
+        principal = await tokens.principal(token, lookup)
+    except Busy:
+        raise HTTPException(
+            503, "busy checking tokens; retry in a second", headers=RETRY_AFTER
+        ) from None
     if principal is None:
         raise HTTPException(401, "unknown or revoked token", headers={"WWW-Authenticate": "Bearer"})
     return principal
@@ -36,8 +57,8 @@ def current_principal(request: Request, conn: ConnDep) -> Principal:
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
 
 
-def require(*roles: str) -> Callable[..., Principal]:
-    def check(principal: PrincipalDep) -> Principal:
+def require(*roles: str) -> Callable[..., Awaitable[Principal]]:
+    async def check(principal: PrincipalDep) -> Principal:
         if principal.role not in roles:
             raise HTTPException(403, f"the {principal.role} role may not do this")
         return principal

@@ -140,3 +140,39 @@ def visible(
         for r in rows
         if not r.get(agent_key) or principal.sees_agent(r[agent_key], teams.get(r[agent_key]))
     ]
+
+
+def list_tokens(conn: psycopg.Connection[Any], *, revoked: bool = False) -> list[dict[str, Any]]:
+    """Every token (never the token itself: its id, hash prefix, role and binding)."""
+    rows = conn.execute(
+        "SELECT id, left(token_sha256, 12), role, agent, teams, label, created_at, revoked_at"
+        " FROM tokens WHERE %s OR revoked_at IS NULL ORDER BY id",
+        (revoked,),
+    ).fetchall()
+    keys = ("id", "sha256", "role", "agent", "teams", "label", "created_at", "revoked_at")
+    return [dict(zip(keys, row, strict=True)) for row in rows]
+
+
+def revoke_token(conn: psycopg.Connection[Any], which: str) -> list[dict[str, Any]]:
+    """Revoke by id, by the token itself, or by a hash prefix of at least 8 characters (as
+    `token list` shows it). Returns what was revoked; an ambiguous prefix revokes nothing
+    and raises ValueError. Does not commit."""
+    which = which.strip()
+    if which.isdigit():
+        where, arg = "id = %s", int(which)
+    elif which.startswith("cb_"):
+        where, arg = "token_sha256 = %s", digest(which)  # type: ignore[assignment]
+    elif len(which) >= 8 and all(c in "0123456789abcdef" for c in which.lower()):
+        where, arg = "token_sha256 LIKE %s", which.lower() + "%"  # type: ignore[assignment]
+    else:
+        raise ValueError("give a token id, the token, or 8+ characters of its sha256")
+    matches = conn.execute(
+        f"SELECT id FROM tokens WHERE {where} AND revoked_at IS NULL",  # noqa: S608 (fixed text)
+        (arg,),
+    ).fetchall()
+    if len(matches) > 1:
+        raise ValueError(f"{which!r} matches {len(matches)} tokens; give more of it, or the id")
+    if not matches:
+        return []
+    conn.execute("UPDATE tokens SET revoked_at = now() WHERE id = %s", (matches[0][0],))
+    return [t for t in list_tokens(conn, revoked=True) if t["id"] == matches[0][0]]

@@ -1,7 +1,6 @@
-from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Request
 
 from app.auth.deps import Supervisor
 from app.auth.service import team_of, visible
@@ -9,6 +8,7 @@ from app.contacts.service import contacts
 from app.deps import ConnDep
 from app.metrics.service import trends
 from app.metrics.windows import WindowError, default_name, resolve
+from app.ops.params import From, To
 
 router = APIRouter(prefix="/api/v1", tags=["drill-down"])
 
@@ -21,8 +21,8 @@ def get_contacts(
     queue: str | None = None,
     agent: str | None = None,
     window: str | None = None,
-    start: Annotated[datetime | None, Query(alias="from")] = None,
-    to: datetime | None = None,
+    start: From = None,
+    to: To = None,
 ) -> list[dict[str, Any]]:
     if agent is not None and not principal.sees_agent(agent, team_of(conn, [agent]).get(agent)):
         raise HTTPException(403, f"the token may not see agent {agent!r}")

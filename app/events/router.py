@@ -11,6 +11,7 @@ from app.auth.deps import Ingester
 from app.deps import ConnDep
 from app.events.schemas import IngestResponse
 from ingest.contract import Event
+from ingest.sources.normalize import Normalizer
 from ingest.writer import ingest
 
 MAX_ITEMS = 10_000
@@ -77,7 +78,8 @@ def post_events(
     items: Annotated[list[Any], Depends(read_batch)],
     conn: ConnDep,
 ) -> IngestResponse:
-    result = ingest(conn, items)
+    normalizer = Normalizer.from_config(getattr(request.app.state, "config", None))
+    result = ingest(conn, [normalizer.apply_raw(item) for item in items])
     request.app.state.telemetry.count_ingest(
         inserted=result.inserted, duplicates=result.duplicates, rejected=result.rejected
     )

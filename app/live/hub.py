@@ -1,11 +1,19 @@
-"""The live hub of one API process.
+"""The live hub of one API process, and the one computation of the cluster.
 
-It LISTENs for the ingest's batch notifications, recomputes the subscribed topics at most once
-per tick (sooner than `max_age_s` only when something changed; at least every `max_age_s`,
-because rolling windows slide with time), and wakes the subscribers whose topics changed. Each
+Every API worker (of every host) runs a hub. One of them is the **leader**: it holds a
+PostgreSQL advisory lock on a connection of its own, computes the topics that any worker's
+clients want (their union is in `live_interest`), and publishes each changed topic as a new
+`seq` of a new snapshot `version` (table `live_topics`, then one NOTIFY on `callboard_live`
+carrying the version). Every hub, the leader included, fans the published payloads out to its
+own sockets; followers read only the topics they want and that changed since the version they
+have. When the leader dies its session ends, PostgreSQL releases the lock, and another hub,
+trying every tick, takes over within two ticks (continuing versions and sequence numbers from
+the table), so adding workers or hosts does not multiply the database work.
+
+The leader computes when the ingest NOTIFYs a batch (or a worker asks for a new topic), at
+most once per `tick_s`, and at least every `max_age_s` (rolling windows slide). Each
 subscriber keeps only what it last sent per topic: a slow client gets the newest state as a
-patch against what it has, never a backlog. No state is shared between processes: every worker
-runs its own hub, fed by the same NOTIFY."""
+patch against what it has, never a backlog."""
 
 from __future__ import annotations
 
@@ -13,76 +21,96 @@ import asyncio
 import contextlib
 import logging
 import os
+import socket
 import time
+import uuid
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 import psycopg
+from prometheus_client import CollectorRegistry, Histogram
 from sqlalchemy.engine import Engine
 
 from app.clock import Clock
 from app.config import CallboardConfig
-from app.live.topics import diff, levels_for, payloads
-from app.metrics.service import compute_many
+from app.live.topics import KINDS, Rows, diff, levels_for, payloads
+from app.metrics.service import compute_windows
+from app.ops.telemetry import live_tick_histogram
 from app.scorecard.service import center_balances, scored
 from ingest.writer import NOTIFY_CHANNEL
 
 log = logging.getLogger(__name__)
 
+LIVE_CHANNEL = "callboard_live"  # NOTIFY payload: the published snapshot version
+LEADER_LOCK_KEY = 0x63626C76  # pg_try_advisory_lock key of the live leader
+INTEREST_TTL_S = 30.0  # a worker that has not refreshed its interest for this long is gone
+INTEREST_REFRESH_S = 10.0
+REVOCATION_CHECK_S = 2.0  # a revoked token's sockets close within this (plus a send)
 
-@dataclass
+
+@dataclass(frozen=True)
 class Topic:
     seq: int
     data: dict[str, Any]
+    version: int = 0
+    computed_at: str = ""  # ISO time the data was computed (the frames' ts)
+    computed_wall: float = 0.0  # the same, as time.time()
 
 
 PENDING = Topic(-1, {})
 
 
+@dataclass(frozen=True)
+class Publication:
+    """What one step of the leader (or one read of a follower) brings."""
+
+    version: int
+    wall: float  # when that version's computation started (time.time())
+    topics: dict[str, Topic]
+    gone: list[str] = field(default_factory=list)
+
+
+View = Callable[[str, dict[str, Any]], dict[str, Any]]
+
+
 @dataclass(eq=False)
 class Subscriber:
     topics: frozenset[str]
+    view: View | None = None  # what this token may see of a payload (None: all of it)
+    token_sha256: str | None = None
     wake: asyncio.Event = field(default_factory=asyncio.Event)
-    since: float = field(default_factory=time.monotonic)
+    since: float = field(default_factory=time.time)
     sent: dict[str, Topic] = field(default_factory=dict)
     heartbeat: bool = True  # the first frame is a heartbeat: the clock, for the screens
+    close: tuple[int, str] | None = None  # set when the server closes this socket
 
     def frames(self, hub: Hub) -> list[dict[str, Any]]:
         """Frames for whatever changed since this subscriber's last send (latest state only)."""
-        now = hub.clock.now().isoformat()
         out: list[dict[str, Any]] = []
         if self.heartbeat:
             self.heartbeat = False
+            now = hub.clock.now().isoformat()
             out.append({"topic": "_heartbeat", "seq": 0, "ts": now, "data": hub.clock_info()})
         for name in sorted(self.topics):
             current = hub.topics.get(name)
             last = self.sent.get(name)
             if current is None or (last is not None and last.seq == current.seq):
                 continue
-            if last is PENDING and not hub.fresh_since(self):
-                continue
+            if last is PENDING and hub.newest_wall < self.since:
+                continue  # computed before this subscriber came: wait for the next one
+            data = current.data if self.view is None else self.view(name, current.data)
+            shown = Topic(current.seq, data, current.version, current.computed_at)
+            frame: dict[str, Any] = {"topic": name, "seq": current.seq, "ts": current.computed_at}
             if last is None or last is PENDING:
-                out.append(
-                    {
-                        "topic": name,
-                        "seq": current.seq,
-                        "ts": now,
-                        "kind": "snapshot",
-                        "data": current.data,
-                    }
-                )
+                frame.update(kind="snapshot", data=data)
             else:
-                out.append(
-                    {
-                        "topic": name,
-                        "seq": current.seq,
-                        "ts": now,
-                        "kind": "patch",
-                        "data": diff(last.data, current.data),
-                    }
-                )
-            self.sent[name] = current
+                frame.update(kind="patch", data=diff(last.data, data))
+            out.append(frame)
+            self.sent[name] = shown
         return out
 
 
@@ -94,25 +122,31 @@ class Hub:
         listen_url: str,
         clock: Clock,
         config: Callable[[], tuple[CallboardConfig, int | None]],
-        tick_s: float = 1.0,
+        tick_s: float = 0.25,
         max_age_s: float = 5.0,
         heartbeat_s: float = 5.0,
-        window: str = "today",
+        tick_seconds: Histogram | None = None,
     ) -> None:
         self.engine, self.listen_url, self.clock, self.config = engine, listen_url, clock, config
-        self.tick_s, self.max_age_s, self.heartbeat_s, self.window = (
-            tick_s,
-            max_age_s,
-            heartbeat_s,
-            window,
-        )
+        self.tick_s, self.max_age_s, self.heartbeat_s = tick_s, max_age_s, heartbeat_s
+        self.worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.topics: dict[str, Topic] = {}
         self.subscribers: set[Subscriber] = set()
-        self.changed = asyncio.Event()
-        self.computed_at = 0.0
-        self.computed_started = 0.0
+        self.changed = asyncio.Event()  # leader: something to compute
+        self.published = asyncio.Event()  # follower: a version to read
+        self.interest_changed = asyncio.Event()
+        self.leader = False
+        self.version = 0  # the newest version this hub has applied
+        self.newest_wall = 0.0  # when the newest applied snapshot was computed (time.time())
+        self.computed_started = 0.0  # leader: monotonic start of the last computation
         self.ticks = 0
+        self.announced = (0, 0.0)  # follower: the newest version NOTIFYed, and its wall
+        # leader: topic -> (seq, wall, payload minus its timing) of what it published
+        self._pub: dict[str, tuple[int, float, bytes]] = {}
+        self._lock_conn: psycopg.Connection[Any] | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        # the app's (Telemetry.live_tick): one per app, however often its lifespan runs
+        self.tick_seconds = tick_seconds or live_tick_histogram(CollectorRegistry())
 
     def clock_info(self) -> dict[str, Any]:
         return {
@@ -122,13 +156,27 @@ class Hub:
             "worker": os.getpid(),
         }
 
+    def health(self) -> dict[str, Any]:
+        """For /healthz: the age of the newest snapshot this worker has (seconds, or None)."""
+        age = time.time() - self.newest_wall if self.newest_wall else None
+        return {
+            "leader": self.leader,
+            "version": self.version,
+            "snapshot_age_s": None if age is None else round(age, 3),
+            "subscribers": len(self.subscribers),
+            "topics": len(self.topics),
+        }
+
     # --- lifecycle ------------------------------------------------------------------------
 
     def start(self) -> None:
         self._tasks = [
             asyncio.create_task(self._listen(), name="hub-listen"),
-            asyncio.create_task(self._tick(), name="hub-tick"),
+            asyncio.create_task(self._lead(), name="hub-lead"),
+            asyncio.create_task(self._follow(), name="hub-follow"),
+            asyncio.create_task(self._interest(), name="hub-interest"),
             asyncio.create_task(self._heartbeats(), name="hub-heartbeat"),
+            asyncio.create_task(self._revocations(), name="hub-revocations"),
         ]
 
     async def stop(self) -> None:
@@ -137,26 +185,54 @@ class Hub:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        await asyncio.to_thread(self._step_down)
+        with contextlib.suppress(Exception):
+            await asyncio.to_thread(
+                self._sql, "DELETE FROM live_interest WHERE worker = %s", (self.worker,)
+            )
         for sub in list(self.subscribers):
             sub.wake.set()
 
     # --- subscribers ----------------------------------------------------------------------
 
-    def subscribe(self, topics: frozenset[str]) -> Subscriber:
+    def subscribe(
+        self,
+        topics: frozenset[str],
+        *,
+        view: View | None = None,
+        token_sha256: str | None = None,
+    ) -> Subscriber:
         """A new subscriber gets the cached state at once only when it is current; otherwise
-        the next tick computes it (a reconnecting screen must not see the past first)."""
-        sub = Subscriber(topics)
+        the next computation brings it (a reconnecting screen must not see the past first)."""
+        sub = Subscriber(topics, view=view, token_sha256=token_sha256)
+        known = topics <= self.topics.keys()
         self.subscribers.add(sub)
-        fresh = time.monotonic() - self.computed_at < self.max_age_s
-        if not (topics <= self.topics.keys() and fresh and not self.changed.is_set()):
-            self.changed.set()
+        # current: recent, and nothing changed since (an ingest batch, a newer version)
+        fresh = (
+            time.time() - self.newest_wall < self.max_age_s
+            and not (self.leader and self.changed.is_set())
+            and self.announced[0] <= self.version
+        )
+        if not (known and fresh):
             for topic in topics:
                 sub.sent[topic] = PENDING  # hold the cached (old) state back: wait for the tick
+            self.interest_changed.set()
+            self.changed.set()
         sub.wake.set()  # the heartbeat (the clock) goes out at once
         return sub
 
     def unsubscribe(self, sub: Subscriber) -> None:
+        """Topics nobody here subscribes to any more are dropped at once (memory stays
+        bounded by what is watched; the leader stops computing them at its next tick)."""
         self.subscribers.discard(sub)
+        wanted = self.wanted()
+        for name in sub.topics - wanted:
+            self.topics.pop(name, None)
+        if sub.topics - wanted:
+            self.interest_changed.set()
+
+    def wanted(self) -> set[str]:
+        return set().union(*(s.topics for s in self.subscribers))
 
     # --- the loops ------------------------------------------------------------------------
 
@@ -167,41 +243,98 @@ class Hub:
                     self.listen_url, autocommit=True
                 ) as conn:
                     await conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
+                    await conn.execute(f"LISTEN {LIVE_CHANNEL}")
                     self.changed.set()  # anything may have happened while not listening
-                    async for _ in conn.notifies():
-                        self.changed.set()
+                    self.published.set()
+                    async for note in conn.notifies():
+                        if note.channel == LIVE_CHANNEL:
+                            version, _, wall = note.payload.partition(" ")
+                            if int(version) > self.announced[0]:
+                                self.announced = (int(version), float(wall))
+                                if not self.leader:
+                                    self.published.set()
+                        else:
+                            self.changed.set()
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("live hub: LISTEN connection lost; reconnecting")
                 await asyncio.sleep(1.0)
 
-    async def _tick(self) -> None:
-        """Compute when something changed (or the snapshot is `max_age_s` old), at most once
-        per `tick_s`: an event is pushed at once, and under load the work stays one
-        computation per tick."""
+    async def _lead(self) -> None:
+        """Try to become the leader every tick; as the leader, compute when something changed
+        (or the snapshot is `max_age_s` old), at most once per `tick_s`."""
         while True:
+            if not self.leader:
+                taken: Publication | None = None
+                try:
+                    taken = await asyncio.to_thread(self._try_lead)
+                except Exception:
+                    log.exception("live hub: trying the leader lock failed")
+                if taken is None:
+                    await asyncio.sleep(self.tick_s)
+                    continue
+                self._apply(taken)
+                self.leader = True
+                self.changed.set()
+                log.info("live hub %s: leading from version %d", self.worker, self.version)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.changed.wait(), timeout=self.max_age_s)
-            if not self.subscribers:
-                await asyncio.sleep(self.tick_s)  # nobody to tell; a newcomer sets `changed`
-                continue
             rest = self.tick_s - (time.monotonic() - self.computed_started)
             if rest > 0:
                 await asyncio.sleep(rest)
-            wanted: set[str] = set().union(*(s.topics for s in self.subscribers))
             self.changed.clear()
             started = time.monotonic()
-            try:
-                fresh = await asyncio.to_thread(self.compute, wanted)
-            except Exception:
-                log.exception("live hub: computing the snapshot failed")
-                self.computed_started = started
-                continue
-            self.computed_at = time.monotonic()
             self.computed_started = started
+            try:
+                step = await asyncio.to_thread(self._tick_once, self.wanted(), dict(self.topics))
+            except Exception:
+                log.exception("live hub: the live computation failed")
+                await asyncio.to_thread(self._check_leadership)
+                continue
+            self.tick_seconds.observe(time.monotonic() - started)
             self.ticks += 1
-            self.publish(fresh)
+            self._apply(step)
+
+    async def _follow(self) -> None:
+        """Read what the leader published (only this worker's topics, only what changed)."""
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.published.wait(), timeout=self.max_age_s)
+            self.published.clear()
+            if self.leader:
+                continue
+            wanted = self.wanted()
+            announced = self.announced
+            if not wanted:
+                continue
+            try:
+                fresh = await asyncio.to_thread(
+                    self._read_published, wanted, self.version, set(self.topics)
+                )
+            except Exception:
+                log.exception("live hub: reading the published snapshot failed")
+                await asyncio.sleep(self.tick_s)
+                self.published.set()
+                continue
+            if not self.leader:
+                self._apply(Publication(announced[0], announced[1], fresh))
+
+    async def _interest(self) -> None:
+        """Keep this worker's wanted topics in `live_interest`; tell the leader of new ones."""
+        last: set[str] | None = None
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.interest_changed.wait(), timeout=INTEREST_REFRESH_S)
+            self.interest_changed.clear()
+            wanted = self.wanted()
+            try:
+                await asyncio.to_thread(self._write_interest, wanted, wanted - (last or set()))
+                last = wanted
+            except Exception:
+                log.exception("live hub: writing interest failed")
+                await asyncio.sleep(1.0)
+                self.interest_changed.set()
 
     async def _heartbeats(self) -> None:
         while True:
@@ -210,60 +343,239 @@ class Hub:
                 sub.heartbeat = True
                 sub.wake.set()
 
-    # --- work -----------------------------------------------------------------------------
+    async def _revocations(self) -> None:
+        """Close the sockets of tokens revoked (or deleted) since they connected: 4401."""
+        while True:
+            await asyncio.sleep(REVOCATION_CHECK_S)
+            held = {s.token_sha256 for s in self.subscribers if s.token_sha256}
+            if not held:
+                continue
+            try:
+                valid = await asyncio.to_thread(self._valid_tokens, sorted(held))
+            except Exception:
+                log.exception("live hub: checking tokens failed")
+                continue
+            for sub in list(self.subscribers):
+                if sub.token_sha256 and sub.token_sha256 not in valid:
+                    sub.close = (4401, "token revoked")
+                    self.subscribers.discard(sub)
+                    sub.wake.set()
 
-    def compute(self, wanted: set[str]) -> dict[str, dict[str, Any]]:
-        config, version = self.config()
+    # --- database work (in threads) -------------------------------------------------------
+
+    def _sql(self, query: str, params: Any = None) -> list[Any]:
+        with self.engine.connect() as conn:
+            pg: Any = conn.connection.driver_connection
+            cur = pg.execute(query, params)
+            rows = cur.fetchall() if cur.description else []
+            pg.commit()
+            return list(rows)
+
+    def _valid_tokens(self, digests: list[str]) -> set[str]:
+        rows = self._sql(
+            "SELECT token_sha256 FROM tokens WHERE token_sha256 = ANY(%s) AND revoked_at IS NULL",
+            (digests,),
+        )
+        return {r[0] for r in rows}
+
+    def _write_interest(self, wanted: set[str], new: set[str]) -> None:
+        with self.engine.connect() as conn:
+            pg: Any = conn.connection.driver_connection
+            if wanted:
+                pg.execute(
+                    "INSERT INTO live_interest (worker, topics, seen_at) VALUES (%s, %s, now())"
+                    " ON CONFLICT (worker) DO UPDATE SET topics = excluded.topics,"
+                    " seen_at = excluded.seen_at",
+                    (self.worker, sorted(wanted)),
+                )
+            else:
+                pg.execute("DELETE FROM live_interest WHERE worker = %s", (self.worker,))
+            if new and not self.leader:
+                pg.execute("SELECT pg_notify(%s, %s)", (NOTIFY_CHANNEL, '{"interest": true}'))
+            pg.commit()
+
+    def _try_lead(self) -> Publication | None:
+        """The leader lock, and what the previous leader published (versions and sequence
+        numbers continue from there)."""
+        if self._lock_conn is None or self._lock_conn.closed:
+            self._lock_conn = psycopg.connect(self.listen_url, autocommit=True)
+        conn = self._lock_conn
+        row = conn.execute("SELECT pg_try_advisory_lock(%s)", (LEADER_LOCK_KEY,)).fetchone()
+        if not (row and row[0]):
+            return None
+        rows = conn.execute(
+            "SELECT topic, seq, version, computed_at, data FROM live_topics"
+        ).fetchall()
+        topics = {name: _topic(seq, v, at, data) for name, seq, v, at, data in rows}
+        self._pub = {n: (t.seq, t.computed_wall, _core(t.data)) for n, t in topics.items()}
+        version = max([self.version, *(t.version for t in topics.values())])
+        wall = max([self.newest_wall, *(t.computed_wall for t in topics.values())])
+        return Publication(version, wall, topics)
+
+    def _check_leadership(self) -> None:
+        """After a failure: keep leading only while the lock's session is alive."""
+        try:
+            assert self._lock_conn is not None
+            self._lock_conn.execute("SELECT 1")
+        except Exception:
+            self._step_down()
+
+    def _step_down(self) -> None:
+        self.leader = False
+        if self._lock_conn is not None:
+            with contextlib.suppress(Exception):
+                self._lock_conn.close()  # ends the session: the lock is released
+            self._lock_conn = None
+
+    def _tick_once(self, local: set[str], cache: dict[str, Topic]) -> Publication:
+        """Compute the wanted topics of every worker and publish the changed ones (and those
+        unchanged for `max_age_s / 2`, so that their age says the leader is alive)."""
+        assert self._lock_conn is not None
+        lock = self._lock_conn
+        others = lock.execute(
+            "SELECT topics FROM live_interest WHERE worker <> %s"
+            " AND seen_at > now() - make_interval(secs => %s)",
+            (self.worker, INTEREST_TTL_S),
+        ).fetchall()
+        wanted = local.union(*(set(r[0]) for r in others))
+        wall = time.time()
+        computed_at = _iso(datetime.fromtimestamp(wall, UTC))
+        version = self.version + 1
+        data = self.compute(wanted, version=version, computed_at=computed_at) if wanted else {}
+        changed: dict[str, Topic] = {}
+        bodies: list[tuple[str, int, int, str, bytes]] = []
+        for name, payload in data.items():
+            # what every worker gets is the JSON: publish exactly that (identical frames)
+            core = _core(payload)
+            seq, last_wall, last_core = self._pub.get(name, (0, 0.0, b""))
+            new_here = name in local and name not in cache  # republished: one state for all
+            if last_core == core and wall - last_wall < self.max_age_s / 2 and not new_here:
+                continue
+            body = orjson.dumps(payload)
+            self._pub[name] = (seq + 1, wall, core)
+            changed[name] = Topic(seq + 1, orjson.loads(body), version, computed_at, wall)
+            bodies.append((name, seq + 1, version, computed_at, body))
+        gone = [name for name in self._pub if name not in wanted]
+        for name in gone:
+            del self._pub[name]
+        with lock.transaction():
+            if bodies:
+                with lock.cursor() as cur:
+                    cur.executemany(
+                        "INSERT INTO live_topics (topic, seq, version, computed_at, data)"
+                        " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (topic) DO UPDATE SET"
+                        " seq = excluded.seq, version = excluded.version,"
+                        " computed_at = excluded.computed_at, data = excluded.data",
+                        bodies,
+                    )
+            if gone:
+                lock.execute("DELETE FROM live_topics WHERE topic = ANY(%s)", (gone,))
+            lock.execute("SELECT pg_notify(%s, %s)", (LIVE_CHANNEL, f"{version} {wall}"))
+        return Publication(version, wall, changed, gone)
+
+    def _read_published(self, wanted: set[str], have: int, cached: set[str]) -> dict[str, Topic]:
+        rows = self._sql(
+            "SELECT topic, seq, version, computed_at, data FROM live_topics"
+            " WHERE topic = ANY(%s) AND (version > %s OR NOT topic = ANY(%s))",
+            (sorted(wanted), have, sorted(cached & wanted)),
+        )
+        return {name: _topic(seq, v, at, data) for name, seq, v, at, data in rows}
+
+    def compute(self, wanted: set[str], *, version: int, computed_at: str) -> dict[str, Any]:
+        config, config_version = self.config()
         levels = levels_for(wanted)
         now = self.clock.now()
         kinds = {t.partition(":")[0] for t in wanted}
-        center_balance = None
+        windows = config.live.windows
+        default = windows[0]
+        balances = None
         with self.engine.connect() as conn:
             pg: Any = conn.connection.driver_connection
-            result = compute_many(
-                pg, config, levels=levels, now=now, window=self.window, config_version=version
+            result = compute_windows(
+                pg, config, levels=levels, now=now, windows=windows, config_version=config_version
             )
-            center_row = next(iter(result["center"]["rows"]), None) if "center" in result else None
+            rows: Rows = {
+                w: {lv: {r["key"]: r for r in res[lv]["rows"]} for lv in levels}
+                for w, res in result.items()
+            }
+            center_row = rows[default].get("center", {}).get("center")
             if "center" in kinds and center_row is not None:
-                center_balance = center_balances(pg, config, center_row, now=now)
-        rows = {level: {r["key"]: r for r in result[level]["rows"]} for level in levels}
-        cards: dict[str, dict[str, Any]] = {}
-        if kinds & {"agent", "team"} and "agent" in rows:
-            cards = {c["key"]: c for c in scored(config, "agent", list(rows["agent"].values()))}
-        some = next(iter(result.values()), None)
-        meta = {
-            "window": self.window,
-            "from": some["from"] if some else None,
-            "config_version": version,
-            "timezone": config.defaults.timezone,
-        }
-        out = payloads(wanted, rows, meta, scorecards=cards, balances=center_balance)
-        return out | self._alerts(wanted, rows, config, now)  # alerts: evaluated on this tick
+                balances = center_balances(pg, config, center_row, now=now)
+            cards: dict[str, dict[str, Any]] = {}
+            if kinds & {"agent", "team"} and "agent" in levels:
+                by_team: dict[Any, list[dict[str, Any]]] = defaultdict(list)
+                for row in rows[default]["agent"].values():
+                    by_team[row.get("team")].append(row)
+                for members in by_team.values():  # an agent is judged against their team
+                    cards.update({c["key"]: c for c in scored(config, "agent", members)})
+            some = next(iter(result[default].values()), None)
+            meta = {
+                "version": version,
+                "computed_at": computed_at,
+                "now": _iso(now),
+                "default_window": default,
+                "windows": {
+                    w: {"from": res[lv]["from"], "to": res[lv]["to"]}
+                    for w, res in result.items()
+                    for lv in list(res)[:1]
+                },
+                "config_version": config_version,
+                "timezone": config.defaults.timezone,
+            }
+            if some is None:
+                meta["windows"] = {}
+            out = payloads(wanted, rows, meta, scorecards=cards, balances=balances)
+            for kind in kinds & KINDS.keys():
+                try:
+                    out[kind] = {**KINDS[kind].produce(pg, config, rows, now), "meta": meta}
+                except Exception:  # one plugged-in kind failing never costs the others
+                    log.exception("live hub: topic kind %s failed", kind)
+        # alerts: evaluated on this tick's rows (default window), and their topics
+        return out | self._alerts(wanted, rows[default], config, now, window=default)
 
     # --- alerts (app/alerts/live.py): evaluated on the tick's rows; the alerts topics -------
 
     alerts_evaluated_at = 0.0
 
     def _alerts(
-        self, wanted: set[str], rows: Any, config: CallboardConfig, now: Any
+        self, wanted: set[str], rows: Any, config: CallboardConfig, now: Any, *, window: str
     ) -> dict[str, dict[str, Any]]:
         from app.alerts.live import tick
 
         self.alerts_evaluated_at = time.monotonic()
-        previous = {name: topic.data for name, topic in self.topics.items()}
-        return tick(self.engine, config, rows, now, wanted, window=self.window, previous=previous)
+        return tick(self.engine, config, rows, now, wanted, window=window)
 
-    def fresh_since(self, sub: Subscriber) -> bool:
-        """Was the cache computed after this subscriber arrived?"""
-        return self.computed_started >= sub.since
-
-    def publish(self, fresh: dict[str, dict[str, Any]]) -> None:
+    def _apply(self, step: Publication) -> None:
         changed = set()
-        for name, data in fresh.items():
+        for name, topic in step.topics.items():
             current = self.topics.get(name)
-            if current is None or current.data != data:
-                self.topics[name] = Topic((current.seq if current else 0) + 1, data)
+            if current is None or current.seq < topic.seq or current.version < topic.version:
+                self.topics[name] = topic
                 changed.add(name)
+        for name in step.gone:
+            self.topics.pop(name, None)
+        wanted = self.wanted()
+        for name in [n for n in self.topics if n not in wanted]:
+            del self.topics[name]  # nobody here subscribes to it any more
+        self.version = max(self.version, step.version)
+        self.newest_wall = max(self.newest_wall, step.wall)
         for sub in self.subscribers:
             if sub.topics & changed or PENDING in sub.sent.values():
                 sub.wake.set()
+
+
+def _core(payload: dict[str, Any]) -> bytes:
+    """The payload without what changes at every computation (the meta's timing)."""
+    meta = payload.get("meta") or {}
+    stable = {k: v for k, v in meta.items() if k not in ("version", "computed_at", "now")}
+    stable["windows"] = {w: (b or {}).get("from") for w, b in (meta.get("windows") or {}).items()}
+    return orjson.dumps({**payload, "meta": stable})
+
+
+def _topic(seq: int, version: int, computed_at: datetime | str, data: bytes) -> Topic:
+    at = datetime.fromisoformat(computed_at) if isinstance(computed_at, str) else computed_at
+    return Topic(seq, orjson.loads(data), version, _iso(at), at.timestamp())
+
+
+def _iso(t: datetime) -> str:
+    return t.astimezone(UTC).isoformat().replace("+00:00", "Z")

@@ -2,7 +2,11 @@
 
 Frames: {"topic", "seq", "ts", "kind": "snapshot" | "patch", "data"}; a full snapshot of each
 topic first, then patches (nested dicts of what changed; {"__deleted__": true} for a removed
-key); heartbeat frames (topic "_heartbeat") carry the clock every few seconds."""
+key); heartbeat frames (topic "_heartbeat") carry the clock every few seconds. `ts` is when
+the data was computed. The payload's shape is in app/live/topics.py (and docs/LIVE.md).
+
+A socket holds only what its token may see: the `center` topic's teams are those the token
+may see (the rule REST uses), and a token revoked while connected closes its sockets (4401)."""
 
 from __future__ import annotations
 
@@ -13,8 +17,9 @@ import anyio
 import orjson
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
-from app.auth.service import principal_for, team_of
-from app.live.hub import Hub
+from app.auth.service import READERS, Principal, digest, principal_for, team_of
+from app.live.hub import Hub, View
+from app.live.topics import KINDS
 
 router = APIRouter()
 
@@ -30,8 +35,8 @@ async def live(websocket: WebSocket) -> None:
     if not token:
         await websocket.close(4401, "a token is required (?token=)")
         return
-    denied, principal_ok = await anyio.to_thread.run_sync(_check, websocket, token, topics)
-    if not principal_ok:
+    denied, principal = await anyio.to_thread.run_sync(_check, websocket, token, topics)
+    if principal is None:
         await websocket.close(4401, "unknown or revoked token")
         return
     if not topics or len(topics) > MAX_TOPICS:
@@ -40,7 +45,7 @@ async def live(websocket: WebSocket) -> None:
     if denied:
         await websocket.close(4403, f"not allowed: {', '.join(sorted(denied))}")
         return
-    sub = hub.subscribe(topics)
+    sub = hub.subscribe(topics, view=view_for(principal), token_sha256=digest(token))
     try:
         async with anyio.create_task_group() as tg:
 
@@ -48,6 +53,9 @@ async def live(websocket: WebSocket) -> None:
                 while True:
                     await sub.wake.wait()
                     sub.wake.clear()
+                    if sub.close is not None:
+                        await websocket.close(*sub.close)
+                        break
                     if sub not in hub.subscribers:
                         await websocket.close(1001, "server shutting down")
                         break
@@ -70,17 +78,52 @@ async def live(websocket: WebSocket) -> None:
         hub.unsubscribe(sub)
 
 
+def view_for(principal: Principal) -> View | None:
+    """What a token sees of a payload: the center's teams are filtered like REST's rows (an
+    agent sees their own team's aggregates, a supervisor their teams'); queue, team and agent
+    topics are whole or refused at subscription."""
+    if principal.role in ("admin", "wallboard"):
+        return None
+
+    def view(topic: str, data: dict[str, Any]) -> dict[str, Any]:
+        if topic != "center":
+            return data
+        windows = {
+            w: {
+                **section,
+                "teams": {
+                    t: row
+                    for t, row in (section.get("teams") or {}).items()
+                    if principal.sees_team(t)
+                },
+            }
+            for w, section in (data.get("windows") or {}).items()
+        }
+        return {**data, "windows": windows}
+
+    return view
+
+
 def _bearer(websocket: WebSocket) -> str | None:
     scheme, _, value = websocket.headers.get("authorization", "").partition(" ")
     return value.strip() if scheme.lower() == "bearer" and value.strip() else None
 
 
-def _check(websocket: WebSocket, token: str, topics: frozenset[str]) -> tuple[set[str], bool]:
+def _check(
+    websocket: WebSocket, token: str, topics: frozenset[str]
+) -> tuple[set[str], Principal | None]:
     with websocket.app.state.engine.connect() as conn:
         pg: Any = conn.connection.driver_connection
         principal = principal_for(pg, token)
         if principal is None:
-            return set(), False
+            return set(), None
         agents = [t.partition(":")[2] for t in topics if t.startswith("agent:")]
         teams = team_of(pg, agents)
-    return {t for t in topics if not principal.sees_topic(t, teams)}, True
+    return {t for t in topics if not _allowed(principal, t, teams)}, principal
+
+
+def _allowed(principal: Principal, topic: str, teams: dict[str, str | None]) -> bool:
+    kind = KINDS.get(topic)
+    if kind is not None:  # a plugged-in kind (alerts, sources)
+        return kind.allow(principal) if kind.allow else principal.role in READERS
+    return principal.sees_topic(topic, teams)

@@ -1,12 +1,59 @@
-"""What each live topic carries, built from one computation of the metric rows (pure)."""
+"""What each live topic carries, built from one computation of the metric rows (pure).
+
+Payload shape (every topic; `docs/LIVE.md` says the same for users)::
+
+    {
+      "windows": {                       # one section per configured window ([live] windows)
+        "today":    {<the topic's row keys, rows over that window>},
+        "interval": {...},
+        "30m":      {...},
+      },
+      <topic extras, computed on the default window (`today`)>,
+      "meta": {
+        "version": 123,                  # the snapshot version that produced this payload
+        "computed_at": "2026-12-01T10:00:00.123Z",   # when the data was computed (its age)
+        "now": "...",                    # the instant the windows end at (the simulated clock)
+        "default_window": "today",
+        "windows": {"today": {"from": "...", "to": "..."}, "30m": {...}, "interval": {...}},
+        "config_version": 7,
+        "timezone": "Europe/Berlin",
+      },
+    }
+
+The row keys of each window section, by topic kind:
+
+- `center`:       `center` (row), `queues` {queue: row}, `teams` {team: row}
+                  extras: `balances` (center balances, today)
+- `queue:<q>`:    `queue` (row or null)
+- `team:<t>`:     `team` (row or null), `agents` {agent: row} (the team's members)
+                  extras: `scorecards` {agent: card} (today)
+- `agent:<a>`:    `agent` (row or null), `team` (the agent's team row or null),
+                  `queues` {queue: brief} (the queues the agent serves: waiting now, longest
+                  wait, service level, agents by state, targets)
+                  extras: `scorecard` (today, or null)
+
+A row is what GET /api/v1/metrics returns for that group and window (every metric of the
+registry). "Now" values (`waiting_now`, `longest_wait_now_s`, `oldest_waiting_at`,
+`agents_by_state`, an agent's `state`...) are the same instant in every window section.
+
+Other topic kinds plug in through `register`: a producer gets the database connection, the
+config, the rows of every window (window -> level -> key -> row) and `now`, and returns the
+payload of the topic named like the kind (the hub adds `meta`)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from app.metrics.registry import Level
 
-# what a topic needs computed
+# window -> level -> group key -> row
+Rows = dict[str, dict[Level, dict[str, dict[str, Any]]]]
+Producer = Callable[[Any, Any, Rows, datetime], dict[str, Any]]
+
+# what a built-in topic needs computed
 NEEDS: dict[str, tuple[Level, ...]] = {
     "center": ("center", "queue", "team"),
     "queue": ("queue",),
@@ -14,59 +61,95 @@ NEEDS: dict[str, tuple[Level, ...]] = {
     "agent": ("agent", "team", "queue"),
 }
 
+BUILT_IN = frozenset(NEEDS)
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A plugged-in topic kind: the topic `name` (no `:part`), the levels its producer reads,
+    and who may subscribe (`allow(principal) -> bool`; None: every reading role)."""
+
+    name: str
+    produce: Producer
+    needs: tuple[Level, ...] = ()
+    allow: Callable[[Any], bool] | None = None
+
+
+KINDS: dict[str, Kind] = {}
+
+
+def register(
+    name: str,
+    produce: Producer,
+    *,
+    needs: tuple[Level, ...] = (),
+    allow: Callable[[Any], bool] | None = None,
+) -> None:
+    """Add a topic kind, e.g. `register("alerts", alerts.produce, needs=("queue",))`."""
+    if name in BUILT_IN or ":" in name:
+        raise ValueError(f"topic kind {name!r} is built in or malformed")
+    KINDS[name] = Kind(name, produce, needs, allow)
+
 
 def levels_for(topics: set[str]) -> tuple[Level, ...]:
     wanted: set[Level] = set()
     for topic in topics:
-        wanted.update(NEEDS.get(topic.partition(":")[0], ()))
+        kind = topic.partition(":")[0]
+        wanted.update(NEEDS.get(kind, ()))
+        if kind in KINDS:
+            wanted.update(KINDS[kind].needs)
     order: tuple[Level, ...] = ("center", "queue", "team", "agent")
     return tuple(level for level in order if level in wanted)
 
 
 def payloads(
     topics: set[str],
-    rows: dict[Level, dict[str, dict[str, Any]]],
+    rows: Rows,
     meta: dict[str, Any],
     *,
     scorecards: dict[str, dict[str, Any]] | None = None,
     balances: dict[str, Any] | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """topic -> payload. `rows` is level -> key -> metric row; `scorecards` agent -> card."""
+    """topic -> payload of the built-in kinds (see the module's docstring). `rows` is
+    window -> level -> key -> metric row; `scorecards` agent -> card."""
     scorecards = scorecards or {}
     out: dict[str, dict[str, Any]] = {}
-    queues, teams, agents = rows.get("queue", {}), rows.get("team", {}), rows.get("agent", {})
     for topic in topics:
         kind, _, name = topic.partition(":")
+        if kind not in BUILT_IN:
+            continue
+        sections = {w: _section(kind, name, by_level) for w, by_level in rows.items()}
+        payload: dict[str, Any] = {"windows": sections}
         if kind == "center":
-            out[topic] = {
-                "center": rows.get("center", {}).get("center"),
-                "queues": queues,
-                "teams": teams,
-                "balances": balances,
-                "meta": meta,
-            }
-        elif kind == "queue":
-            out[topic] = {"queue": queues.get(name), "meta": meta}
+            payload["balances"] = balances
         elif kind == "team":
-            members = {k: r for k, r in agents.items() if r.get("team") == name}
-            cards = {k: scorecards[k] for k in members if k in scorecards}
-            out[topic] = {
-                "team": teams.get(name),
-                "agents": members,
-                "scorecards": cards,
-                "meta": meta,
-            }
+            members = next(iter(sections.values()), {}).get("agents", {})
+            payload["scorecards"] = {k: scorecards[k] for k in members if k in scorecards}
         elif kind == "agent":
-            row = agents.get(name)
-            served = (row or {}).get("queues") or []
-            out[topic] = {
-                "agent": row,
-                "team": teams.get((row or {}).get("team") or ""),
-                "queues": {q: _queue_brief(queues.get(q)) for q in served},
-                "scorecard": scorecards.get(name),
-                "meta": meta,
-            }
+            payload["scorecard"] = scorecards.get(name)
+        payload["meta"] = meta
+        out[topic] = payload
     return out
+
+
+def _section(kind: str, name: str, rows: dict[Level, dict[str, dict[str, Any]]]) -> dict[str, Any]:
+    queues, teams, agents = rows.get("queue", {}), rows.get("team", {}), rows.get("agent", {})
+    if kind == "center":
+        return {"center": rows.get("center", {}).get("center"), "queues": queues, "teams": teams}
+    if kind == "queue":
+        return {"queue": queues.get(name)}
+    if kind == "team":
+        return {
+            "team": teams.get(name),
+            "agents": {k: r for k, r in agents.items() if r.get("team") == name},
+        }
+    row = agents.get(name)
+    served = (row or {}).get("queues") or []
+    return {
+        "agent": row,
+        "team": teams.get((row or {}).get("team") or ""),
+        "queues": {q: _queue_brief(queues.get(q)) for q in served},
+    }
 
 
 def _queue_brief(row: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -1,6 +1,5 @@
 """GET /api/v1/metrics and GET /api/v1/agents/{agent}: the rows of `callboard metrics --json`."""
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
@@ -11,6 +10,7 @@ from app.deps import ConnDep
 from app.metrics.registry import Level
 from app.metrics.service import compute
 from app.metrics.windows import WindowError, default_name
+from app.ops.params import From, To
 
 router = APIRouter(prefix="/api/v1", tags=["metrics"])
 
@@ -18,8 +18,6 @@ WindowName = Annotated[
     str | None,
     Query(description="15m, 30m, 60m, today or interval (default today unless from/to)"),
 ]
-From = Annotated[datetime | None, Query(alias="from", description="RFC 3339, inclusive")]
-To = Annotated[datetime | None, Query(description="RFC 3339, exclusive")]
 
 
 @router.get("/metrics", summary="Metrics by center, queue, team or agent over a window")

@@ -124,6 +124,24 @@ def compute_many(
     return out
 
 
+def compute_windows(
+    conn: psycopg.Connection[Any],
+    config: CallboardConfig,
+    *,
+    levels: tuple[Level, ...],
+    now: datetime,
+    windows: tuple[str, ...],
+    config_version: int | None = None,
+) -> dict[str, dict[Level, dict[str, Any]]]:
+    """The live snapshot's rows: window -> level -> result, for several named windows."""
+    return {
+        w: compute_many(
+            conn, config, levels=levels, now=now, window=w, config_version=config_version
+        )
+        for w in windows
+    }
+
+
 def _rows(
     config: CallboardConfig,
     by: Level,

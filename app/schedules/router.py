@@ -1,6 +1,5 @@
 """Schedules for adherence: what each agent was planned to do, when."""
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
@@ -8,6 +7,7 @@ from fastapi import APIRouter, HTTPException, Query
 from app.auth.deps import Admin, Supervisor
 from app.auth.service import team_of
 from app.deps import ConnDep
+from app.ops.params import Instant
 from app.schedules import service
 from app.schedules.schemas import SchedulePut, overlaps
 
@@ -27,8 +27,8 @@ def put_schedules(body: SchedulePut, _: Admin, conn: ConnDep) -> dict[str, Any]:
 def get_schedules(
     principal: Supervisor,
     conn: ConnDep,
-    start: Annotated[datetime, Query(alias="from")],
-    to: datetime,
+    start: Annotated[Instant, Query(alias="from")],
+    to: Instant,
     agent: str | None = None,
 ) -> list[dict[str, Any]]:
     if start.tzinfo is None or to.tzinfo is None:

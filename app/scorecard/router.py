@@ -1,13 +1,13 @@
-from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Request
 
 from app.auth.deps import Reader
 from app.auth.service import visible
 from app.deps import ConnDep
 from app.metrics.registry import Level
 from app.metrics.windows import WindowError, default_name
+from app.ops.params import From, To
 from app.scorecard.service import scorecards
 
 router = APIRouter(prefix="/api/v1", tags=["scorecards"])
@@ -20,8 +20,8 @@ def get_scorecards(
     conn: ConnDep,
     level: Level = "agent",
     window: str | None = None,
-    start: Annotated[datetime | None, Query(alias="from")] = None,
-    to: datetime | None = None,
+    start: From = None,
+    to: To = None,
 ) -> dict[str, Any]:
     if level == "agent" and principal.role == "wallboard":
         raise HTTPException(403, "the wallboard role sees aggregates only")

@@ -11,7 +11,7 @@ from app.config import CallboardConfig, KpiTarget
 from app.metrics.registry import Level
 from app.metrics.service import compute
 from app.scorecard.scoring import DEFAULT_CARD, balances, flags, score
-from app.staffing.service import staffing_all
+from app.staffing.service import staffing_center
 
 
 def card(config: CallboardConfig, name: str | None) -> dict[str, KpiTarget]:
@@ -87,20 +87,13 @@ def center_balances(
     conn: psycopg.Connection[Any], config: CallboardConfig, center: dict[str, Any], *, now: datetime
 ) -> dict[str, Any]:
     queues = [r[0] for r in conn.execute("SELECT name FROM queues ORDER BY name").fetchall()]
-    required = staffed = 0
-    projected_num = projected_den = 0.0
-    for s in staffing_all(conn, config, queues=queues, now=now):
-        required += s.get("agents_required") or 0
-        staffed += s.get("agents_staffed") or 0
-        level = s.get("erlang_c")
-        if level and s.get("arrivals_last_30m"):
-            projected_num += level["service_level"] * s["arrivals_last_30m"]
-            projected_den += s["arrivals_last_30m"]
+    # distinct agents: a multi-skilled agent counts once (staffing_center)
+    floor = staffing_center(conn, config, queues=queues, now=now)
     interval = compute(conn, config, by="center", now=now, window="interval")["rows"][0]
     return balances(
         center,
-        required=required,
-        staffed=staffed,
-        projected_sl=round(projected_num / projected_den, 4) if projected_den else None,
+        required=floor["agents_required"],
+        staffed=floor["agents_staffed"],
+        projected_sl=floor["projected_sl"],
         interval_sl=interval.get("service_level"),
     )

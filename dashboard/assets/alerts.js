@@ -153,15 +153,17 @@
     return el;
   }
 
-  /* Acknowledge: POST /api/v1/alerts/{id}/ack with the page's token. */
+  /* Acknowledge: POST /api/v1/alerts/{id}/ack with the page's token (or cookie). */
   document.addEventListener("click", async function (e) {
     const button = e.target && e.target.closest ? e.target.closest("[data-alert-ack]") : null;
     if (!button) return;
     const token = new URLSearchParams(window.location.search).get("token");
     button.disabled = true;
     try {
+      // the page's ?token= as a header; without one, the screens' cookie goes by itself
       const r = await fetch("/api/v1/alerts/" + button.getAttribute("data-alert-ack") + "/ack", {
-        method: "POST", headers: { Authorization: "Bearer " + token },
+        method: "POST", credentials: "same-origin",
+        headers: token ? { Authorization: "Bearer " + token } : {},
       });
       const body = await r.json();
       if (!r.ok) throw new Error(body.detail || r.status);

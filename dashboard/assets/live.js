@@ -38,7 +38,7 @@
       const dc = window.dash_clientside;
       if (dc && dc.set_props) {
         dc.set_props("live-store", {
-          data: { topics: cb.state, connected: cb.connected, frames: cb.frames || 0 },
+          data: { topics: flat(cb.state), connected: cb.connected, frames: cb.frames || 0 },
         });
       } else {
         push();
@@ -46,12 +46,24 @@
     }, 100);
   }
 
+  // Topics carry rows per window ({windows: {today: {...}, "30m": {...}}, meta}); the
+  // screens read the default window's rows, with the topic's extras beside them.
+  function flat(state) {
+    const out = {};
+    for (const [name, t] of Object.entries(state)) {
+      const w = t && t.windows && t.meta ? t.windows[t.meta.default_window] : null;
+      out[name] = w ? Object.assign({}, t, w) : t;
+    }
+    return out;
+  }
+
   async function topics() {
     const path = window.location.pathname;
     if (path === "/wall") return ["center"];
     if (path.startsWith("/agent/")) return ["agent:" + decodeURIComponent(path.slice(7))];
     if (path === "/sup") {
-      const r = await fetch("/api/v1/me?token=" + encodeURIComponent(token));
+      // the page's HttpOnly cookie authenticates (the server traded ?token= for it)
+      const r = await fetch("/api/v1/me", token ? { headers: { Authorization: "Bearer " + token } } : {});
       const me = await r.json();
       return ["center"].concat((me.teams || []).map(function (t) { return "team:" + t; }));
     }
@@ -67,10 +79,10 @@
       setTimeout(connect, backoff);
       return;
     }
-    if (!list.length || !token) return;
+    if (!list.length) return;
     const proto = window.location.protocol === "https:" ? "wss" : "ws";
     const url = proto + "://" + window.location.host + "/api/v1/live?topics=" +
-      encodeURIComponent(list.join(",")) + "&token=" + encodeURIComponent(token);
+      encodeURIComponent(list.join(",")) + (token ? "&token=" + encodeURIComponent(token) : "");
     const ws = new WebSocket(url);
     cb.socket = ws;
     ws.onopen = function () { cb.connected = true; backoff = 500; push(); };

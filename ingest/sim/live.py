@@ -1,5 +1,5 @@
 """Feeding a simulation into the database as its clock passes, in small batches through the
-writer: what a real source would do."""
+one committer of every source (`ingest.sources.commit`): what a real source does."""
 
 from __future__ import annotations
 
@@ -12,23 +12,33 @@ from typing import Any
 
 import psycopg
 import tomli_w
+from pydantic import ValidationError
 
 from app.clock import Clock
+from ingest.contract import describe, event_adapter
 from ingest.sim.center import Center, config, local, schedule
 from ingest.sim.engine import Simulation
-from ingest.writer import IngestResult, ingest
+from ingest.sources.base import Item, Rejected
+from ingest.sources.commit import Committer, Summary
+
+SOURCE = "simulator"  # the health row's name; the events keep their own `source`
 
 log = logging.getLogger(__name__)
 
 
+def items(events: Iterable[dict[str, Any]]) -> Iterable[Item]:
+    """The simulator's events as contract models (a bad one would be a reject, by index)."""
+    for i, e in enumerate(events):
+        try:
+            yield event_adapter.validate_python(e)
+        except ValidationError as exc:
+            yield Rejected(f"event {i + 1} ({e.get('id')})", describe(exc))
+
+
 def store(
     conn: psycopg.Connection[Any], events: list[dict[str, Any]], batch: int = 5000
-) -> IngestResult:
-    total = IngestResult()
-    for i in range(0, len(events), batch):
-        with conn.transaction():
-            total.add(ingest(conn, events[i : i + batch]))
-    return total
+) -> Summary:
+    return Committer(conn, SOURCE, batch=batch).run(items(events))
 
 
 def feed(
@@ -46,7 +56,7 @@ def feed(
             if events:
                 result = store(conn, events)
                 if result.rejected:
-                    log.error("simulator events rejected: %s", result.errors[:3])
+                    log.error("simulator events rejected: %s", result.rejects[:3])
             stop.wait(interval_s)
 
 

@@ -5,6 +5,7 @@ A source turns its platform's input into a stream of *items*, each one of:
 - a contract event (a model of `ingest.contract`, already validated: never a dict);
 - `Rejected`: input that should have been an event and is not (bad value, bad row), with its
   position in the source and the reason, so the operator can find and fix it;
+- `Raw`: an event with the source text it came from (a queue_log line, a CSV row);
 - `Skipped`: input that is fine but makes no event (a verb without contact or agent state, a
   heartbeat), kept with its reason so nothing is silently dropped.
 
@@ -43,12 +44,23 @@ class Skipped:
 
 @dataclass(frozen=True, slots=True)
 class Position:
-    """Where the source stands; stored with the batch that reached it."""
+    """Where the source stands; stored with the batch that reached it (JSON), under the source's
+    name and `key` (a followed file's path; "" for a source with one position). A source gets
+    its last stored position back at its start (`ingest.sources.commit.stored_position`)."""
 
     value: dict[str, Any] = field(default_factory=dict)
+    key: str = ""
 
 
-Item = Event | Rejected | Skipped | Position
+@dataclass(frozen=True, slots=True)
+class Raw:
+    """An event with the source's own text it was made from (kept in `events.raw`)."""
+
+    event: Event
+    raw: str
+
+
+Item = Event | Raw | Rejected | Skipped | Position
 
 
 class Source(Protocol):
@@ -60,8 +72,16 @@ class Source(Protocol):
 
 
 class AsyncSource(Protocol):
-    """A live source (a socket, a stream); it ends when told to stop."""
+    """A live source (a socket, a stream); it ends when told to stop. Each `Position` it yields
+    ends a batch: the committer stores everything before it and then calls `committed(position)`
+    when the source has that method (to acknowledge messages only after the commit)."""
 
     name: str
 
     def items(self) -> AsyncIterator[Item]: ...
+
+
+def scoped_call_id(source: str, platform_id: str) -> str:
+    """A platform's call id scoped by the source's name: two PBXes' uniqueids can collide, and
+    one PBX seen through two adapters (AMI and its queue_log) must give the same id."""
+    return f"{source}:{platform_id}"

@@ -9,21 +9,24 @@ for such a source (there is no login time), while every contact metric does."""
 
 from __future__ import annotations
 
+import codecs
 import csv
+import math
 import tomllib
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import psycopg
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from ingest.contract import ItemError
-from ingest.writer import IngestResult, ingest
+from ingest.contract import describe, event_adapter
+from ingest.sources.base import Item, Raw, Rejected, Skipped
+from ingest.sources.commit import Committer, Summary
+from ingest.sources.normalize import Normalizer
 
 MAPPINGS = Path(__file__).parent / "mappings"
 
@@ -40,6 +43,31 @@ class Format(_Strict):
     date_format: str = "%Y-%m-%d"
     time_format: str = "%Y-%m-%d %H:%M:%S"  # ...or full timestamps
     null_time: str | None = None
+
+    @field_validator("delimiter")
+    @classmethod
+    def _one_character(cls, value: str) -> str:
+        if len(value) != 1:
+            raise ValueError(f"must be one character (got {value!r})")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("encoding")
+    @classmethod
+    def _encoding(cls, value: str) -> str:
+        try:
+            codecs.lookup(value)
+        except LookupError as exc:
+            raise ValueError(f"unknown encoding {value!r}") from exc
+        return value
 
 
 class Columns(_Strict):
@@ -71,23 +99,72 @@ class Mapping(_Strict):
     values: Values
 
 
+class MappingError(ValueError):
+    """The mapping cannot be used: one line, before anything is imported."""
+
+
 def load_mapping(name_or_path: str) -> tuple[str, Mapping]:
     path = Path(name_or_path)
     if not path.exists():
         path = MAPPINGS / f"{name_or_path}.toml"
     if not path.exists():
         shipped = ", ".join(sorted(p.stem for p in MAPPINGS.glob("*.toml")))
-        raise ValueError(f"no mapping {name_or_path!r}: give a file, or one of: {shipped}")
-    return path.stem, Mapping.model_validate(tomllib.loads(path.read_text()))
+        raise MappingError(f"no mapping {name_or_path!r}: give a file, or one of: {shipped}")
+    try:
+        return path.stem, Mapping.model_validate(tomllib.loads(path.read_text()))
+    except tomllib.TOMLDecodeError as exc:
+        raise MappingError(f"mapping {path}: not valid TOML: {exc}") from exc
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg'].removeprefix('Value error, ')}"
+            for e in exc.errors(include_url=False)
+        )
+        raise MappingError(f"mapping {path}: {problems}") from exc
 
 
-@dataclass
-class Summary:
-    rows: int = 0
-    contacts: int = 0
-    result: IngestResult = field(default_factory=IngestResult)
-    skipped: Counter[str] = field(default_factory=Counter)
-    by_type: Counter[str] = field(default_factory=Counter)
+def mapped_columns(m: Mapping) -> list[str]:
+    c = m.columns
+    names = [c.call_id] if isinstance(c.call_id, str) else list(c.call_id)
+    names += [
+        v
+        for v in (
+            c.queue,
+            c.outcome,
+            c.queued,
+            c.left_queue,
+            c.answered,
+            c.ended,
+            c.agent,
+            c.customer,
+            c.priority,
+            c.wait_s,
+            c.talk_s,
+            m.format.date_column,
+        )
+        if v is not None
+    ]
+    return names
+
+
+def check_header(path: Path, m: Mapping) -> list[str]:
+    """The file's header, when every column the mapping names is in it; MappingError if not."""
+    try:
+        with path.open(encoding=m.format.encoding, errors="replace", newline="") as f:
+            header = next(csv.reader(f, delimiter=m.format.delimiter), [])
+    except OSError as exc:
+        raise MappingError(f"{path}: {exc.strerror}") from exc
+    header = [h.strip() for h in header]
+    missing = [name for name in mapped_columns(m) if name not in header]
+    if missing:
+        raise MappingError(
+            f"{path.name}: the mapping's column(s) {', '.join(map(repr, missing))} are not in"
+            f" the file's header ({', '.join(header[:20]) or 'empty'})"
+        )
+    return header
+
+
+class RowError(ValueError):
+    """A row that cannot be read: its reason names the column."""
 
 
 class _Row:
@@ -96,7 +173,11 @@ class _Row:
         f = m.format
         self.day: date | None = None
         if f.date_column:
-            self.day = datetime.strptime(row[f.date_column].strip(), f.date_format).date()
+            text = (row.get(f.date_column) or "").strip()
+            try:
+                self.day = datetime.strptime(text, f.date_format).date()
+            except ValueError as exc:
+                raise RowError(f"{f.date_column}: {text[:40]!r} is not a date") from exc
 
     def get(self, column: str | None) -> str | None:
         if column is None:
@@ -108,37 +189,52 @@ class _Row:
         value = self.get(column)
         if value is None or value == self.m.format.null_time:
             return None
-        if self.day is not None:
-            h, mnt, s = (int(x) for x in value.split(":"))
-            local = datetime.combine(self.day, time(0), tzinfo=self.tz) + timedelta(
-                hours=h, minutes=mnt, seconds=s
-            )
-        else:
-            local = datetime.strptime(value, self.m.format.time_format).replace(tzinfo=self.tz)
-        return local.astimezone(UTC)
+        try:
+            if self.day is not None:
+                h, mnt, s = (int(x) for x in value.split(":"))
+                if not (0 <= h < 48 and 0 <= mnt < 60 and 0 <= s < 60):
+                    raise ValueError
+                local = datetime.combine(self.day, time(0), tzinfo=self.tz) + timedelta(
+                    hours=h, minutes=mnt, seconds=s
+                )
+            else:
+                local = datetime.strptime(value, self.m.format.time_format).replace(tzinfo=self.tz)
+            return local.astimezone(UTC)
+        except (ValueError, OverflowError) as exc:
+            raise RowError(f"{column}: {value[:40]!r} is not a time") from exc
 
     def number(self, column: str | None) -> float | None:
         value = self.get(column)
-        return None if value is None else max(0.0, float(value))
+        if value is None:
+            return None
+        try:
+            n = float(value)
+        except ValueError as exc:
+            raise RowError(f"{column}: {value[:40]!r} is not a number") from exc
+        if not math.isfinite(n):
+            raise RowError(f"{column}: {value[:40]!r} is not a finite number")
+        if n < 0:
+            raise RowError(f"{column}: {value[:40]!r} is negative")
+        return n
 
 
-def row_events(row: _Row, source: str, summary: Summary) -> list[dict[str, Any]]:
+def row_events(row: _Row, source: str, skipped: Counter[str]) -> list[dict[str, Any]]:
     m, c = row.m, row.m.columns
     outcome = (row.get(c.outcome) or "").upper()
     if outcome in m.values.not_a_contact:
-        summary.skipped[f"outcome {outcome}"] += 1
+        skipped[f"outcome {outcome}"] += 1
         return []
     answered_ok, abandoned = outcome in m.values.answered, outcome in m.values.abandoned
     queued, left = row.at(c.queued), row.at(c.left_queue)
     answered, ended = row.at(c.answered), row.at(c.ended)
     if queued is None and not answered_ok:
-        summary.skipped["hung up before the queue (IVR)"] += 1
+        skipped["hung up before the queue (IVR)"] += 1
         return []
     if queued is None and answered is None:
-        summary.skipped["served but without any time"] += 1
+        skipped["served but without any time"] += 1
         return []
     if not answered_ok and not abandoned:
-        summary.skipped[f"unknown outcome {outcome or '(empty)'}"] += 1
+        skipped[f"unknown outcome {outcome or '(empty)'}"] += 1
         return []
     parts = [c.call_id] if isinstance(c.call_id, str) else c.call_id
     call = f"{source}:" + "-".join(row.get(p) or "" for p in parts)
@@ -169,7 +265,7 @@ def row_events(row: _Row, source: str, summary: Summary) -> list[dict[str, Any]]
         start,
         queue=queue,
         customer=customer,
-        priority=int(priority) if priority is not None else None,
+        priority=int(priority) if priority is not None and priority < 2**31 else None,
     )
     wait = row.number(c.wait_s) if queued is not None else 0.0
     if answered_ok and agent is not None and answered is not None:
@@ -179,14 +275,58 @@ def row_events(row: _Row, source: str, summary: Summary) -> list[dict[str, Any]]
             add("agent.state", ended, agent=agent, state="available")  # no wrap-up in a CDR
     elif abandoned or agent is None:
         add("call.abandoned", left or start, queue=queue, wait_s=wait)
-    summary.contacts += 1
     return out
 
 
-def read(path: Path, m: Mapping) -> Iterator[tuple[int, dict[str, str]]]:
-    with path.open(encoding=m.format.encoding, newline="") as f:
-        reader = csv.DictReader(f, delimiter=m.format.delimiter)
-        yield from enumerate(reader)
+class CdrFile:
+    """A CDR export as a source: each row's events (with the row as raw text), skipped rows with
+    why, and a rejected row for each one that cannot be read, by its row number (the header is
+    row 1)."""
+
+    def __init__(self, path: Path, mapping: Mapping, *, source: str) -> None:
+        self.path, self.m, self.name = path, mapping, source
+        self.tz = ZoneInfo(mapping.format.timezone)
+        self.rows = self.contacts = 0
+
+    def items(self) -> Iterator[Item]:
+        f = self.m.format
+        with self.path.open(encoding=f.encoding, errors="surrogateescape", newline="") as fh:
+            reader = csv.reader(fh, delimiter=f.delimiter)
+            header = [h.strip() for h in next(reader, [])]
+            for number, values in enumerate(reader, 2):
+                if not any(v.strip() for v in values):
+                    continue
+                self.rows += 1
+                raw = f.delimiter.join(values)
+                where = f"row {number}"
+                if any("\udc80" <= ch <= "\udcff" for ch in raw):
+                    clean = raw.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+                    yield Rejected(where, f"not valid {f.encoding} text", clean)
+                    continue
+                if len(values) != len(header):
+                    yield Rejected(
+                        where, f"{len(values)} columns where the header has {len(header)}", raw
+                    )
+                    continue
+                row = dict(zip(header, values, strict=True))
+                skipped: Counter[str] = Counter()
+                try:
+                    made = row_events(_Row(row, self.m, self.tz), self.name, skipped)
+                except RowError as exc:
+                    yield Rejected(where, str(exc), raw)
+                    continue
+                for why in skipped:
+                    yield Skipped(where, why, "not a contact (kept in source_lines)", raw)
+                if made:
+                    self.contacts += 1
+                models = []
+                try:
+                    models = [event_adapter.validate_python(e) for e in made]
+                except ValidationError as exc:
+                    yield Rejected(where, describe(exc), raw)
+                    continue
+                for event in models:
+                    yield Raw(event, raw)
 
 
 def import_cdr(
@@ -196,32 +336,14 @@ def import_cdr(
     *,
     source: str,
     batch: int = 5000,
+    normalizer: Normalizer | None = None,
     progress: Callable[[Summary], None] | None = None,
 ) -> Summary:
-    summary = Summary()
-    tz = ZoneInfo(mapping.format.timezone)
-    pending: list[dict[str, Any]] = []
-
-    def flush() -> None:
-        with conn.transaction():
-            summary.result.add(ingest(conn, pending))
-        pending.clear()
-        if progress is not None:
-            progress(summary)
-
-    for index, raw in read(path, mapping):
-        summary.rows += 1
-        try:
-            made = row_events(_Row(raw, mapping, tz), source, summary)
-        except (ValueError, KeyError, AssertionError) as exc:
-            summary.result.rejected += 1
-            summary.result.errors.append(ItemError(index, f"row {index + 2}: {exc!r}"))
-            continue
-        for e in made:
-            summary.by_type[e["type"]] += 1
-        pending.extend(made)
-        if len(pending) >= batch:
-            flush()
-    if pending:
-        flush()
+    """Check the header against the mapping (MappingError before anything is stored), then
+    import every row through the committer."""
+    check_header(path, mapping)
+    committer = Committer(conn, source, batch=batch, normalizer=normalizer, progress=progress)
+    cdr = CdrFile(path, mapping, source=source)
+    summary = committer.run(cdr.items())
+    summary.counts = {"rows": cdr.rows, "contacts": cdr.contacts}
     return summary

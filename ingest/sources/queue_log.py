@@ -17,11 +17,14 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from ingest.contract import TS_MAX, TS_MIN
 
 NO_EVENT = {
     "QUEUESTART",
@@ -68,6 +71,7 @@ class Line:
 class Problem:
     index: int
     message: str
+    raw: str | None = None
 
 
 def sniff(first: str) -> str:
@@ -94,19 +98,40 @@ def parse(text: Iterable[str], *, tz: str = "UTC") -> Iterator[Line | Problem]:
         yield from _csv_lines(layout, first, it, ZoneInfo(tz))
 
 
+_EPOCH = re.compile(r"[0-9]{1,12}")  # ASCII digits only: `²` passes isdigit() but not int()
+
+
+def _epoch(text: str) -> datetime | None:
+    """A queue_log time; None when it is not a time between 1970 and 2200."""
+    text = text.strip()
+    if not _EPOCH.fullmatch(text):
+        return None
+    ts = datetime.fromtimestamp(int(text), UTC)
+    return ts if ts < TS_MAX else None
+
+
 def _file_lines(lines: Iterable[str], start: int) -> Iterator[Line | Problem]:
     for index, raw in enumerate(lines, start):
         raw = raw.rstrip("\r\n")
         if not raw.strip():
             continue
         parts = raw.split("|")
-        if len(parts) < 5 or not parts[0].strip().isdigit():
+        if len(parts) < 5:
             yield Problem(
                 index,
                 f"line {index + 1}: not a queue_log line (epoch|callid|queue|agent|event|...)",
+                raw,
             )
             continue
-        ts = datetime.fromtimestamp(int(parts[0]), UTC)
+        ts = _epoch(parts[0])
+        if ts is None:
+            yield Problem(
+                index,
+                f"line {index + 1}: the time {parts[0][:40]!r} is not epoch seconds"
+                " between 1970 and 2200",
+                raw,
+            )
+            continue
         data = tuple(parts[5:])
         yield Line(index, ts, parts[1], parts[2], parts[3], parts[4].strip().upper(), data, raw)
 
@@ -114,9 +139,20 @@ def _file_lines(lines: Iterable[str], start: int) -> Iterator[Line | Problem]:
 def _csv_lines(
     layout: str, header: str, rest: Iterator[str], tz: ZoneInfo
 ) -> Iterator[Line | Problem]:
-    reader = csv.DictReader(io.StringIO(header + "".join(rest)))
-    for index, row in enumerate(reader, 1):
-        raw = ",".join(v or "" for v in row.values())
+    reader = csv.reader(io.StringIO(header + "".join(rest)))
+    names = [h.strip() for h in next(reader, [])]
+    for index, values in enumerate(reader, 1):
+        raw = ",".join(values)
+        if not any(v.strip() for v in values):
+            continue
+        if len(values) != len(names):
+            yield Problem(
+                index,
+                f"row {index + 1}: {len(values)} columns where the header has {len(names)}",
+                raw,
+            )
+            continue
+        row = dict(zip(names, values, strict=True))
         try:
             if layout == "realtime":
                 ts = _local(row["time"], tz)
@@ -135,8 +171,10 @@ def _csv_lines(
                 )
             else:
                 yield _pbxware(index, row, raw)
-        except (KeyError, ValueError) as exc:
-            yield Problem(index, f"row {index + 1}: {exc}")
+        except KeyError as exc:
+            yield Problem(index, f"row {index + 1}: no column {exc}", raw)
+        except (ValueError, OverflowError, OSError) as exc:
+            yield Problem(index, f"row {index + 1}: {exc}", raw)
 
 
 def _trim(data: tuple[str, ...]) -> tuple[str, ...]:
@@ -148,7 +186,10 @@ def _trim(data: tuple[str, ...]) -> tuple[str, ...]:
 
 def _local(text: str, tz: ZoneInfo) -> datetime:
     t = datetime.fromisoformat(text.strip())
-    return (t if t.tzinfo else t.replace(tzinfo=tz)).astimezone(UTC)
+    t = (t if t.tzinfo else t.replace(tzinfo=tz)).astimezone(UTC)
+    if not TS_MIN <= t < TS_MAX:
+        raise ValueError(f"time {text.strip()!r} is out of range (1970 to 2200)")
+    return t
 
 
 def _pbxware(index: int, row: dict[str, str], raw: str) -> Line:
@@ -174,7 +215,9 @@ def _pbxware(index: int, row: dict[str, str], raw: str) -> Line:
         data = (p1, p2, htime, ttime, entpos)
     else:
         data = _trim((p1, p2, p3))
-    ts = datetime.fromtimestamp(int(row["date_time"]), UTC)
+    ts = _epoch(row["date_time"])
+    if ts is None:
+        raise ValueError(f"date_time {row['date_time'][:40]!r} is not epoch seconds")
     return Line(index, ts, row["callid"], row["queue_name"], row["type"], verb, data, raw)
 
 
@@ -186,12 +229,85 @@ def _num(value: str | None) -> float | None:
     return v if v is not None and v >= 0 else None
 
 
+ALL = "*"  # PAUSEALL: paused in every queue
+
+
 @dataclass
 class Members:
-    """What the stream said so far about each agent: queues joined, paused or not."""
+    """What the line stream said so far about each agent: the queues they are a member of, and
+    where they are paused with which reason. Stored with the follower's position, so a restart
+    goes on from the same knowledge. `static` members (queues.conf `member =>` lines, which
+    never appear in queue_log) come from configuration: agent -> queues."""
 
-    queues: dict[str, set[str]] = field(default_factory=dict)
-    paused: set[str] = field(default_factory=set)
+    queues: dict[str, set[str]] = field(default_factory=dict)  # absent: not known
+    paused: dict[str, dict[str, str]] = field(default_factory=dict)  # agent -> queue -> reason
+    static: dict[str, set[str]] = field(default_factory=dict)
+
+    @classmethod
+    def with_static(cls, static: dict[str, list[str]] | None) -> Members:
+        m = cls(static={a: set(qs) for a, qs in (static or {}).items()})
+        m.queues = {a: set(qs) for a, qs in m.static.items()}
+        return m
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "queues": {a: sorted(q) for a, q in self.queues.items()},
+            "paused": self.paused,
+        }
+
+    def restore(self, saved: dict[str, Any]) -> None:
+        self.queues = {a: set(q) for a, q in saved.get("queues", {}).items()}
+        self.paused = {a: dict(p) for a, p in saved.get("paused", {}).items()}
+
+    def presence(self, agent: str) -> dict[str, Any]:
+        """The agent's presence as the fields of an agent.state event."""
+        queues = self.queues.get(agent)
+        if queues is not None and not queues:
+            return {"state": "logged_out", "queues": []}
+        paused = self.paused.get(agent, {})
+        listed = sorted(queues) if queues else None
+        covered = ALL in paused or (paused and (not queues or queues <= set(paused)))
+        if covered:
+            reason = next(reversed(paused.values()))
+            return {"state": "away", "reason": reason, "queues": listed}
+        return {"state": "available", "queues": listed}
+
+    def join(self, agent: str, queue: str | None) -> None:
+        joined = self.queues.setdefault(agent, set())
+        if queue:
+            joined.add(queue)
+
+    def leave(self, agent: str, queue: str | None) -> None:
+        joined = self.queues.setdefault(agent, set())
+        paused = self.paused.setdefault(agent, {})
+        if queue:
+            joined.discard(queue)
+            paused.pop(queue, None)
+        else:
+            joined.clear()
+        if not joined:
+            paused.clear()
+
+    def pause(self, agent: str, queue: str | None, reason: str) -> None:
+        paused = self.paused.setdefault(agent, {})
+        paused.pop(queue or ALL, None)  # the latest reason last
+        paused[queue or ALL] = reason
+
+    def unpause(self, agent: str, queue: str | None) -> None:
+        paused = self.paused.setdefault(agent, {})
+        if not queue:
+            paused.clear()
+            return
+        if ALL in paused:  # paused everywhere, now unpaused here: still paused elsewhere
+            reason = paused.pop(ALL)
+            for q in self.queues.get(agent, set()) - {queue}:
+                paused.setdefault(q, reason)
+        paused.pop(queue, None)
+
+
+def scoped_call_id(source: str, callid: str) -> str:
+    """A PBX's call id, scoped by the source: two PBXes' uniqueids can collide."""
+    return f"{source}:{callid}"
 
 
 def events(line: Line, source: str, members: Members) -> list[dict[str, Any]]:
@@ -209,9 +325,13 @@ def events(line: Line, source: str, members: Members) -> list[dict[str, Any]]:
             }
         )
 
+    def presence(who: str) -> None:
+        add("agent.state", agent=who, **members.presence(who))
+
     d = list(line.data) + [""] * 6
-    q, agent, call = line.queue, line.agent, line.callid
-    has_queue = q not in ("", "NONE")
+    q, agent = line.queue, line.agent
+    call = scoped_call_id(source, line.callid)
+    queue = q if q not in ("", "NONE") else None
     v = line.verb
     if v == "ENTERQUEUE":
         add("call.queued", call_id=call, queue=q, customer=d[1] or None)
@@ -226,7 +346,7 @@ def events(line: Line, source: str, members: Members) -> list[dict[str, Any]]:
             talk_s=_num(d[1]),
             ended_by="agent" if v == "COMPLETEAGENT" else "customer",
         )
-        _after_call(add, agent, members)
+        presence(agent)  # no wrap-up in queue_log: back to what they were, at once
     elif v == "ABANDON":
         add("call.abandoned", call_id=call, queue=q, wait_s=_num(d[2]))
     elif v in ("EXITWITHTIMEOUT", "EXITEMPTY"):
@@ -254,7 +374,7 @@ def events(line: Line, source: str, members: Members) -> list[dict[str, Any]]:
         target = "@".join(x for x in (d[0], d[1]) if x) or "unknown"
         add("call.transferred", call_id=call, queue=q, agent=agent, to_external=target)
         add("call.ended", call_id=call, queue=q, agent=agent, talk_s=_num(d[3]), ended_by="agent")
-        _after_call(add, agent, members)
+        presence(agent)
     elif v == "ATTENDEDTRANSFER":
         if d[0] == "LINK":  # LINK's method data is chan1|chan2: every later field shifts by one
             target, talk = f"{d[1]}|{d[2]}", _num(d[4])
@@ -262,49 +382,61 @@ def events(line: Line, source: str, members: Members) -> list[dict[str, Any]]:
             target, talk = d[1] or d[0] or "unknown", _num(d[3])
         add("call.transferred", call_id=call, queue=q, agent=agent, to_external=target)
         add("call.ended", call_id=call, queue=q, agent=agent, talk_s=talk, ended_by="agent")
-        _after_call(add, agent, members)
+        presence(agent)
     elif v in ("AGENTLOGIN", "AGENTCALLBACKLOGIN", "ADDMEMBER"):
-        joined = members.queues.setdefault(agent, set())
-        if has_queue:
-            joined.add(q)
-        if v == "ADDMEMBER" and d[0] == "PAUSED":
-            members.paused.add(agent)
-            add(
-                "agent.state",
-                agent=agent,
-                state="away",
-                reason="paused",
-                queues=sorted(joined) or None,
-            )
-        else:
-            add("agent.state", agent=agent, state="available", queues=sorted(joined) or None)
+        members.join(agent, queue)
+        if v == "ADDMEMBER" and d[0] == "PAUSED" and queue:
+            members.pause(agent, queue, "paused")
+        presence(agent)
     elif v in ("AGENTLOGOFF", "AGENTCALLBACKLOGOFF", "REMOVEMEMBER"):
-        joined = members.queues.setdefault(agent, set())
-        if v == "REMOVEMEMBER" and has_queue:
-            joined.discard(q)
-        else:
-            joined.clear()
-        if joined:  # still a member elsewhere: not logged out
-            add(
-                "agent.state",
-                agent=agent,
-                state="away" if agent in members.paused else "available",
-                reason="paused" if agent in members.paused else None,
-                queues=sorted(joined),
-            )
-        else:
-            members.paused.discard(agent)
-            add("agent.state", agent=agent, state="logged_out")
+        members.leave(agent, queue if v == "REMOVEMEMBER" else None)
+        presence(agent)
     elif v in ("PAUSE", "PAUSEALL"):
-        members.paused.add(agent)
-        add("agent.state", agent=agent, state="away", reason=d[0] or "paused")
+        members.pause(agent, queue if v == "PAUSE" else None, d[0].strip() or "paused")
+        presence(agent)
     elif v in ("UNPAUSE", "UNPAUSEALL"):
-        members.paused.discard(agent)
-        add("agent.state", agent=agent, state="available")
+        members.unpause(agent, queue if v == "UNPAUSE" else None)
+        presence(agent)
+    elif v == "QUEUESTART":  # app_queue loaded: static members are members from now on
+        for who in sorted(members.static):
+            for sq in members.static[who]:
+                members.join(who, sq)
+            presence(who)
     return out
 
 
-def _after_call(add: Any, agent: str, members: Members) -> None:
-    # no wrap-up in queue_log: back to available at once, unless paused meanwhile
-    if agent not in members.paused:
-        add("agent.state", agent=agent, state="available")
+def same_second(
+    made: list[tuple[Line, list[dict[str, Any]]]], members: Members
+) -> list[tuple[Line, list[dict[str, Any]]]]:
+    """Lines of one second, in line order: every agent.state of an agent in that second says
+    where the lines left them. Derivation applies one instant's states in id order; with one
+    content for all of them, that order cannot matter (two ADDMEMBERs in one second must give
+    both queues)."""
+    agents = {e["agent"] for _, evs in made for e in evs if e["type"] == "agent.state"}
+    final = {a: members.presence(a) for a in agents}
+    fixed: list[tuple[Line, list[dict[str, Any]]]] = []
+    for line, evs in made:
+        out = []
+        for e in evs:
+            if e["type"] == "agent.state":
+                keep = {k: e[k] for k in ("id", "source", "ts", "type", "agent")}
+                e = {**keep, **{k: v for k, v in final[e["agent"]].items() if v is not None}}
+            out.append(e)
+        fixed.append((line, out))
+    return fixed
+
+
+def by_second(
+    items: Iterable[Line | Problem], source: str, members: Members
+) -> Iterator[tuple[Line, list[dict[str, Any]]] | Problem]:
+    """Each line with its events, a second's lines made consistent (see `same_second`)."""
+    group: list[tuple[Line, list[dict[str, Any]]]] = []
+    for item in items:
+        if isinstance(item, Problem):
+            yield item
+            continue
+        if group and group[0][0].ts != item.ts:
+            yield from same_second(group, members)
+            group = []
+        group.append((item, events(item, source, members)))
+    yield from same_second(group, members)

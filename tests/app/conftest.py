@@ -9,7 +9,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
-from app.auth.service import create_token
+from app.auth.deps import token_lookup
+from app.auth.service import create_token, principal_for
 from app.deps import get_conn
 from app.main import create_app
 from app.settings import Settings
@@ -26,6 +27,8 @@ def app(engine: Engine, pg: psycopg.Connection[Any]) -> FastAPI:
             yield pg
 
     application.dependency_overrides[get_conn] = test_conn
+    # tokens are created in the test's transaction: look them up there too
+    application.dependency_overrides[token_lookup] = lambda: lambda token: principal_for(pg, token)
     return application
 
 

@@ -12,7 +12,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from app.clock import Clock
 from app.config import CallboardConfig
-from app.live.hub import Hub, Subscriber
+from app.live.hub import Hub, Publication, Subscriber, Topic
 from app.live.topics import apply, diff
 from tests.live.conftest import frames_until, snapshots
 
@@ -44,27 +44,30 @@ def test_snapshot_first_then_patches_that_rebuild_the_state(live_client: Any) ->
         assert beat["data"]["speed"] == 1.0 and "now" in beat["data"]
         first = frames_until(ws, "center", "snapshot")
         state = first["data"]
-        assert state["queues"]["billing"]["waiting_now"] == 2
+        assert state["windows"]["today"]["queues"]["billing"]["waiting_now"] == 2
         post(client, tokens["ingest"], _events(3, "y"))
         patch = frames_until(ws, "center", "patch")
         assert patch["seq"] > first["seq"]
-        assert patch["data"]["queues"]["billing"]["waiting_now"] == 5
-        assert "teams" not in patch["data"] or patch["data"]["teams"] != state["teams"]
+        assert patch["data"]["windows"]["today"]["queues"]["billing"]["waiting_now"] == 5
+        assert "teams" not in patch["data"]["windows"]["today"]
         state = apply(state, patch["data"])
     with client.websocket_connect(f"/api/v1/live?topics=center&token={tokens['wallboard']}") as ws:
         fresh = frames_until(ws, "center", "snapshot")["data"]
     assert apply(state, diff(state, fresh)) == fresh
-    assert state["queues"]["billing"] == fresh["queues"]["billing"]
+    today, fresh_today = state["windows"]["today"], fresh["windows"]["today"]
+    assert (
+        today["queues"]["billing"]["waiting_now"] == fresh_today["queues"]["billing"]["waiting_now"]
+    )
 
 
 def test_a_reconnecting_client_resumes_with_the_current_state(live_client: Any) -> None:
     client, tokens = live_client
     url = f"/api/v1/live?topics=queue:billing&token={tokens['wallboard']}"
     with client.websocket_connect(url) as ws:
-        before = frames_until(ws, "queue:billing", "snapshot")["data"]["queue"]
+        before = frames_until(ws, "queue:billing", "snapshot")["data"]["windows"]["today"]["queue"]
     post(client, tokens["ingest"], _events(4, "z"))  # while disconnected
     with client.websocket_connect(url) as ws:
-        after = frames_until(ws, "queue:billing", "snapshot")["data"]["queue"]
+        after = frames_until(ws, "queue:billing", "snapshot")["data"]["windows"]["today"]["queue"]
     assert before is None  # no such queue yet
     assert after["waiting_now"] == 4
 
@@ -109,20 +112,28 @@ def test_allowed_topics_get_snapshots(live_client: Any, who: str, topics: str) -
     client, tokens = live_client
     with client.websocket_connect(f"/api/v1/live?topics={topics}&token={tokens[who]}") as ws:
         got = snapshots(ws, set(topics.split(",")))
-    assert all(f["data"]["meta"]["window"] == "today" for f in got.values())
+    for frame in got.values():
+        meta = frame["data"]["meta"]
+        assert meta["default_window"] == "today"
+        assert set(frame["data"]["windows"]) == set(meta["windows"]) == {"today", "interval", "30m"}
+        assert frame["ts"] == meta["computed_at"]
 
 
 def test_a_slow_client_gets_the_latest_state_not_a_backlog() -> None:
     hub = Hub(engine=None, listen_url="", clock=Clock(), config=lambda: (CallboardConfig(), None))  # type: ignore[arg-type]
     sub = Subscriber(frozenset({"center"}))
     hub.subscribers.add(sub)
-    hub.publish({"center": {"n": 1, "rows": {"a": 1, "b": 2}}})
+
+    def publish(n: int, data: dict[str, Any]) -> None:
+        hub._apply(Publication(n, float(n), {"center": Topic(n, data, n, f"t{n}", float(n))}))
+
+    publish(1, {"n": 1, "rows": {"a": 1, "b": 2}})
     first = sub.frames(hub)
     assert [f["kind"] for f in first if f["topic"] == "center"] == ["snapshot"]
     for n in range(2, 50):  # the client does not read while 48 versions go by
-        hub.publish({"center": {"n": n, "rows": {"a": n, "c": 3}}})
+        publish(n, {"n": n, "rows": {"a": n, "c": 3}})
     [patch] = [f for f in sub.frames(hub) if f["topic"] == "center"]
-    assert patch["seq"] == 49
+    assert patch["seq"] == 49 and patch["ts"] == "t49"
     assert patch["data"] == {"n": 49, "rows": {"a": 49, "c": 3, "b": {"__deleted__": True}}}
     assert sub.frames(hub) == []  # nothing new: nothing sent
     assert asyncio.iscoroutinefunction(hub.stop)

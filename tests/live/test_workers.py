@@ -103,7 +103,8 @@ def test_clients_of_both_workers_see_fresh_data(two_workers: tuple[str, dict[str
             deadline = time.monotonic() + 10
             while True:
                 frame = _frame(ws, "queue:billing")
-                queue = frame["data"].get("queue") or {}
+                today = frame["data"].get("windows", {}).get("today", {})  # patches: what changed
+                queue = today.get("queue") or {}
                 if queue.get("waiting_now") == 1:
                     break
                 assert time.monotonic() < deadline, f"worker {pid} did not push the change"

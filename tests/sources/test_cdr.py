@@ -42,7 +42,7 @@ def bank_file(tmp_path: Path) -> Path:
 def test_the_bank_mapping(pg: psycopg.Connection[Any], bank_file: Path) -> None:
     name, mapping = load_mapping("anonymous-bank")
     summary = import_cdr(pg, bank_file, mapping, source=name)
-    assert (summary.rows, summary.contacts, summary.result.rejected) == (6, 3, 0)
+    assert (summary.counts["rows"], summary.counts["contacts"], summary.rejected) == (6, 3, 0)
     assert summary.skipped == {
         "hung up before the queue (IVR)": 1,
         "outcome PHANTOM": 1,
@@ -64,7 +64,7 @@ def test_the_bank_mapping(pg: psycopg.Connection[Any], bank_file: Path) -> None:
     gave_up = s["anonymous-bank:AA0103-101/0"]
     assert (gave_up["outcome"], gave_up["wait_s"], gave_up["customer"]) == ("abandoned", 30.0, None)
     again = import_cdr(pg, bank_file, mapping, source=name)
-    assert again.result.inserted == 0 and again.result.duplicates == summary.result.inserted
+    assert again.inserted == 0 and again.duplicates == summary.inserted
 
 
 def test_an_unknown_mapping_says_which_are_shipped() -> None:

@@ -68,7 +68,7 @@ def running(pg: psycopg.Connection[Any], tmp_path: Path) -> Iterator[tuple[Path,
 
     def count() -> int:
         with lock:
-            return stored_calls(pg) if not thread.is_alive() else follower.total.inserted
+            return stored_calls(pg) if not thread.is_alive() else follower.summary.inserted
 
     try:
         yield path, follower
@@ -79,35 +79,35 @@ def running(pg: psycopg.Connection[Any], tmp_path: Path) -> Iterator[tuple[Path,
 
 def test_lines_are_stored_as_they_come_even_in_pieces(running: tuple[Path, Any]) -> None:
     path, follower = running
-    wait_for(lambda: follower.total.inserted >= 4)
+    wait_for(lambda: follower.summary.inserted >= 4)
     with path.open("a") as f:
         first, rest = call(1)[:30], call(1)[30:]
         f.write(first)  # half a line: nothing yet
         f.flush()
         time.sleep(0.3)
-        assert follower.total.inserted == 4
+        assert follower.summary.inserted == 4
         f.write(rest)
-    wait_for(lambda: follower.total.inserted >= 8)
-    assert follower.total.duplicates == 0
+    wait_for(lambda: follower.summary.inserted >= 8)
+    assert follower.summary.duplicates == 0
 
 
 def test_logrotate_renaming_the_file_loses_nothing(running: tuple[Path, Any]) -> None:
     path, follower = running
-    wait_for(lambda: follower.total.inserted >= 4)
+    wait_for(lambda: follower.summary.inserted >= 4)
     rotated = path.with_name("queue_log.1")
     path.rename(rotated)
     with rotated.open("a") as f:  # Asterisk still writes to the old file until it reopens
         f.write(call(1))
     path.write_text(call(2))
-    wait_for(lambda: follower.total.inserted >= 12)
-    assert follower.total.duplicates == 0
+    wait_for(lambda: follower.summary.inserted >= 12)
+    assert follower.summary.duplicates == 0
 
 
 def test_logrotate_copytruncate(running: tuple[Path, Any]) -> None:
     path, follower = running
-    wait_for(lambda: follower.total.inserted >= 4)
+    wait_for(lambda: follower.summary.inserted >= 4)
     path.write_text(call(3))  # truncated, then written again
-    wait_for(lambda: follower.total.inserted >= 8)
+    wait_for(lambda: follower.summary.inserted >= 8)
 
 
 def _follow_process(url: str, path: Path, tmp: Path) -> subprocess.Popen[bytes]:
@@ -157,5 +157,7 @@ def test_a_killed_follower_resumes_exactly_where_it_stopped(fresh_db: str, tmp_p
         assert events_per_call(conn) == {3}  # every call's events once, none twice
         (total,) = conn.execute("SELECT count(*) FROM events").fetchone() or (0,)
         assert total == 8 * 4  # queued, answered, ended, available: nothing twice
-        (offset,) = conn.execute('SELECT "offset" FROM follow_offsets').fetchone() or (0,)
+        (offset,) = conn.execute(
+            "SELECT (value->>'offset')::bigint FROM source_positions"
+        ).fetchone() or (0,)
         assert offset == path.stat().st_size

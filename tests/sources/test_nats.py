@@ -104,7 +104,7 @@ def test_events_from_the_bus_are_stored_once_and_acknowledged(fresh_db: str) -> 
         )
     )
     first = asyncio.run(_run_until(fresh_db, subject, stream, durable, 3))
-    assert (first.inserted, first.rejected) == (3, 1)
+    assert (first.inserted, first.rejected) == (3, 2)  # the invalid event and 'not json'
     # published while nobody consumes: the durable consumer picks it up, and only it
     asyncio.run(_publish(subject, stream, [orjson.dumps(_event(5))]))
     second = asyncio.run(_run_until(fresh_db, subject, stream, durable, 4))

@@ -57,10 +57,10 @@ def test_a_log_becomes_contacts_and_agent_states(
     pg: psycopg.Connection[Any], tmp_path: Path
 ) -> None:
     summary = _import(pg, LOG, tmp_path)
-    assert summary.result.rejected == 0
+    assert summary.rejected == 0
     assert summary.skipped == {"QUEUESTART": 1, "DID": 1, "FUNKYVERB": 1}
     s = segments(pg)
-    c1 = s["c1.1/0"]
+    c1 = s["pbx1:c1.1/0"]
     # the source's wait and talk win; hold and wrap-up are no data, never 0
     assert (c1["outcome"], c1["wait_s"], c1["agent"], c1["talk_s"], c1["missed"]) == (
         "answered",
@@ -75,21 +75,25 @@ def test_a_log_becomes_contacts_and_agent_states(
         "customer",
         "5551234",
     )
-    assert (s["c2.1/0"]["outcome"], s["c2.1/0"]["wait_s"]) == ("abandoned", 11.0)
+    assert (s["pbx1:c2.1/0"]["outcome"], s["pbx1:c2.1/0"]["wait_s"]) == ("abandoned", 11.0)
     # ATTENDEDTRANSFER ... LINK: talk is data5's first part, not data4
-    c3 = s["c3.1/0"]
+    c3 = s["pbx1:c3.1/0"]
     assert (c3["transferred"], c3["talk_s"], c3["transfer_to_external"]) == (
         True,
         60.0,
         "SIP/202-01|SIP/301-02",
     )
-    assert (s["c4.1/0"]["outcome"], s["c4.1/0"]["overflow_reason"], s["c4.1/0"]["wait_s"]) == (
+    assert (
+        s["pbx1:c4.1/0"]["outcome"],
+        s["pbx1:c4.1/0"]["overflow_reason"],
+        s["pbx1:c4.1/0"]["wait_s"],
+    ) == (
         "overflowed",
         "timeout",
         60.0,
     )
     # cut off by the end of the log: still waiting, nothing invented
-    assert s["c6.1/0"]["outcome"] is None
+    assert s["pbx1:c6.1/0"]["outcome"] is None
     missed = pg.execute("SELECT data->>'ring_s' FROM events WHERE type = 'call.missed'").fetchone()
     assert missed == ("15.0",)  # RINGNOANSWER is in milliseconds
 
@@ -130,13 +134,13 @@ def test_importing_again_or_an_overlapping_export_stores_nothing_twice(
 ) -> None:
     first = _import(pg, LOG, tmp_path)
     again = _import(pg, LOG, tmp_path)
-    assert first.result.inserted > 0 and again.result.inserted == 0
-    assert again.result.duplicates == first.result.inserted
+    assert first.inserted > 0 and again.inserted == 0
+    assert again.duplicates == first.inserted
     lines = LOG.splitlines()
     later = "\n".join([*lines[10:], f"{T + 700}|c6.1|sales|NONE|ABANDON|1|1|100"]) + "\n"
     overlap = _import(pg, later, tmp_path, "later.log")
-    assert overlap.result.inserted == 1  # only the new line
-    assert segments(pg)["c6.1/0"]["outcome"] == "abandoned"
+    assert overlap.inserted == 1  # only the new line
+    assert segments(pg)["pbx1:c6.1/0"]["outcome"] == "abandoned"
     (kept,) = pg.execute("SELECT count(*) FROM source_lines").fetchone() or (0,)
     assert kept == 3
 
@@ -146,16 +150,16 @@ def test_a_bad_line_is_an_error_for_that_line_only(
 ) -> None:
     text = LOG.replace(f"{T + 150}|c2.1|sales|NONE|ENTERQUEUE||5559999|1", "garbage line")
     summary = _import(pg, text, tmp_path)
-    assert summary.result.rejected == 1
-    assert "line 10" in summary.result.errors[0].message
-    assert segments(pg)["c1.1/0"]["outcome"] == "answered"
+    assert summary.rejected == 1
+    assert summary.rejects[0].position == "line 10"
+    assert segments(pg)["pbx1:c1.1/0"]["outcome"] == "answered"
 
 
 def test_the_start_of_a_call_cut_off_by_the_export(
     pg: psycopg.Connection[Any], tmp_path: Path
 ) -> None:
     _import(pg, f"{T}|c9.1|sales|SIP/201|COMPLETEAGENT|12|200|1\n", tmp_path)
-    c9 = segments(pg)["c9.1/0"]
+    c9 = segments(pg)["pbx1:c9.1/0"]
     assert (c9["outcome"], c9["left_at"], c9["talk_s"], c9["ended_by"]) == (
         "answered",
         None,
@@ -176,8 +180,8 @@ id,time,callid,queuename,agent,event,data1,data2,data3,data4,data5
 
 def test_a_realtime_table_export_in_local_time(pg: psycopg.Connection[Any], tmp_path: Path) -> None:
     summary = _import(pg, REALTIME, tmp_path, "export.csv", tz="Europe/Berlin")
-    assert summary.result.rejected == 0 and summary.skipped == {"QUEUESTART": 1}
-    r1 = segments(pg)["r1/0"]
+    assert summary.rejected == 0 and summary.skipped == {"QUEUESTART": 1}
+    r1 = segments(pg)["pbx1:r1/0"]
     assert r1["queued_at"] == datetime(2025, 11, 20, 8, 0, 5, tzinfo=UTC)  # 09:00:05 in Berlin
     assert (r1["wait_s"], r1["talk_s"], r1["missed"]) == (15.0, 120.0, 1)  # data5 keeps "120|1"
 
@@ -196,18 +200,22 @@ uid,date_time,callid,queue_name,type,event,param1,param2,param3,entpos,expos,hti
 
 def test_a_pbxware_export(pg: psycopg.Connection[Any], tmp_path: Path) -> None:
     summary = _import(pg, PBXWARE, tmp_path, "pbx.csv")
-    assert summary.result.rejected == 0
+    assert summary.rejected == 0
     s = segments(pg)
-    assert (s["p1/0"]["wait_s"], s["p1/0"]["talk_s"], s["p1/0"]["missed"]) == (25.0, 300.0, 1)
-    assert (s["p1/0"]["customer"], s["p1/0"]["ended_by"]) == ("5551111", "agent")
-    assert (s["p2/0"]["outcome"], s["p2/0"]["wait_s"]) == ("abandoned", 25.0)
+    assert (s["pbx1:p1/0"]["wait_s"], s["pbx1:p1/0"]["talk_s"], s["pbx1:p1/0"]["missed"]) == (
+        25.0,
+        300.0,
+        1,
+    )
+    assert (s["pbx1:p1/0"]["customer"], s["pbx1:p1/0"]["ended_by"]) == ("5551111", "agent")
+    assert (s["pbx1:p2/0"]["outcome"], s["pbx1:p2/0"]["wait_s"]) == ("abandoned", 25.0)
 
 
 def test_same_second_lines_in_any_order_give_the_same_contact() -> None:
     lines = [x for x in parse(LOG.splitlines(keepends=True)) if isinstance(x, Line)]
     forward = [e for line in lines for e in events(line, "s", Members())]
     backward = [e for line in reversed(lines) for e in events(line, "s", Members())]
-    call = [e for e in forward if e.get("call_id") == "c1.1"]
+    call = [e for e in forward if e.get("call_id") == "s:c1.1"]
     assert {e["id"] for e in call} <= {e["id"] for e in backward}
 
 
@@ -226,7 +234,7 @@ def test_a_transfer_to_a_second_queue_keeps_the_callid(
     )
     _import(pg, log, tmp_path)
     s = segments(pg)
-    first, second = s["t1.1/0"], s["t1.1/1"]
+    first, second = s["pbx1:t1.1/0"], s["pbx1:t1.1/1"]
     assert (first["queue"], first["transferred"], first["talk_s"]) == ("sales", True, 60.0)
     assert first["transfer_to_external"] == "6001@from-queue"
     assert (second["queue"], second["wait_s"], second["agent"], second["talk_s"]) == (
@@ -236,4 +244,7 @@ def test_a_transfer_to_a_second_queue_keeps_the_callid(
         120.0,
     )
     assert first["contact_outcome"] and not second["contact_outcome"]  # answered once
-    assert (s["w1.1/0"]["outcome"], s["w1.1/0"]["overflow_reason"]) == ("overflowed", "other")
+    assert (s["pbx1:w1.1/0"]["outcome"], s["pbx1:w1.1/0"]["overflow_reason"]) == (
+        "overflowed",
+        "other",
+    )

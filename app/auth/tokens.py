@@ -1,0 +1,90 @@
+"""Who holds a token, without touching the request pool: a short-lived in-memory cache keyed
+by the token's hash, filled through a small connection pool of its own.
+
+A flood of requests (with real or made-up tokens) is answered from the cache or refused at
+once; it never waits for, or holds, a connection the routes need. A revoked token stops
+working within TTL_S everywhere (and at once in the process that revoked it)."""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+import anyio
+from sqlalchemy.engine import Engine
+
+from app.auth.service import Principal, digest, principal_for
+from app.ops.loops import PerLoop
+
+TTL_S = 5.0
+MAX_ENTRIES = 10_000  # made-up tokens are cached too (as unknown): bounded, oldest out first
+LOOKUPS_AT_ONCE = 4
+LOOKUP_WAIT_S = 1.0
+
+Lookup = Callable[[str], Principal | None]
+
+
+class Busy(Exception):
+    """No lookup could be made in time: answer 503, the client retries."""
+
+
+def engine_lookup(engine: Engine) -> Lookup:
+    def lookup(token: str) -> Principal | None:
+        with engine.connect() as conn:
+            pg: Any = conn.connection.driver_connection
+            return principal_for(pg, token)
+
+    return lookup
+
+
+class TokenCache:
+    def __init__(self, lookup: Lookup, *, ttl_s: float = TTL_S) -> None:
+        self.lookup = lookup
+        self.ttl_s = ttl_s
+        self._entries: OrderedDict[str, tuple[float, Principal | None]] = OrderedDict()
+        self._limiter = PerLoop(lambda: anyio.CapacityLimiter(LOOKUPS_AT_ONCE))
+
+    def cached(self, token: str) -> tuple[bool, Principal | None]:
+        key = digest(token)
+        entry = self._entries.get(key)
+        if entry is None or entry[0] < time.monotonic():
+            return False, None
+        return True, entry[1]
+
+    def remember(self, token: str, principal: Principal | None) -> None:
+        key = digest(token)
+        self._entries[key] = (time.monotonic() + self.ttl_s, principal)
+        self._entries.move_to_end(key)
+        while len(self._entries) > MAX_ENTRIES:
+            self._entries.popitem(last=False)
+
+    def forget(self, token_sha256: str | None = None) -> None:
+        """After a revoke: drop one token's entry (by its hash), or all."""
+        if token_sha256 is None:
+            self._entries.clear()
+        else:
+            self._entries.pop(token_sha256, None)
+
+    async def principal(self, token: str, lookup: Lookup | None = None) -> Principal | None:
+        """From the event loop: the cache, or one bounded lookup; Busy when none fits in
+        LOOKUP_WAIT_S."""
+        hit, principal = self.cached(token)
+        if hit:
+            return principal
+        with anyio.move_on_after(LOOKUP_WAIT_S):
+            principal = await anyio.to_thread.run_sync(
+                lookup or self.lookup, token, limiter=self._limiter.get(), abandon_on_cancel=True
+            )
+            self.remember(token, principal)
+            return principal
+        raise Busy
+
+    def principal_blocking(self, token: str) -> Principal | None:
+        """From a worker thread (a page route)."""
+        hit, principal = self.cached(token)
+        if not hit:
+            principal = self.lookup(token)
+            self.remember(token, principal)
+        return principal

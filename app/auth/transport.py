@@ -1,0 +1,141 @@
+"""Where a token may travel, decided once, before any route runs (an ASGI middleware).
+
+- `Authorization: Bearer` works everywhere.
+- `?token=` works on pages and the websocket only. A page trades it for an HttpOnly cookie and
+  redirects to the same address without it, so the token leaves the address bar, the history
+  and every later log line; on an API route it is refused (400), because API clients can send
+  a header and an address is copied, logged and shared.
+- The cookie stands for the token on pages, the websocket, Dash's callbacks and reads (GET) of
+  the API (the screens' own scripts); never on API writes, so no other site can post with it.
+
+Downstream code sees one thing: the Authorization header."""
+
+from __future__ import annotations
+
+import re
+from http.cookies import SimpleCookie
+from urllib.parse import unquote_plus
+
+from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+COOKIE = "callboard_token"
+COOKIE_MAX_AGE_S = 30 * 86400  # a wallboard TV keeps its token across reloads for a month
+_NOT_PAGES = ("/api/", "/_dash-", "/assets/", "/static/")
+_NOT_PAGE_PATHS = frozenset({"/healthz", "/metrics", "/openapi.json"})
+_SAFE = frozenset({"GET", "HEAD"})
+_TOKEN_CHARS = re.compile(r"[A-Za-z0-9_.~-]{1,256}")  # ours are cb_ + URL-safe base64
+
+
+def is_page(scope: Scope) -> bool:
+    path: str = scope["path"]
+    return (
+        scope.get("method") in _SAFE
+        and not path.startswith(_NOT_PAGES)
+        and path not in _NOT_PAGE_PATHS
+    )
+
+
+def _split_token(query: bytes) -> tuple[str | None, bytes]:
+    """The last `token=` of the query string, and the query string without any."""
+    token = None
+    kept = []
+    for part in query.split(b"&"):
+        key, _, value = part.partition(b"=")
+        if unquote_plus(key.decode("latin-1")) == "token":
+            token = unquote_plus(value.decode("latin-1"), encoding="utf-8", errors="replace")
+        elif part:
+            kept.append(part)
+    return token, b"&".join(kept)
+
+
+def _cookie_token(headers: list[tuple[bytes, bytes]]) -> str | None:
+    for key, value in headers:
+        if key == b"cookie":
+            jar: SimpleCookie = SimpleCookie()
+            try:
+                jar.load(value.decode("latin-1"))
+            except Exception:  # a malformed Cookie header carries no token of ours
+                continue
+            if COOKIE in jar and jar[COOKIE].value:
+                return jar[COOKIE].value
+    return None
+
+
+def cookie_header(token: str, *, secure: bool, cross_site: bool) -> str:
+    """HttpOnly (no script reads it) and SameSite=Lax (no other site's form or script sends
+    it); an embedding CRM on another site needs SameSite=None, which browsers allow only over
+    HTTPS."""
+    same_site = "None" if cross_site and secure else "Lax"
+    parts = [
+        f"{COOKIE}={token}",
+        "Path=/",
+        "HttpOnly",
+        f"SameSite={same_site}",
+        f"Max-Age={COOKIE_MAX_AGE_S}",
+    ]
+    if secure:
+        parts.append("Secure")
+    return "; ".join(parts)
+
+
+def _embedded_elsewhere(scope: Scope) -> bool:
+    app = scope.get("app")
+    config = getattr(getattr(app, "state", None), "config", None)
+    ancestors = getattr(getattr(config, "security", None), "frame_ancestors", ["'self'"])
+    return any(a not in ("'self'", "'none'") for a in ancestors)
+
+
+class TokenTransport:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        token, rest = _split_token(scope.get("query_string", b""))
+        headers = list(scope.get("headers", []))
+        has_header = any(k == b"authorization" for k, _ in headers)
+        websocket = scope["type"] == "websocket"
+        if token is not None and not websocket:
+            await self._exchange(scope, receive, send, token, rest)
+            return
+        carried = token or None
+        if carried is None and not has_header:
+            cookie = _cookie_token(headers)
+            writes_api = scope["path"].startswith("/api/") and scope.get("method") not in _SAFE
+            if cookie and (websocket or not writes_api):
+                carried = cookie
+        if carried and not has_header:
+            headers.append((b"authorization", b"Bearer " + carried.encode("utf-8", "replace")))
+        # the token leaves the query string here: no route, log line or error page sees it
+        scope = {**scope, "headers": headers, "query_string": rest}
+        await self.app(scope, receive, send)
+
+    async def _exchange(
+        self, scope: Scope, receive: Receive, send: Send, token: str, rest: bytes
+    ) -> None:
+        response: Response
+        if token and not _TOKEN_CHARS.fullmatch(token):
+            response = JSONResponse({"detail": "?token= does not hold a callboard token"}, 400)
+        elif not is_page(scope):
+            response = JSONResponse(
+                {
+                    "detail": "?token= is accepted on pages and the websocket only: send "
+                    "Authorization: Bearer <token>"
+                },
+                400,
+            )
+        else:
+            raw = scope.get("raw_path") or scope["path"].encode()
+            path = b"/" + raw.split(b"?", 1)[0].lstrip(b"/")  # never //host: not a redirect out
+            location = path + (b"?" + rest if rest else b"")
+            response = Response(status_code=303, headers={"Location": location.decode("latin-1")})
+            secure = scope.get("scheme") in ("https", "wss")
+            if token:
+                response.headers.append(
+                    "Set-Cookie",
+                    cookie_header(token, secure=secure, cross_site=_embedded_elsewhere(scope)),
+                )
+        await response(scope, receive, send)

@@ -1,0 +1,157 @@
+"""Each source's health, from the counters the committer keeps (`source_stats`) and the
+positions it stores (`source_positions`).
+
+Per source: the newest event's own time and its age, when the source was last heard from,
+events stored per minute (the last 5 minutes), duplicates, rejects, skipped lines, gaps (for
+sources that number their messages), followed files' offsets and lag (bytes not read yet), and
+`stale` when it has been silent longer than its `[sources.<name>] max_silence_s`. One payload
+serves `callboard sources`, the `sources` websocket topic and the Prometheus gauges."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from datetime import datetime
+from typing import Any
+
+import psycopg
+from sqlalchemy.exc import SQLAlchemyError
+
+RATE_MINUTES = 5
+
+
+def _lag(value: dict[str, Any]) -> tuple[int | None, int | None]:
+    """(file size, bytes not read yet) of a followed file, when it is here to look at."""
+    path = value.get("path")
+    if not path or "offset" not in value:
+        return None, None
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None, None
+    if st.st_ino != value.get("inode"):
+        return st.st_size, st.st_size  # a new file (rotated): all of it is still to read
+    return st.st_size, max(0, st.st_size - int(value["offset"]))
+
+
+def sources_payload(pg: psycopg.Connection[Any], config: Any, now: datetime) -> dict[str, Any]:
+    stats = {
+        row[0]: row
+        for row in pg.execute(
+            "SELECT source, inserted, duplicates, rejected, skipped, gaps, last_event_ts,"
+            " last_batch_at, minutes FROM source_stats"
+        ).fetchall()
+    }
+    positions: dict[str, list[dict[str, Any]]] = {}
+    for source, key, value, updated in pg.execute(
+        "SELECT source, key, value, updated_at FROM source_positions ORDER BY source, key"
+    ).fetchall():
+        size, lag = _lag(value)
+        positions.setdefault(source, []).append(
+            {
+                "key": key,
+                "offset": value.get("offset", value.get("seq")),
+                "size": size,
+                "lag_bytes": lag,
+                "updated_at": updated.isoformat(),
+            }
+        )
+    configured = dict(getattr(config, "sources", None) or {})
+    minute = int(now.timestamp()) // 60
+    out = []
+    for name in sorted(set(stats) | set(configured) | set(positions)):
+        row = stats.get(name)
+        settings = configured.get(name)
+        silence = getattr(settings, "max_silence_s", None)
+        last_ts = row[6] if row else None
+        heard = row[7] if row else None
+        minutes = row[8] if row else {}
+        recent = sum(int(n) for k, n in minutes.items() if minute - RATE_MINUTES < int(k) <= minute)
+        heard_s = None if heard is None else max(0.0, (now - heard).total_seconds())
+        lags = [p["lag_bytes"] for p in positions.get(name, []) if p["lag_bytes"] is not None]
+        out.append(
+            {
+                "source": name,
+                "last_event_ts": last_ts.isoformat() if last_ts else None,
+                "age_s": None if last_ts is None else (now - last_ts).total_seconds(),
+                "last_heard_at": heard.isoformat() if heard else None,
+                "silent_s": heard_s,
+                "events_per_min": recent / RATE_MINUTES,
+                "inserted": row[1] if row else 0,
+                "duplicates": row[2] if row else 0,
+                "rejected": row[3] if row else 0,
+                "skipped": row[4] if row else 0,
+                "gaps": row[5] if row else 0,
+                "positions": positions.get(name, []),
+                "lag_bytes": sum(lags) if lags else None,
+                "max_silence_s": silence,
+                "stale": silence is not None and (heard_s is None or heard_s > silence),
+            }
+        )
+    return {"generated_at": now.isoformat(), "sources": out}
+
+
+@contextmanager
+def _engine_conn(engine: Any) -> Iterator[psycopg.Connection[Any]]:
+    with engine.connect() as sa_conn:
+        yield sa_conn.connection.driver_connection
+
+
+def install(app: Any) -> None:
+    """Source gauges on the app's /metrics (read at each scrape from the app's engine, or from
+    `app.state.sources_connect` when set, e.g. by tests)."""
+
+    def connect() -> Any:
+        custom = getattr(app.state, "sources_connect", None)
+        return custom() if custom is not None else _engine_conn(app.state.engine)
+
+    app.state.telemetry.registry.register(
+        SourcesCollector(
+            connect,
+            lambda: getattr(app.state, "config", None),
+            lambda: app.state.clock.now(),
+        )
+    )
+
+
+class SourcesCollector:
+    """Prometheus gauges of `sources_payload`, read at each scrape. Register it on a registry:
+    `registry.register(SourcesCollector(connect, config))`."""
+
+    def __init__(
+        self,
+        connect: Callable[[], AbstractContextManager[psycopg.Connection[Any]]],
+        config: Callable[[], Any],
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.connect, self.config, self.clock = connect, config, clock
+
+    def describe(self) -> list[Any]:
+        return []  # collected at scrape time only
+
+    def collect(self) -> Iterator[Any]:
+        from prometheus_client.core import GaugeMetricFamily
+
+        try:
+            with self.connect() as pg:
+                payload = sources_payload(pg, self.config(), self.clock())
+        except (psycopg.Error, SQLAlchemyError, OSError):
+            return  # no gauges this scrape: /metrics itself keeps answering
+        gauges = {
+            "age_s": ("callboard_source_last_event_age_seconds", "Age of the newest event"),
+            "silent_s": ("callboard_source_silent_seconds", "Seconds since last heard from"),
+            "events_per_min": ("callboard_source_events_per_minute", "Events stored per minute"),
+            "inserted": ("callboard_source_events_stored", "Events stored"),
+            "duplicates": ("callboard_source_duplicates", "Events received again"),
+            "rejected": ("callboard_source_rejected", "Lines, rows or items rejected"),
+            "gaps": ("callboard_source_gaps", "Messages missing from a numbered stream"),
+            "lag_bytes": ("callboard_source_lag_bytes", "Bytes of followed files not read yet"),
+            "stale": ("callboard_source_stale", "1 when silent longer than max_silence_s"),
+        }
+        for key, (name, doc) in gauges.items():
+            family = GaugeMetricFamily(name, doc, labels=["source"])
+            for s in payload["sources"]:
+                if s[key] is not None:
+                    family.add_metric([s["source"]], float(s[key]))
+            yield family

@@ -1,0 +1,87 @@
+"""What configuration says about every source's events, applied in one place (the committer).
+
+- `[agents.<id>] aliases`: the names one person has on different platforms and channels
+  (`Agent/1001`, `SIP/1001`, a platform's user id) all become `<id>`.
+- `[away_reasons]`: free-text pause reasons (a PBX's "Break", "Kaffeepause") become the away
+  classes the metrics know (`break`, `lunch`, `meeting`, `training`, `coaching`), matched
+  case-insensitively unless `case_sensitive = true`. A class name given in any case is that
+  class; a reason nothing maps stays as it came (shown, not counted as a break).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel
+
+AWAY_CLASSES = ("break", "lunch", "meeting", "training", "coaching")
+
+
+class Normalizer:
+    def __init__(
+        self,
+        *,
+        aliases: Mapping[str, str] | None = None,
+        reasons: Mapping[str, str] | None = None,
+        case_sensitive: bool = False,
+    ) -> None:
+        self.aliases = dict(aliases or {})
+        self.case_sensitive = case_sensitive
+        table = {c: c for c in AWAY_CLASSES}
+        table.update(reasons or {})
+        self.reasons = table if case_sensitive else {k.casefold(): v for k, v in table.items()}
+
+    @classmethod
+    def from_config(cls, config: Any) -> Normalizer:
+        """From a CallboardConfig (its `agents` and `away_reasons`); tolerant of configs
+        without them."""
+        aliases: dict[str, str] = {}
+        for agent_id, settings in (getattr(config, "agents", None) or {}).items():
+            for alias in settings.aliases:
+                aliases[alias] = agent_id
+        away = getattr(config, "away_reasons", None)
+        return cls(
+            aliases=aliases,
+            reasons=dict(away.map) if away is not None else None,
+            case_sensitive=bool(away.case_sensitive) if away is not None else False,
+        )
+
+    def agent(self, name: str | None) -> str | None:
+        return None if name is None else self.aliases.get(name, name)
+
+    def reason(self, text: str | None) -> str | None:
+        if text is None:
+            return None
+        key = text if self.case_sensitive else text.strip().casefold()
+        return self.reasons.get(key, text)
+
+    def apply_raw(self, item: Any) -> Any:
+        """The same on an item not validated yet (a JSON object posted to the API)."""
+        if not isinstance(item, dict):
+            return item
+        out = item
+        for name in ("agent", "to_agent"):
+            value = item.get(name)
+            if isinstance(value, str) and value in self.aliases:
+                out = {**out, name: self.aliases[value]}
+        reason = item.get("reason")
+        if item.get("type") == "agent.state" and isinstance(reason, str):
+            mapped = self.reason(reason)
+            if mapped != reason:
+                out = {**out, "reason": mapped}
+        return out
+
+    def apply(self, event: Any) -> Any:
+        if not isinstance(event, BaseModel):
+            return event
+        update: dict[str, Any] = {}
+        for name in ("agent", "to_agent"):
+            value = getattr(event, name, None)
+            if value is not None and value in self.aliases:
+                update[name] = self.aliases[value]
+        if getattr(event, "type", None) == "agent.state" and getattr(event, "reason", None):
+            mapped = self.reason(event.reason)  # type: ignore[attr-defined]
+            if mapped != event.reason:  # type: ignore[attr-defined]
+                update["reason"] = mapped
+        return event.model_copy(update=update) if update else event
