@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from app.alerts.readings import Rows
 from app.alerts.service import alerts_payload, evaluate_tick
 from app.auth.service import Principal
 from app.config import CallboardConfig
@@ -44,7 +45,7 @@ def may_follow(principal: Principal, name: str, team_of: Mapping[str, str | None
 def tick(
     engine: Engine,
     config: CallboardConfig,
-    rows: Mapping[Level, Mapping[str, Mapping[str, Any]]],
+    rows: Rows | Mapping[Level, Mapping[str, Mapping[str, Any]]],
     now: datetime,
     topics: Iterable[str],
     *,

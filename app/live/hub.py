@@ -530,8 +530,8 @@ class Hub:
                     out[kind] = {**KINDS[kind].produce(pg, config, rows, now), "meta": meta}
                 except Exception:  # one plugged-in kind failing never costs the others
                     log.exception("live hub: topic kind %s failed", kind)
-        # alerts: evaluated on this tick's rows (default window), and their topics
-        return out | self._alerts(wanted, rows[default], config, now, window=default)
+        # alerts: evaluated on this tick's rows (every window), and their topics
+        return out | self._alerts(wanted, rows, config, now, window=default)
 
     # --- alerts (app/alerts/live.py): evaluated on the tick's rows; the alerts topics -------
 
