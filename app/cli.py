@@ -1,4 +1,5 @@
-"""`callboard`: the command line of INTERFACES.md."""
+"""callboard: real-time KPIs for contact centers. Commands, configuration and routes are
+described in docs/INTERFACES.md, how it is built in docs/ARCHITECTURE.md."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import threading
 import time
 import warnings
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -26,6 +27,7 @@ from app.alerts.cli import alerts_cli
 from app.auth import commands as _token_commands
 from app.commands import adapters
 from app.commands.sources import register as _register_sources
+from app.i18n.cli import i18n_cli
 from app.settings import Settings, get_settings
 
 cli = typer.Typer(
@@ -38,8 +40,9 @@ cli.add_typer(token_cli, name="token")
 _token_commands.register(token_cli)  # token list, token revoke
 consume_cli = typer.Typer(no_args_is_help=True, help="Read events from a message stream.")
 cli.add_typer(consume_cli, name="consume")
-cli.add_typer(alerts_cli, name="alerts")
 adapters.register(import_cli, consume_cli)  # the platform adapters (AMI, FreeSWITCH, ...)
+cli.add_typer(alerts_cli, name="alerts")
+cli.add_typer(i18n_cli, name="i18n")
 err = Console(stderr=True, soft_wrap=True)
 _register_sources(cli, import_cli, consume_cli)
 
@@ -150,64 +153,6 @@ def rebuild() -> None:
     sys.stdout.write(orjson.dumps(counts).decode() + "\n")
 
 
-# What the table shows per level (the JSON has every metric).
-_COLUMNS = {
-    "center": [
-        "arrived",
-        "answered",
-        "abandoned",
-        "service_level",
-        "asa_s",
-        "abandon_rate",
-        "waiting_now",
-        "handled",
-        "aht_s",
-        "fcr",
-        "csat",
-        "occupancy",
-    ],
-    "queue": [
-        "arrived",
-        "answered",
-        "abandoned",
-        "service_level",
-        "asa_s",
-        "abandon_rate",
-        "waiting_now",
-        "longest_wait_now_s",
-        "handled",
-        "aht_s",
-        "fcr",
-        "csat",
-    ],
-    "team": [
-        "answered",
-        "handled",
-        "aht_s",
-        "transfer_rate",
-        "fcr",
-        "csat",
-        "qa_score",
-        "occupancy",
-        "adherence",
-        "calls_per_hour",
-    ],
-    "agent": [
-        "state",
-        "handled",
-        "aht_s",
-        "missed",
-        "transfer_rate",
-        "fcr",
-        "csat",
-        "qa_score",
-        "occupancy",
-        "adherence",
-        "calls_per_hour",
-    ],
-}
-
-
 def _timestamp(text: str | None) -> datetime | None:
     if text is None:
         return None
@@ -215,14 +160,6 @@ def _timestamp(text: str | None) -> datetime | None:
         return datetime.fromisoformat(text)
     except ValueError as exc:
         raise ValueError(f"{text!r} is not an RFC 3339 timestamp") from exc
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return f"{value:.4f}" if abs(value) < 1 else f"{value:,.1f}"
-    return str(value)
 
 
 @cli.command()
@@ -233,9 +170,9 @@ def metrics(
     by: Annotated[str, typer.Option(help="center, queue, team or agent")] = "center",
     as_json: Annotated[bool, typer.Option("--json", help="JSON for scripts")] = False,
 ) -> None:
-    """The metrics of docs/METRICS.md over a window: a table for people, JSON for scripts."""
-    from rich.table import Table
-
+    """The metrics of docs/METRICS.md over a window: a table for people (80 columns, the
+    screens' names and units), JSON for scripts. While a demo runs, at the demo's time."""
+    from app.commands.metrics import current_clock, render
     from app.config import current_config, load_config
     from app.metrics.registry import LEVELS
     from app.metrics.service import compute
@@ -245,6 +182,7 @@ def metrics(
         err.print(f"[red]--by must be one of {', '.join(LEVELS)}[/]")
         raise typer.Exit(2)
     settings = get_settings()
+    clock, simulated = current_clock(settings)
     with _database(settings) as url, psycopg.connect(_libpq(url)) as conn:
         stored = current_config(conn)
         version, config = stored if stored else (None, load_config(settings.config))
@@ -253,7 +191,7 @@ def metrics(
                 conn,
                 config,
                 by=by,
-                now=datetime.now(UTC),
+                now=clock.now(),
                 window=window,
                 start=_timestamp(start),
                 end=_timestamp(end),
@@ -265,13 +203,9 @@ def metrics(
     if as_json:
         sys.stdout.write(orjson.dumps(result).decode() + "\n")
         return
-    table = Table(title=f"{result['by']} · {result['from']} → {result['to']}")
-    table.add_column(by)
-    for col in _COLUMNS[by]:
-        table.add_column(col, justify="right")
-    for row in result["rows"]:
-        table.add_row(row["key"], *(_cell(row.get(c)) for c in _COLUMNS[by]))
-    Console().print(table)
+    if simulated:
+        err.print(f"the demo's simulated clock: {clock.now().isoformat(timespec='seconds')}")
+    sys.stdout.write(render(result, by=by, tz=config.defaults.timezone))
 
 
 _PERIODS = {"15m": 900, "30m": 1800, "60m": 3600, "1h": 3600, "24h": 86400, "1d": 86400}
@@ -461,22 +395,33 @@ def token_create(
 DEMO_SOURCE = "demo"
 
 
-def _demo_tokens(conn: psycopg.Connection[Any], center: Any) -> dict[str, str]:
-    """A token per screen for this demo run (the previous run's demo tokens are revoked)."""
-    from app.auth.service import create_token
+def _demo_tokens(conn: psycopg.Connection[Any], center: Any, keep: Path) -> dict[str, str]:
+    """A token per screen for the demo, the same on every run (kept in `keep`, readable by
+    the owner only): the screens left open from the last run carry on by themselves."""
+    from app.auth.service import create_token, principal_for
 
+    kept: dict[str, str] = {}
+    with suppress(OSError, ValueError):
+        kept = dict(orjson.loads(keep.read_bytes()))
+    wanted: dict[str, dict[str, Any]] = {
+        "wallboard": {"role": "wallboard"},
+        "agent": {"role": "agent", "agent": "a01"},
+        "supervisor": {"role": "supervisor", "teams": tuple(center.teams)},
+        "admin": {"role": "admin"},
+    }
+    out: dict[str, str] = {}
     with conn.transaction():
-        conn.execute(
-            "UPDATE tokens SET revoked_at = now() WHERE label = 'demo' AND revoked_at IS NULL"
-        )
-        return {
-            "wallboard": create_token(conn, role="wallboard", label="demo"),
-            "agent": create_token(conn, role="agent", agent="a01", label="demo"),
-            "supervisor": create_token(
-                conn, role="supervisor", teams=tuple(center.teams), label="demo"
-            ),
-            "admin": create_token(conn, role="admin", label="demo"),
-        }
+        for name, spec in wanted.items():
+            token = kept.get(name)
+            principal = principal_for(conn, token) if token else None
+            same = principal is not None and principal.role == spec["role"]
+            if name == "supervisor" and principal is not None:
+                same = same and principal.teams == frozenset(spec["teams"])
+            out[name] = token if same and token else create_token(conn, label="demo", **spec)
+    keep.parent.mkdir(parents=True, exist_ok=True)
+    keep.touch(mode=0o600)
+    keep.write_bytes(orjson.dumps(out))
+    return out
 
 
 @cli.command()
@@ -518,7 +463,7 @@ def demo(
                 conn.execute("DELETE FROM events WHERE source = %s", (DEMO_SOURCE,))
                 rebuild(conn)
             history = store(conn, sim.advance(sim.sim_time(origin)))
-            tokens = _demo_tokens(conn, center)
+            tokens = _demo_tokens(conn, center, settings.data_dir / "demo" / "tokens.json")
         host, p = settings.host, port or settings.port
         base = f"http://{host}:{p}"
         err.print(
@@ -541,6 +486,9 @@ def demo(
             CALLBOARD_CLOCK_WALL0=repr(clock.wall0),
             CALLBOARD_CLOCK_SPEED=repr(speed),
         )
+        from app.commands.metrics import write_demo_clock
+
+        write_demo_clock(settings, clock)
         thread, stop = start_thread(lambda: psycopg.connect(_libpq(url)), sim, clock)
         try:
             _serve(settings, url, port=p, workers=1)

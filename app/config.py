@@ -1,4 +1,4 @@
-"""`callboard.toml`: queues, teams, targets, scorecards (INTERFACES.md).
+"""`callboard.toml`: queues, teams, targets, scorecards (docs/INTERFACES.md).
 
 Loaded at start, validated here, stored as a new row of `config_versions` whenever it changed,
 so every number can say which definition produced it."""
@@ -19,6 +19,7 @@ from app.alerts import config as alert_config
 from app.live.settings import LiveSettings
 from app.ops.config import LimitsConfig, SecurityConfig
 from app.schedules.schemas import ScheduleEntry, overlaps
+from app.screens.config import ScreensConfig, WallboardConfig
 from app.sources.config import TwilioConfig
 from ingest.sources.settings import AgentSettings, AwayReasons, SourceSettings
 
@@ -122,6 +123,8 @@ class CallboardConfig(_Strict):
     balance: Balance = Field(default_factory=Balance)
     # absolute planned activities (a WFM export); also settable by PUT /api/v1/schedules
     schedules: list[ScheduleEntry] = Field(default_factory=list)
+    screens: ScreensConfig = Field(default_factory=ScreensConfig)
+    wallboards: dict[str, WallboardConfig] = Field(default_factory=dict)
     limits: LimitsConfig = Field(default_factory=LimitsConfig)
     security: SecurityConfig = Field(default_factory=SecurityConfig)
     sources: dict[str, SourceSettings] = Field(default_factory=dict)

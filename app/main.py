@@ -32,6 +32,7 @@ from app.ops.router import router as ops_router
 from app.ops.telemetry import Telemetry, install
 from app.schedules.router import router as schedules_router
 from app.scorecard.router import router as scorecard_router
+from app.screens.router import router as screens_router
 from app.settings import Settings, get_settings
 from app.sources.router import router as sources_router
 from app.staffing.router import router as staffing_router
@@ -101,9 +102,6 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     install(app, app.state.telemetry)
     logs.install()
     install_errors(app)
-    app.add_middleware(TokenTransport)  # middlewares: the last added runs first
-    app.add_middleware(InputGuard)
-    app.add_middleware(SecurityHeaders)
     docs.install(app)
     install_source_gauges(app)
     app.include_router(ops_router)
@@ -115,6 +113,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(contacts_router)
     app.include_router(auth_router)
     app.include_router(scorecard_router)
+    app.include_router(screens_router)
     app.include_router(sources_router)  # the platform adapters over HTTP
     app.include_router(alerts_router)
 
@@ -123,7 +122,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         methods=["GET", "POST", "PUT", "DELETE", "PATCH"],
         include_in_schema=False,
     )
-    def api_not_found(path: str) -> JSONResponse:
+    async def api_not_found(path: str) -> JSONResponse:
         # before the screens' catch-all page route: an unknown API path is a 404, not a page
         return JSONResponse({"detail": f"no API route /api/{path}"}, 404)
 
@@ -143,4 +142,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     from dashboard.app import mount  # the screens: the last routes before Dash's catch-all
 
     mount(app)
+    # after Dash's own middleware, so that these run before it (the last added runs first):
+    # Dash's callbacks see the token where every route does, and bad input never reaches Dash
+    app.add_middleware(TokenTransport)
+    app.add_middleware(InputGuard)
+    app.add_middleware(SecurityHeaders)
     return app

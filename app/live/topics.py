@@ -47,7 +47,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from app.config import CallboardConfig
 from app.metrics.registry import Level
+from app.screens.live import add_views
 
 # window -> level -> group key -> row
 Rows = dict[str, dict[Level, dict[str, dict[str, Any]]]]
@@ -109,9 +111,11 @@ def payloads(
     *,
     scorecards: dict[str, dict[str, Any]] | None = None,
     balances: dict[str, Any] | None = None,
+    config: CallboardConfig | None = None,
 ) -> dict[str, dict[str, Any]]:
     """topic -> payload of the built-in kinds (see the module's docstring). `rows` is
-    window -> level -> key -> metric row; `scorecards` agent -> card."""
+    window -> level -> key -> metric row; `scorecards` agent -> card. Each payload also
+    carries, under "view", what the screens show (app/screens)."""
     scorecards = scorecards or {}
     out: dict[str, dict[str, Any]] = {}
     for topic in topics:
@@ -129,6 +133,7 @@ def payloads(
             payload["scorecard"] = scorecards.get(name)
         payload["meta"] = meta
         out[topic] = payload
+    add_views(out, rows, meta, scorecards=scorecards, balances=balances, config=config)
     return out
 
 

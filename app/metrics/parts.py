@@ -173,7 +173,9 @@ SELECT {cols},
     WHERE nxt.at IS NULL OR nxt.at > f.queued_at + make_interval(secs => p.rw)) AS fcr_resolved,
   count(f.call_id) FILTER (
     WHERE (nxt.at IS NULL OR nxt.at > f.queued_at + make_interval(secs => p.rw))
-      AND f.queued_at + make_interval(secs => p.rw) > %(now)s) AS fcr_pending
+      AND f.queued_at + make_interval(secs => p.rw) > %(now)s) AS fcr_pending,
+  count(f.call_id) FILTER (
+    WHERE f.queued_at + make_interval(secs => p.rw) > %(now)s) AS fcr_open
 FROM contact_segments s
 JOIN p ON p.queue = s.queue
 LEFT JOIN agents ag ON ag.id = s.agent

@@ -225,6 +225,20 @@ METRICS: tuple[Metric, ...] = (
         4,
     ),
     Metric(
+        "fcr_mature",
+        "ratio",
+        "FCR over the contacts whose repeat window has passed (those still inside it, resolved"
+        " or not, are left out): what scorecards judge, since an open contact is not resolved",
+        lambda p: (
+            None
+            if _p(p, "fcr_n") - _p(p, "fcr_open") <= 0
+            else (_p(p, "fcr_resolved") - _p(p, "fcr_pending"))
+            / (_p(p, "fcr_n") - _p(p, "fcr_open"))
+        ),
+        ALL,
+        4,
+    ),
+    Metric(
         "fcr_pending",
         "count",
         "of those counted resolved, how many are still inside the repeat window",

@@ -9,6 +9,7 @@ from app.metrics.registry import Level
 from app.metrics.windows import WindowError, default_name
 from app.ops.params import From, To
 from app.scorecard.service import scorecards
+from app.screens.words import flag_text
 
 router = APIRouter(prefix="/api/v1", tags=["scorecards"])
 
@@ -41,4 +42,7 @@ def get_scorecards(
         result["rows"] = visible(conn, principal, result["rows"])
     elif level == "team":
         result["rows"] = [r for r in result["rows"] if principal.sees_team(r["key"])]
+    for row in result["rows"]:
+        # codes with parameters for programs; the words (English) for people
+        row["flags"] = [{**f, "text": flag_text(f)} for f in row["flags"]]
     return result

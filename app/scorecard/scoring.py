@@ -4,7 +4,14 @@ attainment = (value - floor) / (target - floor), clipped to 0..1; a score is the
 of the attainments x 100, over the KPIs that have data (a KPI without data is left out of the
 weights, not scored 0). Strong indicators (fast to move alone: AHT, calls per hour) are paired
 with weak ones (resolution, quality, satisfaction): while the weak KPI is below its target, the
-strong one's attainment is capped at the weak one's, so speed bought with quality earns nothing.
+strong one's attainment is capped at the weak one's, so speed bought with quality earns nothing;
+while the weak KPI has no data yet (no surveys, no QA), the strong one earns at most a neutral
+`NEUTRAL`, so nothing rewards speed that nobody has checked. The agent's own behaviours (calls cut
+short, hang-ups by the agent) are scored in the quality perspective. FCR is judged on mature
+contacts only (`fcr_mature`: a contact still inside its repeat window is not resolved yet).
+
+Flags are codes with parameters ({"code", "params"}); the screens put them into words in the
+floor's language (app/i18n, keys `flag.<code>`).
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ DEFAULT_PERSPECTIVE = {
     "fcr": "quality",
     "transfer_rate": "quality",
     "short_call_rate": "quality",
+    "agent_hangup_rate": "quality",
     "csat": "customer",
     "nps": "customer",
     "service_level": "customer",
@@ -38,15 +46,25 @@ DEFAULT_CARD: dict[str, KpiTarget] = {
     "occupancy": KpiTarget(target=0.8, floor=0.6, weight=1, perspective="efficiency"),
     "adherence": KpiTarget(target=0.95, floor=0.8, weight=1, perspective="efficiency"),
     "qa_score": KpiTarget(target=85, floor=60, weight=2, perspective="quality"),
-    "fcr": KpiTarget(target=0.85, floor=0.6, weight=2, perspective="quality"),
+    "fcr": KpiTarget(metric="fcr_mature", target=0.85, floor=0.5, weight=2, perspective="quality"),
     "transfer_rate": KpiTarget(target=0.05, floor=0.2, weight=1, perspective="quality"),
-    "csat": KpiTarget(target=0.85, floor=0.6, weight=2, perspective="customer"),
-    "nps": KpiTarget(target=40, floor=0, weight=1, perspective="customer"),
+    # the agent's own behaviours: calls cut under 10 s, calls the agent hung up
+    "short_call_rate": KpiTarget(target=0.02, floor=0.15, weight=1, perspective="quality"),
+    "agent_hangup_rate": KpiTarget(target=0.05, floor=0.25, weight=2, perspective="quality"),
+    # floors a real center meets on an ordinary day (top-two-box CSAT runs 60-80 %), so an
+    # ordinary agent is not shown a red zero
+    "csat": KpiTarget(target=0.8, floor=0.4, weight=2, perspective="customer"),
+    "nps": KpiTarget(target=40, floor=-20, weight=1, perspective="customer"),
     "service_level": KpiTarget(target=0.8, floor=0.5, weight=1, perspective="customer"),
     "occupancy_ceiling": KpiTarget(
         metric="occupancy", target=0.85, floor=0.95, weight=1, perspective="employee"
     ),
 }
+
+# the most a strong KPI earns while its weak pair has no data yet
+NEUTRAL = 0.5
+# weak KPIs that only reviews and surveys produce: without any, the card says so
+REVIEWED = ("qa_score", "csat", "nps")
 
 
 def attainment(value: float | None, k: KpiTarget) -> float | None:
@@ -86,16 +104,18 @@ def score(
             "capped_by": None,
         }
     for strong, weak in balance.pairs:
-        for w in (x for x in lines.values() if x["metric"] == weak):
-            if w["attainment"] is None or w["attainment"] >= 1:
+        for w in (x for n, x in lines.items() if weak in (n, x["metric"])):
+            if w["attainment"] is not None and w["attainment"] >= 1:
                 continue
-            for s in (x for x in lines.values() if x["metric"] == strong):
-                if s["attainment"] is not None and s["attainment"] > w["attainment"]:
-                    s["attainment"], s["capped_by"] = w["attainment"], weak
+            cap = NEUTRAL if w["attainment"] is None else w["attainment"]
+            for s in (x for n, x in lines.items() if strong in (n, x["metric"])):
+                if s["attainment"] is not None and s["attainment"] > cap:
+                    s["attainment"], s["capped_by"] = cap, weak
     for line in lines.values():
         if line["attainment"] is not None:
             line["attainment"] = round(line["attainment"], 3)
     contacts = int(row.get("handled") or 0)
+    reviewed = [x for x in lines.values() if x["metric"] in REVIEWED]
     return {
         "key": key if key is not None else row.get("key"),
         "score": _weighted(lines.values()),
@@ -105,6 +125,9 @@ def score(
         "kpis": lines,
         "contacts": contacts,
         "meaningful": contacts >= balance.min_contacts,
+        # a card judged on speed alone so far: no surveys and no QA reviews yet
+        "no_quality_data": bool(reviewed) and all(x["value"] is None for x in reviewed),
+        "fcr_pending": row.get("fcr_pending"),
     }
 
 
@@ -113,19 +136,28 @@ def _median(rows: Iterable[Mapping[str, Any]], metric: str) -> float | None:
     return statistics.median(values) if values else None
 
 
+def _scored_as(card: Mapping[str, KpiTarget], name: str) -> str:
+    """The metric a card line named (or measuring) `name` scores: "fcr" is judged as
+    fcr_mature by the default card."""
+    for line, k in card.items():
+        if name in (line, k.metric):
+            return k.metric or line
+    return name
+
+
 def _below_target(row: Mapping[str, Any], card: Mapping[str, KpiTarget], metric: str) -> bool:
     for name, k in card.items():
-        if (k.metric or name) == metric:
-            a = attainment(row.get(metric), k)
+        if metric in (name, k.metric):
+            a = attainment(row.get(k.metric or name), k)
             return a is not None and a < 1
     return False
 
 
-WEAK_WORDS = {
-    "fcr": ("resolves", "fewer on first contact"),
-    "qa_score": ("scores", "lower on quality"),
-    "csat": ("satisfies", "fewer customers (top-two box)"),
-}
+Flag = dict[str, Any]  # {"code": str, "params": {name: value}}
+
+
+def flag(code: str, **params: Any) -> Flag:
+    return {"code": code, "params": params}
 
 
 def flags(
@@ -134,12 +166,13 @@ def flags(
     card: Mapping[str, KpiTarget],
     balance: Balance,
     *,
-    peer_name: str = "the team",
-) -> list[str]:
-    """Plain-language reasons, relative to the median of the other peers (the row itself
-    left out: in a small team it would pull the median toward itself)."""
+    peer: str = "team",
+) -> list[Flag]:
+    """Reasons as codes, relative to the median of the other peers (the row itself left out:
+    in a small team it would pull the median toward itself). `peer` names the group compared
+    with (team, teams, queues, center); the words are the screen's."""
     peers = [p for p in peers if p is not row and p.get("key") != row.get("key")]
-    out: list[str] = []
+    out: list[Flag] = []
     for strong, weak in balance.pairs:
         if not _below_target(row, card, weak):
             continue
@@ -148,31 +181,26 @@ def flags(
             continue
         if strong == "aht_s":
             edge = 1 - mine / theirs
-            lead = f"handles calls {edge:.0%} faster than {peer_name}"
         elif strong == "calls_per_hour":
             edge = mine / theirs - 1
-            lead = f"takes {edge:.0%} more calls per hour than {peer_name}"
         else:
             continue
         if edge < balance.faster_than_team:
             continue
-        verb, tail = WEAK_WORDS.get(weak, ("does", f"worse on {weak}"))
-        w_mine, w_theirs = row.get(weak), _median(peers, weak)
+        judged = _scored_as(card, weak)
+        w_mine, w_theirs = row.get(judged), _median(peers, judged)
         if w_mine is not None and w_theirs is not None and w_theirs > w_mine:
             scale = 1 if weak == "qa_score" else 100
-            gap = (w_theirs - w_mine) * scale
-            out.append(f"{lead} but {verb} {gap:.0f} points {tail}")
+            gap = round((w_theirs - w_mine) * scale)
+            out.append(flag(f"{strong}_but_{weak}", edge=round(edge, 2), gap=gap, peer=peer))
         else:
-            out.append(f"{lead} while {weak} is below target")
-    for metric, floor, words in (
-        ("short_call_rate", 0.05, "ends {mine:.0%} of calls in under 10 s ({peer}: {theirs:.0%})"),
-        ("agent_hangup_rate", 0.10, "hangs up on {mine:.0%} of calls ({peer}: {theirs:.0%})"),
-    ):
+            out.append(flag(f"{strong}_weak_below_target", edge=round(edge, 2), weak=weak))
+    for metric, floor in (("short_call_rate", 0.05), ("agent_hangup_rate", 0.10)):
         mine, theirs = row.get(metric), _median(peers, metric)
         if mine is not None and mine > max(floor, 2 * (theirs or 0)):
-            out.append(words.format(mine=mine, theirs=theirs or 0, peer=peer_name))
+            out.append(flag(metric, mine=mine, theirs=theirs or 0, peer=peer))
     if int(row.get("handled") or 0) < balance.min_contacts:
-        out.append(f"only {int(row.get('handled') or 0)} contacts: too few to judge")
+        out.append(flag("few_contacts", n=int(row.get("handled") or 0), min=balance.min_contacts))
     return out
 
 

@@ -64,11 +64,7 @@ def scored(
             peers,
             lines,
             config.balance,
-            peer_name={
-                "agent": "the team",
-                "team": "the other teams",
-                "queue": "the other queues",
-            }.get(level, "the center"),
+            peer={"agent": "team", "team": "teams", "queue": "queues"}.get(level, "center"),
         )
         if level == "agent":
             s["team"] = team

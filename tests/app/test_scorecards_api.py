@@ -63,8 +63,11 @@ def test_scorecards_rank_and_flag(client: TestClient) -> None:
     assert [r["key"] for r in body["rows"]] == ["slow", "fast"]
     fast = rows["fast"]
     assert fast["kpis"]["aht_s"]["capped_by"] == "csat"
-    assert any("faster than the team" in f for f in fast["flags"])
-    assert any("hangs up on 100% of calls" in f for f in fast["flags"])
+    codes = {f["code"]: f for f in fast["flags"]}
+    assert "aht_s_but_csat" in codes
+    assert codes["agent_hangup_rate"]["params"]["mine"] == 1.0
+    assert "100% of calls hung up from the agent's side" in codes["agent_hangup_rate"]["text"]
+    assert not any("_" in f["text"] for f in fast["flags"]), "no key leaks into the words"
     assert set(fast["perspectives"]) == {"efficiency", "quality", "customer", "employee"}
 
 

@@ -27,6 +27,7 @@ FLAGS = [
     "--disable-sync",
 ]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "screens"
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "screens"
 
 
 def _free_port() -> int:
@@ -35,16 +36,39 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+# the teams of tests/conftest.py::LIVE_TEAMS, wallboards, and a short staleness limit
+CONFIG = """
+[teams.north]
+agents = ["a1", "a2"]
+[teams.south]
+agents = ["a3"]
+
+[queues.billing]
+targets = { service_level = 0.8 }
+
+[screens]
+stale_after_s = 4
+
+[wallboards.floor2]
+title = "Floor 2"
+queues = ["billing", "sales", "support", "claims"]
+rotation_s = 30
+"""
+
+
 class Server:
-    def __init__(self, url: str, data_dir: Path) -> None:
+    def __init__(self, url: str, data_dir: Path, config: str = CONFIG) -> None:
         self.port = _free_port()
         self.base = f"http://127.0.0.1:{self.port}"
+        path = data_dir / "callboard.toml"
+        path.write_text(config, encoding="utf-8")
         self.env = {
             **os.environ,
             "DATABASE_URL": url,
             "CALLBOARD_PORT": str(self.port),
             "CALLBOARD_DATA_DIR": str(data_dir),
             "CALLBOARD_TICK_S": "0.2",
+            "CALLBOARD_CONFIG": str(path),
         }
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -111,6 +135,31 @@ def browser() -> Iterator[Any]:
         b.close()
 
 
-def shot(page: Any, name: str) -> None:
+def shot(page: Any, name: str, *, docs: bool = False) -> Path:
+    """A screenshot in artifacts/screens/ (and, for the README, a small copy in docs/screens/)."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path))
+    if docs:
+        _small_copy(page, path, DOCS / f"{name}.png")
+    return path
+
+
+def _small_copy(page: Any, source: Path, target: Path, width: int = 720) -> None:
+    """A smaller PNG for the README, scaled by the browser itself (no imaging library)."""
+    import base64
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    size = page.viewport_size
+    scale = min(1.0, width / size["width"])
+    w, h = round(size["width"] * scale), round(size["height"] * scale)
+    data = base64.b64encode(source.read_bytes()).decode()
+    small = page.context.browser.new_page(viewport={"width": w, "height": h})
+    try:
+        small.set_content(
+            f"<body style='margin:0'><img style='width:{w}px;height:{h}px;display:block'"
+            f" src='data:image/png;base64,{data}'></body>"
+        )
+        small.screenshot(path=str(target))
+    finally:
+        small.close()

@@ -1,0 +1,155 @@
+/* /wall and /wall/NAME: the floor's TV. Huge figures, no clicks, pages through the board's
+   queues by itself; every figure has its level as colour and as a glyph. */
+(function () {
+  "use strict";
+  const cb = (window.callboard = window.callboard || {});
+  cb.screens = cb.screens || {};
+  const esc = function (s) { return cb.esc(s); };
+  let pageNo = 0;
+  let trends = {};
+
+  function fig(label, html, id) {
+    return '<div class="fig"' + (id ? ' id="' + esc(id) + '"' : "") + '><div class="fig-v">' + html +
+      '</div><div class="fig-l">' + esc(label) + "</div></div>";
+  }
+
+  function spark(trend) {
+    const pts = (trend && trend.points) || [];
+    if (!pts.length) return '<svg class="spark" viewBox="0 0 100 30" preserveAspectRatio="none"></svg>';
+    const n = Math.max(1, pts.length - 1);
+    let path = "", dots = "";
+    pts.forEach(function (p, i) {
+      const v = p.service_level.value;
+      if (v === null || v === undefined) return;
+      const x = (i / n) * 100, y = 28 - v * 26;
+      path += (path ? " L" : "M") + x.toFixed(1) + " " + y.toFixed(1);
+    });
+    const target = trend.target !== null && trend.target !== undefined
+      ? '<line class="target" x1="0" x2="100" y1="' + (28 - trend.target * 26).toFixed(1) + '" y2="' + (28 - trend.target * 26).toFixed(1) + '"/>' : "";
+    return '<svg class="spark" viewBox="0 0 100 30" preserveAspectRatio="none">' + target +
+      '<path d="' + path + '"/>' + dots + "</svg>";
+  }
+
+  function agents(a) {
+    const reasons = Object.entries(a.away_by_reason || {}).map(function (e) {
+      return esc(e[0]) + " " + esc(cb.fmt(e[1], "count"));
+    }).join(", ");
+    const one = function (cls, icon, n, label) {
+      return '<span class="st st-' + cls + '"><i>' + icon + "</i> " + esc(cb.fmt(n, "count")) +
+        ' <small>' + esc(label) + "</small></span>";
+    };
+    return one("available", "●", a.available, cb.w("wall.available")) +
+      one("on_call", "☎", a.on_call, cb.w("wall.on_call")) +
+      one("wrap_up", "✎", a.wrap_up, cb.w("wall.wrap_up")) +
+      one("away", "‖", a.away, cb.w("wall.away") + (reasons ? " (" + reasons + ")" : ""));
+  }
+
+  const WORST = { bad: 3, warn: 2, good: 1, none: 0 };
+  function worst(levels) {
+    let w = "none";
+    for (const l of levels) if ((WORST[l] || 0) > WORST[w]) w = l;
+    return w;
+  }
+
+  function tile(q, tiles, view) {
+    const has = function (t) { return tiles.indexOf(t) >= 0; };
+    const recentLabel = cb.w("wall.sl_recent", { window: cb.w("common.window." + (q.recent_window || "30m")) });
+    const rule = q.sl_target !== null && q.sl_target !== undefined
+      ? cb.w("wall.sl_rule", { s: cb.fmt(q.sl_threshold_s, "count"), target: cb.fmt(q.sl_target, "percent") })
+      : cb.w("wall.sl_rule_no_target", { s: cb.fmt(q.sl_threshold_s, "count") });
+    const level = worst([q.waiting.level, q.service_level.level, q.service_level_recent.level, q.abandon_rate.level]);
+    const main = [];
+    if (has("waiting")) main.push(fig(cb.w("wall.waiting"), cb.cell(q.waiting, { id: "waiting-" + q.key })));
+    if (has("longest_wait")) main.push(fig(cb.w("wall.longest_wait"), cb.timer(q.longest, { id: "longest-" + q.key })));
+    const figs = [];
+    if (has("service_level")) figs.push(fig(cb.w("wall.sl_today"), cb.cell(q.service_level, { id: "sl-" + q.key })));
+    if (has("service_level_recent") && q.recent_window) figs.push(fig(recentLabel, cb.cell(q.service_level_recent, { id: "slr-" + q.key })));
+    if (has("asa")) figs.push(fig(cb.w("wall.asa"), cb.cell(q.asa, { id: "asa-" + q.key })));
+    if (has("abandon_rate")) figs.push(fig(cb.w("wall.abandon_rate"), cb.cell(q.abandon_rate, { id: "abandon-" + q.key })));
+    return '<section class="tile lvl-' + level + '" id="tile-' + esc(q.key) + '">' +
+      '<h2><span class="qname">' + esc(q.key) + "</span>" + cb.glyph(level) + '<small>' + esc(rule) + "</small></h2>" +
+      '<div class="main">' + main.join("") + "</div>" +
+      '<div class="figs">' + figs.join("") + "</div>" +
+      (has("agents") ? '<div class="agents" id="agents-' + esc(q.key) + '">' + agents(q.agents) + "</div>" : "") +
+      (has("trend") ? '<div class="trend"><span class="fig-l">' + esc(cb.w("wall.trend")) + "</span>" + spark(trends[q.key]) + "</div>" : "") +
+      "</section>";
+  }
+
+  function layout(n) {
+    const wide = window.innerWidth / Math.max(1, window.innerHeight);
+    let cols;
+    if (wide < 0.9) cols = 1;                 // portrait
+    else if (n <= 3) cols = n;
+    else if (wide < 1.5) cols = 2;            // 4:3, 5:4
+    else cols = Math.min(n, n <= 4 ? 2 : 3);  // 16:10, 16:9
+    if (wide >= 1.5 && n === 4) cols = 4;
+    return { cols: Math.max(1, cols), rows: Math.max(1, Math.ceil(n / Math.max(1, cols))) };
+  }
+
+  function render(state, page) {
+    const root = document.getElementById("screen");
+    const board = page.board;
+    const t = state.center && state.center.view;
+    const title = board.title || cb.w("wall.title");
+    let head = '<header class="wall-head"><div class="title">' + esc(title) + "</div>";
+    let body = "", foot = "";
+    if (t && t.center) {
+      const c = t.center;
+      const recent = cb.w("wall.center_recent", { window: cb.w("common.window." + c.recent_window) });
+      head += '<div class="center-figs">' +
+        fig(cb.w("wall.center_sl"), cb.cell(c.service_level, { id: "center-sl" })) +
+        (c.recent_window ? fig(recent, cb.cell(c.service_level_recent)) : "") +
+        fig(cb.w("wall.answered"), cb.cell(c.answered, { glyph: false, id: "center-answered" })) +
+        fig(cb.w("wall.abandoned"), cb.cell(c.abandon_rate)) +
+        fig(cb.w("wall.waiting"), cb.cell(c.waiting, { id: "center-waiting" })) +
+        "</div>" +
+        '<div class="staffing" id="wall-staffing" title="' + esc(cb.w(c.projection_note || "common.no_projection")) + '">' +
+        fig(cb.w("wall.staffed"), cb.cell(c.staffed, { id: "center-staffed" })) +
+        fig(cb.w("wall.needed"), cb.cell(c.required, { glyph: false, id: "center-needed" })) +
+        fig(cb.w(c.projection_note === "common.projection_queues_red" ? "wall.next_at_risk" : "wall.next"),
+          cb.cell(c.projection, { id: "center-next" })) +
+        "</div>";
+    }
+    head += '<div class="when"><div id="clock" data-tick="clock"></div><div id="freshness" data-tick="fresh" class="fresh wait"></div></div></header>';
+    if (!t) {
+      body = '<div class="waiting-for-data">' + esc(cb.w("common.waiting_for_data")) + "</div>";
+    } else {
+      const names = (board.queues && board.queues.length ? board.queues : Object.keys(t.queues).sort())
+        .filter(function (k) { return t.queues[k]; });
+      if (!names.length) {
+        body = '<div class="waiting-for-data">' + esc(cb.w("wall.no_queues")) + "</div>";
+      } else {
+        const per = board.per_page;
+        const pages = Math.max(1, Math.ceil(names.length / per));
+        const p = pageNo % pages;
+        const shown = names.slice(p * per, p * per + per);
+        const g = layout(shown.length);
+        body = '<main class="tiles" style="grid-template-columns:repeat(' + g.cols + ',minmax(0,1fr));grid-template-rows:repeat(' + g.rows + ',minmax(0,1fr))">' +
+          shown.map(function (k) { return tile(t.queues[k], board.tiles, t); }).join("") + "</main>";
+        if (pages > 1) foot = '<footer class="pages">' + esc(cb.w("wall.page", { n: p + 1, of: pages })) + "</footer>";
+      }
+    }
+    root.className = "wall theme-" + board.theme;
+    cb.patch(root, head + body + foot);
+  }
+
+  async function loadTrends(page) {
+    try {
+      const q = page.board.name && page.board.name !== "default" ? "?board=" + encodeURIComponent(page.board.name) : "";
+      trends = await (await cb.get("/api/v1/screens/wall/trends" + q)).json();
+      cb.render();
+    } catch (e) { /* the next round */ }
+  }
+
+  cb.screens.wall = {
+    init: function (page) {
+      if (page.board.tiles.indexOf("trend") >= 0) {
+        loadTrends(page);
+        setInterval(function () { if (!cb.stale) loadTrends(page); }, 300000);
+      }
+      setInterval(function () { if (!cb.stale) { pageNo += 1; cb.render(); } }, page.board.rotation_s * 1000);
+      window.addEventListener("resize", function () { cb.render(); });
+    },
+    render: render,
+  };
+})();
