@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from app.alerts.readings import Rows
 from app.alerts.service import alerts_payload, evaluate_tick
 from app.auth.service import Principal
 from app.config import CallboardConfig
@@ -44,16 +45,14 @@ def may_follow(principal: Principal, name: str, team_of: Mapping[str, str | None
 def tick(
     engine: Engine,
     config: CallboardConfig,
-    rows: Mapping[Level, Mapping[str, Mapping[str, Any]]],
+    rows: Rows | Mapping[Level, Mapping[str, Mapping[str, Any]]],
     now: datetime,
     topics: Iterable[str],
     *,
     window: str = "today",
-    previous: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Evaluate (committed in its own transaction) and return the wanted alerts topics. A
-    failure here is logged and leaves the metrics' tick alone. A topic whose alerts did not
-    change keeps its `previous` payload (its computed_at too), so it sends no frame."""
+    failure here is logged and leaves the metrics' tick alone."""
     out: dict[str, dict[str, Any]] = {}
     try:
         with engine.begin() as conn:
@@ -69,9 +68,7 @@ def tick(
         for topic in wanted:
             name = topic.partition(":")[2]
             if not name:
-                fresh = alerts_payload(pg, config, now, kinds=FLOOR_KINDS)
+                out[topic] = alerts_payload(pg, config, now, kinds=FLOOR_KINDS)
             else:
-                fresh = alerts_payload(pg, config, now, scope=name)
-            old = (previous or {}).get(topic)
-            out[topic] = dict(old) if old and old.get("active") == fresh["active"] else fresh
+                out[topic] = alerts_payload(pg, config, now, scope=name)
     return out

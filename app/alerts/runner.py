@@ -80,6 +80,20 @@ class AlertsRunner:
             evaluate_tick(pg, self.config(), None, self.clock.now())
         self.evaluated += 1
 
+    def hub_evaluates(self) -> bool:
+        """Is the live hub evaluating the rules on its ticks? A follower's hub computes
+        nothing: the leader's process evaluates (its hub, or its runner when no screen of the
+        cluster is open and the leader has nothing to compute)."""
+        hub = self.hub
+        if hub is None:
+            return False
+        if not getattr(hub, "leader", True):
+            return True
+        last = getattr(hub, "alerts_evaluated_at", 0.0)
+        # the leader computes at least every max_age_s while anything is watched
+        horizon = max(3 * self.tick_s, 1.5 * getattr(hub, "max_age_s", 0.0))
+        return time.monotonic() - last < horizon
+
     async def _drain(self) -> None:
         while True:
             try:
@@ -93,9 +107,8 @@ class AlertsRunner:
     async def _evaluate(self) -> None:
         while True:
             await asyncio.sleep(self.tick_s)
-            last = getattr(self.hub, "alerts_evaluated_at", 0.0)
-            if time.monotonic() - last < 3 * self.tick_s:
-                continue  # the hub evaluates on its ticks
+            if self.hub_evaluates():
+                continue
             try:
                 await self._run(self.evaluate)
             except Exception:

@@ -6,7 +6,8 @@
   and every later log line; on an API route it is refused (400), because API clients can send
   a header and an address is copied, logged and shared.
 - The cookie stands for the token on pages, the websocket, Dash's callbacks and reads (GET) of
-  the API (the screens' own scripts); never on API writes, so no other site can post with it.
+  the API (the screens' own scripts); on API writes only with the `X-Callboard-Screen` header
+  the screens' scripts send, so no other site can post with it.
 
 Downstream code sees one thing: the Authorization header."""
 
@@ -24,6 +25,7 @@ COOKIE_MAX_AGE_S = 30 * 86400  # a wallboard TV keeps its token across reloads f
 _NOT_PAGES = ("/api/", "/_dash-", "/assets/", "/static/")
 _NOT_PAGE_PATHS = frozenset({"/healthz", "/metrics", "/openapi.json"})
 _SAFE = frozenset({"GET", "HEAD"})
+SCREEN_HEADER = b"x-callboard-screen"
 _TOKEN_CHARS = re.compile(r"[A-Za-z0-9_.~-]{1,256}")  # ours are cb_ + URL-safe base64
 
 
@@ -105,7 +107,11 @@ class TokenTransport:
         if carried is None and not has_header:
             cookie = _cookie_token(headers)
             writes_api = scope["path"].startswith("/api/") and scope.get("method") not in _SAFE
-            if cookie and (websocket or not writes_api):
+            # a write may ride the cookie only with the screens' own header: another site's
+            # form cannot set it, and its script could only after a CORS preflight we never
+            # grant (the /sup list's Acknowledge, dashboard/assets/alerts.js)
+            screen = any(k == SCREEN_HEADER for k, _ in headers)
+            if cookie and (websocket or not writes_api or screen):
                 carried = cookie
         if carried and not has_header:
             headers.append((b"authorization", b"Bearer " + carried.encode("utf-8", "replace")))

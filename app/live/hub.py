@@ -573,8 +573,8 @@ class Hub:
                     out[kind] = {**KINDS[kind].produce(pg, config, rows, now), "meta": meta}
                 except Exception:  # one plugged-in kind failing never costs the others
                     log.exception("live hub: topic kind %s failed", kind)
-        # alerts: evaluated on this tick's rows (default window), and their topics
-        return out | self._alerts(wanted, rows[default], config, now, window=default)
+        # alerts: evaluated on this tick's rows (every window), and their topics
+        return out | self._alerts(wanted, rows, config, now, window=default)
 
     # --- alerts (app/alerts/live.py): evaluated on the tick's rows; the alerts topics -------
 
@@ -586,8 +586,7 @@ class Hub:
         from app.alerts.live import tick
 
         self.alerts_evaluated_at = time.monotonic()
-        previous = {name: topic.data for name, topic in self.topics.items()}
-        return tick(self.engine, config, rows, now, wanted, window=window, previous=previous)
+        return tick(self.engine, config, rows, now, wanted, window=window)
 
     def _apply(self, step: Publication) -> None:
         changed = set()

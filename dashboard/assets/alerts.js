@@ -153,15 +153,19 @@
     return el;
   }
 
-  /* Acknowledge: POST /api/v1/alerts/{id}/ack with the page's token. */
+  /* Acknowledge: POST /api/v1/alerts/{id}/ack with the page's token (or cookie). */
   document.addEventListener("click", async function (e) {
     const button = e.target && e.target.closest ? e.target.closest("[data-alert-ack]") : null;
     if (!button) return;
     const token = new URLSearchParams(window.location.search).get("token");
     button.disabled = true;
     try {
+      // the page's ?token= as a header; without one (the server trades it for a cookie) the
+      // cookie goes by itself, accepted on a write only with the screens' own header
+      const headers = { "X-Callboard-Screen": "1" };
+      if (token) headers.Authorization = "Bearer " + token;
       const r = await fetch("/api/v1/alerts/" + button.getAttribute("data-alert-ack") + "/ack", {
-        method: "POST", headers: { Authorization: "Bearer " + token },
+        method: "POST", credentials: "same-origin", headers: headers,
       });
       const body = await r.json();
       if (!r.ok) throw new Error(body.detail || r.status);

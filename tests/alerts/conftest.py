@@ -120,6 +120,6 @@ def app(engine: Engine, pg: psycopg.Connection[Any]) -> FastAPI:
             yield pg
 
     application.dependency_overrides[get_conn] = test_conn
-    # tokens are created in the test's transaction: look them up there too (app/auth/tokens.py)
+    # tokens are created in the test's transaction: look them up there too
     application.dependency_overrides[token_lookup] = lambda: lambda token: principal_for(pg, token)
     return application

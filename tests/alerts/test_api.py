@@ -118,3 +118,20 @@ def test_all_lists_cleared_alerts_too(
         assert [a["scope"] for a in body["cleared"]] == ["queue:billing"]
         assert body["cleared"][0]["cleared_at"] is not None
         assert client.get("/api/v1/alerts", headers=auth).json()["cleared"] is None
+
+
+def test_the_screens_cookie_acknowledges_only_with_their_header(
+    app: FastAPI, floor: dict[str, str]
+) -> None:
+    with TestClient(app) as client:
+        admin = {"Authorization": f"Bearer {floor['admin']}"}
+        ids = {
+            a["scope"]: a["id"]
+            for a in client.get("/api/v1/alerts", headers=admin).json()["active"]
+        }
+        client.cookies.set("callboard_token", floor["north"])
+        url = f"/api/v1/alerts/{ids['team:north']}/ack"
+        assert client.post(url).status_code == 401  # another site's form: no header, no write
+        r = client.post(url, headers={"X-Callboard-Screen": "1"})
+        assert r.status_code == 200, r.text
+        assert r.json()["acknowledged_by"] == "Maria (north)"

@@ -3,6 +3,7 @@ and goes when the metric is back; who may follow which alerts topic."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,9 @@ def client(
         app.state.hub.max_age_s = 60
         app.state.hub.heartbeat_s = 0.2
         yield c, tokens
+        # let a computation in flight end before the app stops: the hub's stop does not wait
+        # for its worker thread, whose connection would outlive the disposed engine
+        time.sleep(0.5)
 
 
 def post(client: TestClient, token: str, events: list[dict[str, Any]]) -> None:

@@ -67,7 +67,7 @@ def active(srv: Server, token: str) -> list[dict[str, Any]]:
 
 
 MOUNT = """async (token) => {
-  const r = await fetch('/api/v1/alerts?token=' + encodeURIComponent(token));
+  const r = await fetch('/api/v1/alerts', {headers: {Authorization: 'Bearer ' + token}});
   const data = await r.json();
   const box = document.createElement('div');
   box.id = 'cb-alert-test';

@@ -259,3 +259,15 @@ def test_an_evaluator_without_the_lock_still_cannot_raise_twice(
         assert service._apply(b, cfg, transitions, {}, now) == []
         b.commit()
         assert a.execute("SELECT count(*) FROM alerts").fetchone() == (1,)
+
+
+def test_rows_of_every_window_from_the_hub(pg: psycopg.Connection[Any]) -> None:
+    """The hub hands over window -> level -> key -> row; a rule on its 30-minute window reads
+    those rows rather than computing them again."""
+    cfg = config(alerts=[backlog(above=2, metric="abandoned", window="30m")])
+    hub_rows = {
+        "today": {"queue": {"billing": {"key": "billing", "abandoned": 1}}},
+        "30m": {"queue": {"billing": {"key": "billing", "abandoned": 8}}},
+    }
+    [t] = evaluate_tick(pg, cfg, hub_rows, datetime.now(UTC))
+    assert (t.kind, t.value) == ("raised", 8)
