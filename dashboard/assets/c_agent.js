@@ -26,7 +26,7 @@
     // the time left (or over) ticks in the browser like every timer
     const mark = "\u0001";
     const text = esc(cb.w(over ? "agent.break_over" : "agent.break", {
-      activity: plan.activity, planned: cb.duration(planned), left: mark, over: mark,
+      activity: cb.reason(plan.activity), planned: cb.duration(planned), left: mark, over: mark,
     }));
     const span = over
       ? '<span class="v timer bad" data-tick="' + esc(plan.end) + '" data-since="' + esc(plan.end) + '" data-steps="[]" data-base="bad"><span class="n"></span></span>'

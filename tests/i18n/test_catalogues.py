@@ -154,7 +154,7 @@ def test_state_words_with_reasons_known_and_free() -> None:
     assert state_words("en", "on_call") == "On a call"
     assert state_words("zh-CN", "away", "lunch") == "示忙 · 午餐"
     assert state_words("zh-TW", "away", "Training") == "未就緒 · 訓練"
-    assert state_words("ru", "away", None) == "Не готов · Без причины"
+    assert state_words("ru", "away", None) == "Не готов · без причины"
     assert state_words("ru", "away", "визит к врачу") == "Не готов · визит к врачу"
     assert state_words("en", "ringing") == "ringing"  # a state we have no word for, as sent
     assert state_words("ru", None) == "Нет данных"
