@@ -27,6 +27,7 @@ from pydantic import (
     model_validator,
 )
 
+from app.i18n.negotiate import Lang
 from app.metrics.registry import BY_NAME, Level
 
 Severity = Literal["info", "warning", "critical"]
@@ -199,7 +200,7 @@ class AlertRule(_Strict):
 class Webhook(_Strict):
     url: Annotated[str, Field(pattern=r"^https?://")]
     format: Literal["json", "slack", "teams"] = "json"
-    language: str = "en"  # the language of the texts it carries
+    language: Lang = "en"  # the language of the texts it carries (en, zh-CN, zh-TW, ru)
     timeout_s: Annotated[float, Field(gt=0, le=60)] = 5.0
     headers: dict[str, str] = Field(default_factory=dict)
 
@@ -225,7 +226,7 @@ class Smtp(_Strict):
 
 class EmailList(_Strict):
     to: Annotated[list[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$")]], Field(min_length=1)]
-    language: str = "en"
+    language: Lang = "en"
 
 
 class Alerting(_Strict):

@@ -6,24 +6,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.i18n import t
+from app.i18n import formats, t
 
 COLORS = {"info": "#3b82f6", "warning": "#f59e0b", "critical": "#dc2626", "cleared": "#16a34a"}
 
 
-def number(value: Any, unit: str | None) -> str:
-    """A value as a floor reads it: 82% for a ratio, 2:05 for seconds, 7 for a count."""
+def number(value: Any, unit: str | None, lang: str = "en") -> str:
+    """A value as a floor reads it, in the locale (app/i18n/formats.py): 82% (82 % in Russian)
+    for a ratio, 45 sec / 2:05 for seconds, 7 for a count."""
     if value is None:
         return "-"
     v = float(value)
     if unit == "ratio":
-        return f"{v * 100:.1f}%".replace(".0%", "%")
+        return formats.percent(lang, v, 0 if round(v * 100, 1).is_integer() else 1)
     if unit == "seconds":
-        s = round(v)
-        return f"{s} s" if s < 60 else f"{s // 60}:{s % 60:02d}"
+        return formats.duration(lang, v) if round(v) < 60 else formats.clock(lang, v)
     if unit == "count" or v.is_integer():
-        return str(round(v))
-    return f"{v:.1f}"
+        return formats.number(lang, v, 0)
+    return formats.number(lang, v, 1)
 
 
 def metric_name(lang: str, metric: str) -> str:
@@ -45,8 +45,8 @@ def _params(lang: str, alert: dict[str, Any]) -> dict[str, Any]:
     params.update(
         name=alert["name"],
         metric=metric_name(lang, alert["metric"]),
-        value=number(params.get("value", alert.get("value")), unit),
-        threshold=number(params.get("threshold", alert.get("threshold")), unit),
+        value=number(params.get("value", alert.get("value")), unit, lang),
+        threshold=number(params.get("threshold", alert.get("threshold")), unit, lang),
     )
     params.setdefault("minutes", 0)
     return params

@@ -8,6 +8,8 @@ from typing import Annotated, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
 
+from app.i18n.negotiate import Lang
+
 Tone = Literal["good", "warn", "bad", "none"]
 
 
@@ -68,7 +70,7 @@ class ScreensConfig(_Strict):
     # the supervisor's ranking re-sorts at most this often
     rank_every_s: Annotated[float, Field(ge=0)] = 60
     contacts_page: Annotated[int, Field(ge=5, le=500)] = 25
-    lang: str = "en"
+    lang: Lang = "en"  # en, zh-CN, zh-TW, ru (app/i18n/negotiate.py)
 
     def threshold(self, metric: str) -> Threshold | None:
         return self.thresholds.get(metric) or _default_thresholds().get(metric)
@@ -110,6 +112,4 @@ class WallboardConfig(_Strict):
     per_page: Annotated[int, Field(ge=1, le=12)] = 4
     theme: Literal["dark", "light"] = "dark"
     # the board's language (also `language`); default: the browser's, else [screens] lang
-    lang: Annotated[
-        str | None, Field(validation_alias=AliasChoices("lang", "language"))
-    ] = None
+    lang: Annotated[Lang | None, Field(validation_alias=AliasChoices("lang", "language"))] = None

@@ -15,7 +15,8 @@ from app.auth.deps import Reader, Supervisor
 from app.auth.service import Principal, team_of, visible
 from app.config import CallboardConfig
 from app.deps import ConnDep
-from app.i18n import LANGS, catalogue
+from app.i18n import catalogue
+from app.i18n.negotiate import negotiate
 from app.metrics.service import compute
 from app.metrics.windows import resolve
 from app.scorecard.service import rank, scored
@@ -33,16 +34,11 @@ Name = Annotated[str, Query(min_length=1, max_length=128)]
 def language(
     config: CallboardConfig, request: Request, asked: str | None, board: str | None
 ) -> str:
-    """?lang=, else the board's, else the browser's, else [screens] lang."""
-    for lang in (asked, board):
-        if lang in LANGS:
-            return lang
-    for part in request.headers.get("accept-language", "").split(","):
-        code = part.split(";")[0].strip()
-        for lang in LANGS:
-            if code.lower() == lang.lower() or code.lower().split("-")[0] == lang.lower():
-                return lang
-    return config.screens.lang if config.screens.lang in LANGS else "en"
+    """?lang=, else the board's, else the browser's (q-values; zh-HK reads zh-TW), else
+    [screens] lang (app/i18n/negotiate.py)."""
+    return negotiate(
+        asked, board, request.headers.get("accept-language"), default=config.screens.lang
+    )
 
 
 def board_of(config: CallboardConfig, name: str | None) -> WallboardConfig:
@@ -59,7 +55,8 @@ def words(lang: str) -> dict[str, str]:
     return {
         k: v
         for k, v in catalogue(lang).items()
-        if k.split(".", 1)[0] in ("wall", "agent", "sup", "common", "flag", "term", "metric")
+        if k.split(".", 1)[0]
+        in ("wall", "agent", "sup", "common", "flag", "term", "metric", "reason", "alert")
     }
 
 

@@ -41,6 +41,11 @@
       return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
     });
   };
+  // an away reason in the floor's words (reason.<r>); free text from the ACD as sent
+  cb.reason = function (r) {
+    const text = cb.words["reason." + r];
+    return text === undefined ? r : text;
+  };
   cb.w = function (key, params) {
     let text = cb.words[key];
     if (text === undefined) text = key;

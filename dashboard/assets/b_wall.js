@@ -32,7 +32,7 @@
 
   function agents(a) {
     const reasons = Object.entries(a.away_by_reason || {}).map(function (e) {
-      return esc(e[0]) + " " + esc(cb.fmt(e[1], "count"));
+      return esc(cb.reason(e[0])) + " " + esc(cb.fmt(e[1], "count"));
     }).join(", ");
     const one = function (cls, icon, n, label) {
       return '<span class="st st-' + cls + '"><i>' + icon + "</i> " + esc(cb.fmt(n, "count")) +

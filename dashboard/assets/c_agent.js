@@ -26,7 +26,7 @@
     // the time left (or over) ticks in the browser like every timer
     const mark = "\u0001";
     const text = esc(cb.w(over ? "agent.break_over" : "agent.break", {
-      activity: plan.activity, planned: cb.duration(planned), left: mark, over: mark,
+      activity: cb.reason(plan.activity), planned: cb.duration(planned), left: mark, over: mark,
     }));
     const span = over
       ? '<span class="v timer bad" data-tick="' + esc(plan.end) + '" data-since="' + esc(plan.end) + '" data-steps="[]" data-base="bad"><span class="n"></span></span>'
@@ -49,7 +49,7 @@
     if (a.state !== lastState) { lastState = a.state; loadPlan(); }
     html = '<header class="agent-head"><span class="agent-name">' + esc(a.name || a.key) +
       (a.team ? " · " + esc(a.team) : "") + '</span><span id="freshness" data-tick="fresh" class="fresh wait"></span></header>';
-    const state_ = cb.w("common.state." + (a.state || "none")) + (a.reason ? " · " + a.reason : "");
+    const state_ = cb.w("common.state." + (a.state || "none")) + (a.reason ? " · " + cb.reason(a.reason) : "");
     html += '<div class="state state-' + esc(a.state || "none") + '" id="agent-state"><span>' +
       esc(cb.w("agent.you_are", { state: state_ })) + "</span>" + cb.timer(a.in_state, { id: "agent-in-state" }) + "</div>";
     html += breakLine(a);

@@ -63,7 +63,7 @@
     });
     return '<div class="agent-grid" id="agent-grid">' + ids.map(function (id) {
       const a = agents[id];
-      const st = cb.w("common.state." + (a.state || "none")) + (a.reason ? " · " + a.reason : "");
+      const st = cb.w("common.state." + (a.state || "none")) + (a.reason ? " · " + cb.reason(a.reason) : "");
       return '<div class="agent-tile state-' + esc(a.state || "none") + '"' + pickAttrs("agent", id) + ">" +
         '<div class="who">' + esc(a.name || id) + "</div><div class=\"st\">" + esc(st) + " " + cb.timer(a.in_state) + "</div>" +
         '<div class="small">' + cb.cell(a.handled, { glyph: false }) + " · " + cb.cell(a.aht, { glyph: false }) + "</div></div>";

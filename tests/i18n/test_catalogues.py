@@ -34,8 +34,8 @@ def test_the_floors_words_are_used() -> None:
     assert t("zh-TW", "term.queue") == "佇列"
     assert t("zh-TW", "state.available") == "就緒"
     assert t("zh-CN", "metric.service_level") == "服务水平"
-    assert t("ru", "metric.abandoned") == "Потерянные вызовы"
-    assert t("ru", "state.wrap_up") == "Постобработка"
+    assert t("ru", "metric.abandoned") == "потерянные вызовы"
+    assert t("ru", "state.wrap_up") == "постобработка"
 
 
 def test_zh_tw_is_its_own_catalogue_not_a_copy() -> None:
@@ -151,10 +151,10 @@ def test_python_m_app_i18n_check_passes_on_the_shipped_catalogues(args: list[str
 def test_state_words_with_reasons_known_and_free() -> None:
     from app.i18n import state_words
 
-    assert state_words("en", "on_call") == "On a call"
+    assert state_words("en", "on_call") == "on a call"
     assert state_words("zh-CN", "away", "lunch") == "示忙 · 午餐"
     assert state_words("zh-TW", "away", "Training") == "未就緒 · 訓練"
-    assert state_words("ru", "away", None) == "Не готов · Без причины"
-    assert state_words("ru", "away", "визит к врачу") == "Не готов · визит к врачу"
+    assert state_words("ru", "away", None) == "не готов · без причины"
+    assert state_words("ru", "away", "визит к врачу") == "не готов · визит к врачу"
     assert state_words("en", "ringing") == "ringing"  # a state we have no word for, as sent
     assert state_words("ru", None) == "Нет данных"

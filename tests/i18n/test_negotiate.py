@@ -113,3 +113,17 @@ def test_request_lang_reads_the_query_and_the_header() -> None:
     assert client.get("/wall", headers={"Accept-Language": "zh-CN"}).json()["lang"] == "ru"
     assert client.get("/wall?lang=en").json()["lang"] == "en"
     assert client.get("/x").json()["lang"] == "en"
+
+
+def test_wallboard_and_screen_languages_are_checked_at_load() -> None:
+    from app.config import CallboardConfig
+
+    config = CallboardConfig.model_validate(
+        {"wallboards": {"floor2": {"language": "zh_hk"}}, "screens": {"lang": "RU"}}
+    )
+    assert config.wallboards["floor2"].lang == "zh-TW"
+    assert config.screens.lang == "ru"
+    with pytest.raises(
+        ValidationError, match=r"wallboards.floor2.lang[\s\S]*unknown language 'de'"
+    ):
+        CallboardConfig.model_validate({"wallboards": {"floor2": {"lang": "de"}}})

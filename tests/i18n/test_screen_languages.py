@@ -250,7 +250,8 @@ def test_the_wallboard_in_each_language_fits_every_screen(
     srv, tokens = floor_server
     page = browser.new_page(viewport={"width": 1920, "height": 1080})
     problems: list[str] = []
-    keys = ("wall.waiting", "wall.longest_wait", "wall.sl_today", "wall.asa")
+    # a3 is away at lunch: the reason in the floor's words too
+    keys = ("wall.waiting", "wall.longest_wait", "wall.sl_today", "wall.asa", "reason.lunch")
     for lang in LANGS:
         url = f"{srv.base}/wall/floor2?token={tokens['wallboard']}&lang={lang}"
         problems += _render(page, url, lang, WALL_SIZES, keys, "wall")
