@@ -23,9 +23,11 @@ import typer
 from rich.console import Console
 
 from app import db, migrate
+from app.alerts.cli import alerts_cli
 from app.auth import commands as _token_commands
 from app.commands import adapters
 from app.commands.sources import register as _register_sources
+from app.i18n.cli import i18n_cli
 from app.settings import Settings, get_settings
 
 cli = typer.Typer(
@@ -39,6 +41,8 @@ _token_commands.register(token_cli)  # token list, token revoke
 consume_cli = typer.Typer(no_args_is_help=True, help="Read events from a message stream.")
 cli.add_typer(consume_cli, name="consume")
 adapters.register(import_cli, consume_cli)  # the platform adapters (AMI, FreeSWITCH, ...)
+cli.add_typer(alerts_cli, name="alerts")
+cli.add_typer(i18n_cli, name="i18n")
 err = Console(stderr=True, soft_wrap=True)
 _register_sources(cli, import_cli, consume_cli)
 

@@ -81,7 +81,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
                 clock=app.state.clock,
                 config=lambda: (app.state.config, app.state.config_version),
                 tick_s=settings.tick_s,
-                registry=app.state.telemetry.registry,
+                tick_seconds=app.state.telemetry.live_tick,
             )
             app.state.hub.start()
             stack.push_async_callback(app.state.hub.stop)
@@ -102,9 +102,6 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     install(app, app.state.telemetry)
     logs.install()
     install_errors(app)
-    app.add_middleware(TokenTransport)  # middlewares: the last added runs first
-    app.add_middleware(InputGuard)
-    app.add_middleware(SecurityHeaders)
     docs.install(app)
     install_source_gauges(app)
     app.include_router(ops_router)
@@ -125,7 +122,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         methods=["GET", "POST", "PUT", "DELETE", "PATCH"],
         include_in_schema=False,
     )
-    def api_not_found(path: str) -> JSONResponse:
+    async def api_not_found(path: str) -> JSONResponse:
         # before the screens' catch-all page route: an unknown API path is a 404, not a page
         return JSONResponse({"detail": f"no API route /api/{path}"}, 404)
 
@@ -145,4 +142,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     from dashboard.app import mount  # the screens: the last routes before Dash's catch-all
 
     mount(app)
+    # after Dash's own middleware, so that these run before it (the last added runs first):
+    # Dash's callbacks see the token where every route does, and bad input never reaches Dash
+    app.add_middleware(TokenTransport)
+    app.add_middleware(InputGuard)
+    app.add_middleware(SecurityHeaders)
     return app

@@ -49,9 +49,11 @@ def tick(
     topics: Iterable[str],
     *,
     window: str = "today",
+    previous: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Evaluate (committed in its own transaction) and return the wanted alerts topics. A
-    failure here is logged and leaves the metrics' tick alone."""
+    failure here is logged and leaves the metrics' tick alone. A topic whose alerts did not
+    change keeps its `previous` payload (its computed_at too), so it sends no frame."""
     out: dict[str, dict[str, Any]] = {}
     try:
         with engine.begin() as conn:
@@ -67,7 +69,9 @@ def tick(
         for topic in wanted:
             name = topic.partition(":")[2]
             if not name:
-                out[topic] = alerts_payload(pg, config, now, kinds=FLOOR_KINDS)
+                fresh = alerts_payload(pg, config, now, kinds=FLOOR_KINDS)
             else:
-                out[topic] = alerts_payload(pg, config, now, scope=name)
+                fresh = alerts_payload(pg, config, now, scope=name)
+            old = (previous or {}).get(topic)
+            out[topic] = dict(old) if old and old.get("active") == fresh["active"] else fresh
     return out

@@ -62,10 +62,19 @@ def readings(
     for rule in rules:
         by_key = rows.get(rule.window, {}).get(rule.level, {})
         if rule.each_agent:
+            # Only agents with a value are read (one in wrap-up, one on a break, of 5,000):
+            # an open alert of an agent without one clears all the same (evaluate reads a
+            # missing reading as "no data").
             kind, _, team = rule.scope.partition(":")
+            state = _IN_STATE.get(rule.metric)
             for agent, row in by_key.items():
-                if kind == "center" or row.get("team") == team:
-                    out.append(_reading(rule, f"agent:{agent}", row, now, planned.get(agent)))
+                if kind != "center" and row.get("team") != team:
+                    continue
+                if state is not None and row.get("state") != state:
+                    continue
+                if rule.metric == "break_ends_in_s" and agent not in planned:
+                    continue
+                out.append(_reading(rule, f"agent:{agent}", row, now, planned.get(agent)))
             continue
         key = scope_key(rule)[1]
         out.append(_reading(rule, rule.scope, by_key.get(key) or {}, now, planned.get(key)))

@@ -39,6 +39,8 @@ class AlertsRunner:
         self.engine, self.clock, self.config, self.hub = engine, clock, config, hub
         self.tick_s, self.drain_s = tick_s, drain_s
         self.pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="alerts-delivery")
+        # the loops' database work, on threads of our own, so that stop() can wait for it
+        self.work = ThreadPoolExecutor(max_workers=2, thread_name_prefix="alerts")
         self.evaluated = 0
         self.delivered = 0
         self._tasks: list[asyncio.Task[None]] = []
@@ -55,12 +57,18 @@ class AlertsRunner:
         ]
 
     async def stop(self) -> None:
+        """Stop the loops and wait for work in flight (at most a delivery's timeout), so no
+        connection outlives the engine."""
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        self.pool.shutdown(wait=False, cancel_futures=True)
+        await asyncio.to_thread(self.work.shutdown, wait=True, cancel_futures=True)
+        await asyncio.to_thread(self.pool.shutdown, wait=True, cancel_futures=True)
+
+    async def _run(self, fn: Callable[[], Any]) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self.work, fn)
 
     def drain(self) -> int:
         done = drain_once(self._conn, self.config(), self.clock.now, pool=self.pool)
@@ -75,7 +83,7 @@ class AlertsRunner:
     async def _drain(self) -> None:
         while True:
             try:
-                busy = await asyncio.to_thread(self.drain)
+                busy = await self._run(self.drain)
             except Exception:  # a lost connection: try again on the next round
                 log.exception("alerts: draining the outbox failed")
                 busy = 0
@@ -89,7 +97,7 @@ class AlertsRunner:
             if time.monotonic() - last < 3 * self.tick_s:
                 continue  # the hub evaluates on its ticks
             try:
-                await asyncio.to_thread(self.evaluate)
+                await self._run(self.evaluate)
             except Exception:
                 log.exception("alerts: evaluating the rules failed")
 

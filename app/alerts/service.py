@@ -122,6 +122,14 @@ def _last_notified(pg: psycopg.Connection[Any], since: datetime) -> dict[tuple[s
     return {(rule, scope): at for rule, scope, at in rows}
 
 
+UPDATE_HELD = (
+    "UPDATE alerts SET value = %s, level = %s, severity = %s, code = %s, params = %s,"
+    " peak = CASE WHEN condition = 'above' THEN greatest(peak, %s) ELSE least(peak, %s) END,"
+    " updated_at = %s, escalated_at = CASE WHEN %s THEN %s ELSE escalated_at END"
+    " WHERE id = %s AND cleared_at IS NULL AND raised_at IS NOT NULL"
+)
+
+
 def _apply(
     pg: psycopg.Connection[Any],
     config: CallboardConfig,
@@ -131,9 +139,40 @@ def _apply(
 ) -> list[Transition]:
     rules = {r.name: r for r in config.alerts}
     done: list[Transition] = []
+    # The common case, an open alert whose value moved (many per tick on a big floor): one
+    # batch. Under the evaluator's lock these updates cannot miss their row.
+    moved = [
+        t
+        for t in transitions
+        if t.kind in ("held", "escalated") and t.notify is None and t.alert_id is not None
+    ]
+    moved = [t for t in moved if _changed(t, states.get((t.rule, t.scope)))]
+    if moved:
+        pg.cursor().executemany(
+            UPDATE_HELD,
+            [
+                (
+                    t.value,
+                    t.level,
+                    t.severity,
+                    t.code,
+                    Jsonb(t.params),
+                    t.value,
+                    t.value,
+                    now,
+                    t.kind == "escalated",
+                    now,
+                    t.alert_id,
+                )
+                for t in moved
+            ],
+        )
+        done += moved
     for t in transitions:
+        if t.kind in ("held", "escalated") and t.notify is None:
+            continue
         rule = rules.get(t.rule)
-        alert_id = _write(pg, t, rule, states.get((t.rule, t.scope)), now)
+        alert_id = _write(pg, t, rule, now)
         if alert_id is None:
             continue
         done.append(t)
@@ -157,11 +196,20 @@ def _apply(
     return done
 
 
+def _changed(t: Transition, state: Open | None) -> bool:
+    return state is None or (
+        state.value,
+        state.level,
+        state.severity,
+        state.code,
+        state.params,
+    ) != (t.value, t.level, t.severity, t.code, t.params)
+
+
 def _write(
     pg: psycopg.Connection[Any],
     t: Transition,
     rule: AlertRule | None,
-    state: Open | None,
     now: datetime,
 ) -> int | None:
     """Store one transition; the alert's id, or None when nothing was written (another
@@ -202,14 +250,6 @@ def _write(
             (now, t.value, params, now, t.alert_id),
         ).fetchone()
         return row[0] if row else None
-    if (
-        t.kind == "held"
-        and t.notify is None
-        and state is not None
-        and (state.value, state.level, state.severity, state.code, state.params)
-        == (t.value, t.level, t.severity, t.code, t.params)
-    ):
-        return None
     row = pg.execute(
         "UPDATE alerts SET value = %s, level = %s, severity = %s, code = %s, params = %s,"
         " peak = CASE WHEN condition = 'above' THEN greatest(peak, %s) ELSE least(peak, %s) END,"

@@ -27,9 +27,11 @@ def number(value: Any, unit: str | None) -> str:
 
 
 def metric_name(lang: str, metric: str) -> str:
+    """The catalogue's word for the metric; without one, the name made plain
+    (waiting_now -> "waiting now", aht_s -> "aht")."""
     key = f"metric.{metric}"
     word = t(lang, key)
-    return metric if word == key else word
+    return metric.removesuffix("_s").replace("_", " ") if word == key else word
 
 
 def scope_words(lang: str, scope: str) -> str:

@@ -7,20 +7,18 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import orjson
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from app.sources.store import Summary, store, store_stream
-from ingest.sources.base import Item
+from app.commands.sources import err, print_summary, source_config
 
-err = Console(stderr=True, soft_wrap=True)
+if TYPE_CHECKING:
+    from ingest.sources.base import AsyncSource, Item
+    from ingest.sources.commit import Summary
+
 import_cli = typer.Typer()
 consume_cli = typer.Typer()
 
@@ -34,35 +32,28 @@ def register(imports: typer.Typer, consumes: typer.Typer) -> None:
     consumes.registered_commands += consume_cli.registered_commands
 
 
-def report(title: str, summary: Summary, extra: dict[str, Any] | None = None) -> None:
-    table = Table(title=title)
-    table.add_column("event, or input without one")
-    table.add_column("count", justify="right")
-    table.add_column("why none")
-    for kind, n in sorted(summary.by_type.items()):
-        table.add_row(kind, str(n), "")
-    for kind, n in sorted(summary.skipped.items()):
-        table.add_row(f"[dim]{kind}[/]", str(n), summary.reasons.get(kind, ""))
-    err.print(table)
-    for r in summary.rejected[:20]:
-        err.print(f"[red]{r.position}[/]: {r.reason}")
-    if len(summary.rejected) > 20:
-        err.print(f"[red]... and {len(summary.rejected) - 20} more rejected[/]")
-    out = summary.as_dict()
-    out.update(extra or {})
-    sys.stdout.write(orjson.dumps(out).decode() + "\n")
+def _import(source: str, items: Callable[[], Iterable[Item]], title: str, **extra: Any) -> None:
+    """Commit a file's items through the one committer, print the one summary; exit 1 when
+    something was rejected."""
+    from app.cli import _writer_connection
+    from ingest.sources.commit import Committer
+    from ingest.sources.normalize import Normalizer
+
+    with _writer_connection() as conn:
+        normalizer = Normalizer.from_config(source_config(conn))
+        summary = Committer(conn, source, normalizer=normalizer).run(items())
+    print_summary(summary, title, **extra)
+    if summary.rejected:
+        raise typer.Exit(1)
 
 
-def _import(file: Path, source: str, items: Iterator[Item]) -> Summary:
+def _static(source: str) -> dict[str, list[str]] | None:
+    """`[sources.<name>] static_members` (queues.conf `member =>`), agent -> queues."""
     from app.cli import _writer_connection
 
     with _writer_connection() as conn:
-        return store(conn, items, source=source)
-
-
-def _finish(summary: Summary) -> None:
-    if summary.rejected:
-        raise typer.Exit(1)
+        settings = source_config(conn).sources.get(source)
+    return settings.static_by_agent() if settings else None
 
 
 def _secret(path: Path) -> str:
@@ -73,18 +64,21 @@ def _secret(path: Path) -> str:
         raise typer.Exit(2) from exc
 
 
-def _run_live(source: str, make: Any) -> Summary:
-    """Run a live adapter until SIGINT/SIGTERM, committing as it goes."""
+def _run_live(source: str, make: Callable[[asyncio.Event], AsyncSource]) -> Summary:
+    """Run a live adapter until SIGINT/SIGTERM, committing at each position it yields."""
     from app.cli import _writer_connection
+    from ingest.sources.commit import Committer
+    from ingest.sources.normalize import Normalizer
 
     with _writer_connection() as conn:
+        normalizer = Normalizer.from_config(source_config(conn))
 
         async def run() -> Summary:
             stop = asyncio.Event()
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(sig, stop.set)
-            return await store_stream(conn, make(stop).items(), source=source)
+            return await Committer(conn, source, normalizer=normalizer).run_async(make(stop))
 
         return asyncio.run(run())
 
@@ -98,14 +92,8 @@ def import_ami(file: File, source: Source = "asterisk") -> None:
     import uses: the two then agree on every event id."""
     from ingest.sources.ami import AmiFile
 
-    src = AmiFile(file, source)
-    summary = _import(file, source, src.items())
-    report(
-        f"{file.name} as {source}",
-        summary,
-        {"not_queue_events": sum(src.ignored.values())},
-    )
-    _finish(summary)
+    src = AmiFile(file, source, static=_static(source))
+    _import(source, src.items, f"{file.name} as {source}", not_queue_events=src.ignored)
 
 
 @consume_cli.command("ami")
@@ -125,12 +113,14 @@ def consume_ami(
     try:
         summary = _run_live(
             source,
-            lambda stop: AmiClient(host, port, username, secret, source, stop),
+            lambda stop: AmiClient(
+                host, port, username, secret, source, stop, static=_static(source)
+            ),
         )
     except AmiAuthError as exc:
         err.print(f"[red]{exc}[/]")
         raise typer.Exit(2) from exc
-    report(f"AMI {host}:{port} as {source}", summary)
+    print_summary(summary, f"AMI {host}:{port} as {source}")
 
 
 # --- FreeSWITCH mod_callcenter ------------------------------------------------------------------
@@ -154,7 +144,7 @@ def consume_freeswitch(
     except EslAuthError as exc:
         err.print(f"[red]{exc}[/]")
         raise typer.Exit(2) from exc
-    report(f"FreeSWITCH {host}:{port} as {source}", summary)
+    print_summary(summary, f"FreeSWITCH {host}:{port} as {source}")
 
 
 # --- Amazon Connect ----------------------------------------------------------------------------
@@ -168,9 +158,7 @@ def import_amazon_connect(file: File, source: Source = "amazon-connect") -> None
     from ingest.sources.amazon_connect import parse
 
     text = file.read_text(encoding="utf-8", errors="replace")
-    summary = _import(file, source, parse(text, source))
-    report(f"{file.name} as {source}", summary)
-    _finish(summary)
+    _import(source, lambda: parse(text, source), f"{file.name} as {source}")
 
 
 # --- Genesys Cloud -----------------------------------------------------------------------------
@@ -183,6 +171,4 @@ def import_genesys(file: File, source: Source = "genesys") -> None:
     from ingest.sources.genesys import parse
 
     text = file.read_text(encoding="utf-8", errors="replace")
-    summary = _import(file, source, parse(text, source))
-    report(f"{file.name} as {source}", summary)
-    _finish(summary)
+    _import(source, lambda: parse(text, source), f"{file.name} as {source}")

@@ -22,6 +22,7 @@ import contextlib
 import logging
 import os
 import socket
+import threading
 import time
 import uuid
 from collections import defaultdict
@@ -39,6 +40,7 @@ from app.clock import Clock
 from app.config import CallboardConfig
 from app.live.topics import KINDS, Rows, diff, levels_for, payloads
 from app.metrics.service import compute_windows
+from app.ops.telemetry import live_tick_histogram
 from app.scorecard.service import center_balances, scored
 from ingest.writer import NOTIFY_CHANNEL
 
@@ -124,7 +126,7 @@ class Hub:
         tick_s: float = 0.25,
         max_age_s: float = 5.0,
         heartbeat_s: float = 5.0,
-        registry: CollectorRegistry | None = None,
+        tick_seconds: Histogram | None = None,
     ) -> None:
         self.engine, self.listen_url, self.clock, self.config = engine, listen_url, clock, config
         self.tick_s, self.max_age_s, self.heartbeat_s = tick_s, max_age_s, heartbeat_s
@@ -143,13 +145,14 @@ class Hub:
         # leader: topic -> (seq, wall, payload minus its timing) of what it published
         self._pub: dict[str, tuple[int, float, bytes]] = {}
         self._lock_conn: psycopg.Connection[Any] | None = None
+        # leader: evaluated metric rows kept between computations (emptied on a new config)
+        self._evaluated: dict[Any, Any] = {}
+        self._evaluated_for: int | None = None
+        self._lock_mutex = threading.Lock()  # the lock connection is used by one thread at once
+        self._closed = False
         self._tasks: list[asyncio.Task[None]] = []
-        self.tick_seconds = Histogram(
-            "callboard_live_tick_seconds",
-            "Duration of one live computation by the leader (compute and publish)",
-            buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
-            registry=registry if registry is not None else CollectorRegistry(),
-        )
+        # the app's (Telemetry.live_tick): one per app, however often its lifespan runs
+        self.tick_seconds = tick_seconds or live_tick_histogram(CollectorRegistry())
 
     def clock_info(self) -> dict[str, Any]:
         return {
@@ -188,7 +191,7 @@ class Hub:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-        await asyncio.to_thread(self._step_down)
+        await asyncio.to_thread(self._step_down, closing=True)
         with contextlib.suppress(Exception):
             await asyncio.to_thread(
                 self._sql, "DELETE FROM live_interest WHERE worker = %s", (self.worker,)
@@ -400,8 +403,14 @@ class Hub:
     def _try_lead(self) -> Publication | None:
         """The leader lock, and what the previous leader published (versions and sequence
         numbers continue from there)."""
+        with self._lock_mutex:
+            if self._closed:
+                return None
+            return self._try_lead_locked()
+
+    def _try_lead_locked(self) -> Publication | None:
         if self._lock_conn is None or self._lock_conn.closed:
-            self._lock_conn = psycopg.connect(self.listen_url, autocommit=True)
+            self._lock_conn = psycopg.connect(self.listen_url, autocommit=True, connect_timeout=5)
         conn = self._lock_conn
         row = conn.execute("SELECT pg_try_advisory_lock(%s)", (LEADER_LOCK_KEY,)).fetchone()
         if not (row and row[0]):
@@ -418,23 +427,32 @@ class Hub:
     def _check_leadership(self) -> None:
         """After a failure: keep leading only while the lock's session is alive."""
         try:
-            assert self._lock_conn is not None
-            self._lock_conn.execute("SELECT 1")
+            with self._lock_mutex:
+                assert self._lock_conn is not None
+                self._lock_conn.execute("SELECT 1")
         except Exception:
             self._step_down()
 
-    def _step_down(self) -> None:
-        self.leader = False
-        if self._lock_conn is not None:
-            with contextlib.suppress(Exception):
-                self._lock_conn.close()  # ends the session: the lock is released
-            self._lock_conn = None
+    def _step_down(self, *, closing: bool = False) -> None:
+        with self._lock_mutex:
+            self._closed = self._closed or closing
+            self.leader = False
+            if self._lock_conn is not None:
+                with contextlib.suppress(Exception):
+                    self._lock_conn.close()  # ends the session: the lock is released
+                self._lock_conn = None
 
     def _tick_once(self, local: set[str], cache: dict[str, Topic]) -> Publication:
         """Compute the wanted topics of every worker and publish the changed ones (and those
         unchanged for `max_age_s / 2`, so that their age says the leader is alive)."""
-        assert self._lock_conn is not None
-        lock = self._lock_conn
+        with self._lock_mutex:
+            if self._lock_conn is None:
+                raise RuntimeError("no longer the leader")
+            return self._tick_locked(self._lock_conn, local, cache)
+
+    def _tick_locked(
+        self, lock: psycopg.Connection[Any], local: set[str], cache: dict[str, Topic]
+    ) -> Publication:
         others = lock.execute(
             "SELECT topics FROM live_interest WHERE worker <> %s"
             " AND seen_at > now() - make_interval(secs => %s)",
@@ -494,8 +512,16 @@ class Hub:
         balances = None
         with self.engine.connect() as conn:
             pg: Any = conn.connection.driver_connection
+            if self._evaluated_for != config_version:
+                self._evaluated, self._evaluated_for = {}, config_version
             result = compute_windows(
-                pg, config, levels=levels, now=now, windows=windows, config_version=config_version
+                pg,
+                config,
+                levels=levels,
+                now=now,
+                windows=windows,
+                config_version=config_version,
+                evaluated=self._evaluated,
             )
             rows: Rows = {
                 w: {lv: {r["key"]: r for r in res[lv]["rows"]} for lv in levels}
@@ -548,7 +574,8 @@ class Hub:
         from app.alerts.live import tick
 
         self.alerts_evaluated_at = time.monotonic()
-        return tick(self.engine, config, rows, now, wanted, window=window)
+        previous = {name: topic.data for name, topic in self.topics.items()}
+        return tick(self.engine, config, rows, now, wanted, window=window, previous=previous)
 
     def _apply(self, step: Publication) -> None:
         changed = set()

@@ -4,6 +4,7 @@ screens show."""
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -60,12 +61,20 @@ def compute_many(
     end: datetime | None = None,
     config_version: int | None = None,
     only: str | None = None,
+    shared: Shared | None = None,
 ) -> dict[Level, dict[str, Any]]:
-    """Several levels at once (a live tick): what they share is read once."""
+    """Several levels at once (a live tick): what they share is read once. `shared` carries
+    what several windows of one instant have in common (now values, evaluated rows)."""
     main = resolve(window, start, end, now=now, tz=config.defaults.timezone)
-    queues = known_queues(conn, config)
     live = main.ends_now(now)
-    agents = P.agents_now(conn, now) if live else []
+    if shared is None:
+        shared = Shared()
+    if shared.queues is None:
+        shared.queues = known_queues(conn, config)
+    queues = shared.queues
+    if live and shared.agents is None:
+        shared.agents = P.agents_now(conn, now)
+    agents = (shared.agents or []) if live else []
 
     def queue_windows(by: Level) -> dict[str, Window]:
         return {
@@ -91,12 +100,12 @@ def compute_many(
     windows = {by: queue_windows(by) for by in levels}
     # Levels whose queues all share the main window are read in one pass; a queue level with
     # its own days (`today` across time zones) is read on its own.
-    shared = [by for by in levels if all(w == main for w in windows[by].values())]
+    together = [by for by in levels if all(w == main for w in windows[by].values())]
     parts: dict[Level, dict[str, dict[str, Any]]] = {}
-    if shared:
+    if together:
         parts.update(
             P.window_parts(
-                conn, shared, params(windows[shared[0]]), people_window=people_window, now=now
+                conn, together, params(windows[together[0]]), people_window=people_window, now=now
             )
         )
     for by in levels:
@@ -108,9 +117,24 @@ def compute_many(
             )
     out: dict[Level, dict[str, Any]] = {}
     for by in levels:
-        waiting = P.waiting_now(conn, by, now, WAITING_HORIZON_H) if live else {}
+        waiting: dict[str, dict[str, Any]] = {}
+        if live:
+            if by not in shared.waiting:
+                shared.waiting[by] = P.waiting_now(conn, by, now, WAITING_HORIZON_H)
+            waiting = shared.waiting[by]
         rows = _rows(
-            config, by, main, windows[by], parts[by], waiting, agents, queues, now, live, only
+            config,
+            by,
+            main,
+            windows[by],
+            parts[by],
+            waiting,
+            agents,
+            queues,
+            now,
+            live,
+            only,
+            shared,
         )
         out[by] = {
             "from": _iso(main.start),
@@ -124,6 +148,23 @@ def compute_many(
     return out
 
 
+@dataclass
+class Shared:
+    """What the windows of one live computation share: the queues, the agents' states and
+    the contacts waiting now (read once), and `evaluated`: (level, key, parts) -> metrics,
+    kept across computations by the caller so that a group whose parts did not change is
+    not evaluated again."""
+
+    queues: list[str] | None = None
+    agents: list[P.AgentNow] | None = None
+    waiting: dict[Level, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    by_state: dict[Level, dict[str, dict[str, int]]] = field(default_factory=dict)
+    evaluated: dict[tuple[str, Level, str], tuple[dict[str, Any], dict[str, Any]]] = field(
+        default_factory=dict
+    )
+    window: str = ""
+
+
 def compute_windows(
     conn: psycopg.Connection[Any],
     config: CallboardConfig,
@@ -132,14 +173,25 @@ def compute_windows(
     now: datetime,
     windows: tuple[str, ...],
     config_version: int | None = None,
+    evaluated: dict[tuple[str, Level, str], tuple[dict[str, Any], dict[str, Any]]] | None = None,
 ) -> dict[str, dict[Level, dict[str, Any]]]:
-    """The live snapshot's rows: window -> level -> result, for several named windows."""
-    return {
-        w: compute_many(
-            conn, config, levels=levels, now=now, window=w, config_version=config_version
+    """The live snapshot's rows: window -> level -> result, for several named windows at one
+    instant. `evaluated` (kept by the caller between computations, emptied when the
+    configuration changes) spares re-evaluating groups whose parts did not change."""
+    shared = Shared(evaluated=evaluated if evaluated is not None else {})
+    out = {}
+    for w in windows:
+        shared.window = w
+        out[w] = compute_many(
+            conn,
+            config,
+            levels=levels,
+            now=now,
+            window=w,
+            config_version=config_version,
+            shared=shared,
         )
-        for w in windows
-    }
+    return out
 
 
 def _rows(
@@ -154,6 +206,7 @@ def _rows(
     now: datetime,
     live: bool,
     only: str | None,
+    shared: Shared,
 ) -> list[dict[str, Any]]:
     keys: set[str] = set(parts) | set(waiting)
     if by == "queue":
@@ -168,7 +221,12 @@ def _rows(
     if only is not None:
         keys = {only}
 
-    by_state = _agents_by_state(agents, by) if live else {}
+    by_state: dict[str, dict[str, int]] = {}
+    if live and by != "agent":
+        if by not in shared.by_state:
+            shared.by_state[by] = _agents_by_state(agents, by)
+        by_state = shared.by_state[by]
+    evaluated = shared.evaluated
     current = {a.agent: a for a in agents}
     center_formula = config.defaults.sl_formula
     rows = []
@@ -180,7 +238,15 @@ def _rows(
         if live and by != "agent":
             p["agents_by_state"] = by_state.get(key, {})
         p["sl_formula"] = config.queue(key).sl_formula if by == "queue" else center_formula
-        row: dict[str, Any] = {"key": key, **evaluate(p, by)}
+        memo = (shared.window, by, key)
+        known = evaluated.get(memo)
+        if known is not None and known[0] == p:
+            metrics = known[1]
+        else:
+            metrics = evaluate(p, by)
+            if shared.window:
+                evaluated[memo] = (p, metrics)
+        row: dict[str, Any] = {"key": key, **metrics}
         if live and by in ("center", "queue"):
             # screens tick the longest wait themselves between frames, from this instant
             oldest = p.get("oldest_waiting_at")

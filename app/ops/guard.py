@@ -24,6 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 log = logging.getLogger(__name__)
 
 MAX_QUERY_BYTES = 16_384
+MAX_BODY_BYTES = 16 * 1024 * 1024  # the events route's own limit (10 MB) is below this
 RETRY_AFTER_S = "2"
 _STATIC = ("/_dash-component-suites/", "/assets/", "/static/", "/_favicon.ico")
 
@@ -54,6 +55,8 @@ class InputGuard:
                     return
                 await JSONResponse({"detail": detail}, status)(scope, receive, send)
                 return
+        if scope["type"] == "http":
+            receive = _bounded(receive)
         await self.app(scope, receive, send)
 
     @staticmethod
@@ -74,7 +77,29 @@ class InputGuard:
         for key, value in scope.get("headers", []):
             if key == b"cookie" and b"%00" in value:
                 return 400, "a cookie must not contain the NUL character (%00)"
+            if key == b"content-length":
+                if not value.isdigit():
+                    return 400, "Content-Length must be a number"
+                if int(value) > MAX_BODY_BYTES:
+                    return 413, f"the body is over {MAX_BODY_BYTES} bytes"
         return None
+
+
+def _bounded(receive: Receive) -> Receive:
+    """A chunked body (no Content-Length) that grows past MAX_BODY_BYTES ends as if the client
+    had left: the route stops reading, nothing is kept."""
+    seen = 0
+
+    async def wrapped() -> Message:
+        nonlocal seen
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > MAX_BODY_BYTES:
+                return {"type": "http.disconnect"}
+        return message
+
+    return wrapped
 
 
 def frame_headers(frame_ancestors: list[str]) -> list[tuple[bytes, bytes]]:

@@ -31,12 +31,22 @@ class Telemetry:
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
             registry=self.registry,
         )
+        self.live_tick = live_tick_histogram(self.registry)
 
     def count_ingest(self, *, inserted: int, duplicates: int, rejected: int) -> None:
         self.events.labels("inserted").inc(inserted)
         self.events.labels("duplicate").inc(duplicates)
         self.events.labels("rejected").inc(rejected)
         self.batches.inc()
+
+
+def live_tick_histogram(registry: CollectorRegistry) -> Histogram:
+    return Histogram(
+        "callboard_live_tick_seconds",
+        "Duration of one live computation by the leader (compute and publish)",
+        buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+        registry=registry,
+    )
 
 
 def install(app: FastAPI, telemetry: Telemetry) -> None:

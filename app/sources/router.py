@@ -4,7 +4,7 @@ the good ones are stored."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import parse_qsl
@@ -16,7 +16,9 @@ from app.auth.deps import Ingester
 from app.deps import ConnDep
 from app.events.router import MAX_BYTES
 from app.sources.schemas import SourceError, SourceResponse
-from app.sources.store import Summary, store
+from ingest.sources.base import Item
+from ingest.sources.commit import Committer, Summary
+from ingest.sources.normalize import Normalizer
 
 router = APIRouter(prefix="/api/v1/sources", tags=["sources"])
 
@@ -36,13 +38,24 @@ async def body_text(request: Request) -> str:
         raise HTTPException(400, f"body is not UTF-8 text: {exc}") from exc
 
 
+def commit(request: Request, conn: ConnDep, source: str, items: Iterable[Item]) -> Summary:
+    """Through the one committer (aliases and away reasons applied, the source's health
+    counted); inside the request's transaction."""
+    normalizer = Normalizer.from_config(getattr(request.app.state, "config", None))
+    summary = Committer(conn, source, normalizer=normalizer).run(items)
+    request.app.state.telemetry.count_ingest(
+        inserted=summary.inserted, duplicates=summary.duplicates, rejected=summary.rejected
+    )
+    return summary
+
+
 def response(summary: Summary) -> SourceResponse:
     return SourceResponse(
-        inserted=summary.result.inserted,
-        duplicates=summary.result.duplicates,
-        rejected=len(summary.rejected),
+        inserted=summary.inserted,
+        duplicates=summary.duplicates,
+        rejected=summary.rejected,
         skipped=dict(summary.skipped),
-        errors=[SourceError(position=r.position, message=r.reason) for r in summary.rejected],
+        errors=[SourceError(position=r.position, message=r.reason) for r in summary.rejects],
     )
 
 
@@ -57,6 +70,7 @@ def response(summary: Summary) -> SourceResponse:
     },
 )
 def post_amazon_connect(
+    request: Request,
     _: Ingester,
     text: Annotated[str, Depends(body_text)],
     conn: ConnDep,
@@ -66,7 +80,7 @@ def post_amazon_connect(
     from Kinesis; agent events and contact events may be mixed."""
     from ingest.sources.amazon_connect import parse
 
-    return response(store(conn, parse(text, source, where="body line"), source=source))
+    return response(commit(request, conn, source, parse(text, source, where="body line")))
 
 
 def _task_lookup(conn: ConnDep, source: str) -> Callable[[str], tuple[str | None, str | None]]:
@@ -122,7 +136,7 @@ def post_twilio(
         raise HTTPException(403, "X-Twilio-Signature does not match this request")
     source = config.source
     items = translate(form, source, lookup=_task_lookup(conn, source))
-    summary = store(conn, items, source=source)
+    summary = commit(request, conn, source, items)
     if summary.rejected:
         return JSONResponse(response(summary).model_dump(), status_code=422)
     return Response(status_code=204)

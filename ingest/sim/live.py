@@ -79,6 +79,7 @@ def write_config(center: Center, day: date, path: Path) -> dict[str, Any]:
     """The center as callboard.toml, with the day's schedules (for adherence)."""
     body = config(center)
     body["schedules"] = schedule(center, day)
+    body["alerts"] = demo_alerts(center)  # docs/ALERTS.md
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(tomli_w.dumps(body).encode())
     return body
@@ -93,3 +94,55 @@ def jsonl(events: Iterable[dict[str, Any]]) -> Iterable[bytes]:
 
     for e in events:
         yield orjson.dumps(e) + b"\n"
+
+
+def demo_alerts(center: Center) -> list[dict[str, Any]]:
+    """The demo's alert rules: each queue's service level slipping over half an hour (the
+    09:00 peak), a backlog per queue in steps, and the agents' own reminders."""
+    rules: list[dict[str, Any]] = []
+    for q in center.queues:
+        rules.append(
+            {
+                "name": f"{q.name} service level",
+                "scope": f"queue:{q.name}",
+                "metric": "service_level",
+                "window": "30m",
+                "below": q.target,
+                "for_s": 300,  # five minutes: half-hour service levels on a small floor are noisy
+                "severity": "warning",
+                "escalate": {"critical": round(max(0.0, q.target - 0.15), 2)},
+                "min_interval_s": 600,
+            }
+        )
+        rules.append(
+            {
+                "name": f"{q.name} backlog",
+                "scope": f"queue:{q.name}",
+                "metric": "waiting_now",
+                "above": 5,
+                "step": 5,
+                "severity": "warning",
+                "escalate": {"critical": 15},
+            }
+        )
+    rules.append(
+        {
+            "name": "long wrap-up",
+            "scope": "center",
+            "each_agent": True,
+            "metric": "wrap_up_s",
+            "above": 180,
+            "severity": "info",
+        }
+    )
+    rules.append(
+        {
+            "name": "break ending",
+            "scope": "center",
+            "each_agent": True,
+            "metric": "break_ends_in_s",
+            "below": 120,
+            "severity": "info",
+        }
+    )
+    return rules

@@ -37,7 +37,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ingest.contract import describe, event_adapter
-from ingest.sources.base import Item, Rejected, Skipped
+from ingest.sources.base import Item, Raw, Rejected, Skipped
 
 CHANNELS = {"VOICE": "voice", "CHAT": "chat", "EMAIL": "email"}
 _decoder = json.JSONDecoder()
@@ -88,7 +88,8 @@ def records(text: str, *, where: str = "line") -> Iterator[Record | Rejected]:
 def _kinesis_batch(batch: list[Any], position: str) -> Iterator[Record | Rejected]:
     for i, rec in enumerate(batch):
         where = f"{position} record {i}"
-        data = rec.get("kinesis", {}).get("data") if isinstance(rec, dict) else None
+        kinesis = rec.get("kinesis") if isinstance(rec, dict) else None
+        data = kinesis.get("data") if isinstance(kinesis, dict) else None
         if not isinstance(data, str):
             yield Rejected(where, "a Records batch item without kinesis.data", json.dumps(rec))
             continue
@@ -170,7 +171,7 @@ class Translator:
         for e in made:
             e["source"] = self.source
             try:
-                out.append(event_adapter.validate_python(e))
+                out.append(Raw(event_adapter.validate_python(e), record.raw))
             except ValidationError as exc:
                 out.append(Rejected(record.position, describe(exc), record.raw))
         return out
@@ -331,8 +332,14 @@ def _contacts(
     agent: str, ts: datetime, prev: dict[str, Any], cur: dict[str, Any]
 ) -> list[dict[str, Any]]:
     def by_id(snapshot: dict[str, Any]) -> dict[str, dict[str, Any]]:
-        contacts = _get(snapshot, "Contacts") or []
-        return {c["ContactId"]: c for c in contacts if isinstance(c, dict) and c.get("ContactId")}
+        contacts = _get(snapshot, "Contacts")
+        if not isinstance(contacts, list):
+            return {}
+        return {
+            c["ContactId"]: c
+            for c in contacts
+            if isinstance(c, dict) and isinstance(c.get("ContactId"), str) and c["ContactId"]
+        }
 
     before, now = by_id(prev), by_id(cur)
     out: list[dict[str, Any]] = []

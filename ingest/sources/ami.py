@@ -40,8 +40,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from ingest.contract import Event, describe, event_adapter
-from ingest.sources.base import Item, Position, Rejected, Skipped
-from ingest.sources.queue_log import Line, Members, events
+from ingest.sources.base import Item, Position, Raw, Rejected, Skipped
+from ingest.sources.queue_log import ALL, Line, Members, events
 
 log = logging.getLogger(__name__)
 
@@ -135,6 +135,12 @@ class Translator:
     snapshot_callers: set[tuple[str, str]] = field(default_factory=set)
     last_ts: datetime | None = None
 
+    @classmethod
+    def with_static(cls, source: str, static: dict[str, list[str]] | None) -> Translator:
+        """Static members (queues.conf `member =>`, from configuration: agent -> queues) are
+        members from the stream's first event on, as from QUEUESTART in queue_log."""
+        return cls(source, members=Members.with_static(static))
+
     def feed(self, frame: Frame, received: datetime | None = None) -> list[Item]:
         f = frame.fields
         name = f.get("Event")
@@ -142,6 +148,8 @@ class Translator:
             return []  # a Response to our own action: nothing to store
         ts = _timestamp(f.get("Timestamp")) or received
         out: list[Item] = []
+        if ts is not None and self.last_ts is None and self.members.static:
+            out += self._line(frame, ts, "NONE", "NONE", "NONE", "QUEUESTART")
         if ts is not None:
             out += self.expire(ts)
             self.last_ts = ts
@@ -203,7 +211,7 @@ class Translator:
         for e in events(line, self.source, self.members):
             e["ts"] = ts.isoformat()
             try:
-                made.append(event_adapter.validate_python(e))
+                made.append(Raw(event_adapter.validate_python(e), frame.raw))
             except ValidationError as exc:
                 made.append(Rejected(frame.position, f"{verb}: {describe(exc)}", frame.raw))
         return made
@@ -311,7 +319,7 @@ class Translator:
             uid = f.get("TransfereeUniqueid", "")
             self.transfers[uid] = ("BLINDTRANSFER", (f.get("Extension", ""), f.get("Context", "")))
             return
-        uid = f.get("OrigTransfereeUniqueid", "")
+        uid = f.get("TransfereeUniqueid", "")  # the caller: the party being transferred
         dest = f.get("DestType", "")
         target: tuple[str, ...]
         if dest == "Bridge":
@@ -365,20 +373,21 @@ class Translator:
             now = snap.get(agent, {})
             known = set(self.members.queues.get(agent, set()))
             for queue in sorted(set(now) - known):
-                paused = "PAUSED" if now[queue][0] else ""
-                out += self._line(frame, ts, "RESYNC", queue, agent, "ADDMEMBER", paused)
+                flag = "PAUSED" if now[queue][0] else ""
+                out += self._line(frame, ts, "RESYNC", queue, agent, "ADDMEMBER", flag)
             for queue in sorted(known - set(now)):
                 out += self._line(frame, ts, "RESYNC", queue, agent, "REMOVEMEMBER", "")
-            if not now:
-                continue
-            paused_now = [reason for p, reason in now.values() if p]
-            was_paused = agent in self.members.paused
             later = ts + timedelta(milliseconds=1)  # after the membership, in a fixed order
-            if paused_now and (not was_paused or paused_now[0]):
-                reason = paused_now[0] or "paused"
-                out += self._line(frame, later, "RESYNC", "NONE", agent, "PAUSE", reason)
-            elif not paused_now and was_paused:
-                out += self._line(frame, later, "RESYNC", "NONE", agent, "UNPAUSE", "")
+            known_paused = self.members.paused.get(agent, {})
+            for queue in sorted(now):
+                paused, reason = now[queue]
+                was = known_paused.get(queue) or known_paused.get(ALL)
+                if paused and was != (reason or "paused"):
+                    out += self._line(
+                        frame, later, "RESYNC", queue, agent, "PAUSE", reason or "paused"
+                    )
+                elif not paused and was is not None:
+                    out += self._line(frame, later, "RESYNC", queue, agent, "UNPAUSE", "")
         gone = [key for key in self.waiting if key not in self.snapshot_callers]
         self.snapshot_callers = set()
         if gone:
@@ -455,10 +464,11 @@ class AmiFile:
 
     path: Path
     name: str
+    static: dict[str, list[str]] | None = None
     translator: Translator = field(init=False)
 
     def __post_init__(self) -> None:
-        self.translator = Translator(self.name)
+        self.translator = Translator.with_static(self.name, self.static)
 
     def items(self) -> Iterator[Item]:
         with self.path.open(encoding="utf-8", errors="replace", newline="") as f:
@@ -502,11 +512,12 @@ class AmiClient:
     name: str
     stop: asyncio.Event
     backoff: tuple[float, float] = (1.0, 30.0)
+    static: dict[str, list[str]] | None = None
     connects: int = 0
     translator: Translator = field(init=False)
 
     def __post_init__(self) -> None:
-        self.translator = Translator(self.name)
+        self.translator = Translator.with_static(self.name, self.static)
 
     async def items(self) -> AsyncIterator[Item]:
         delay = self.backoff[0]

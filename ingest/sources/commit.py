@@ -124,7 +124,8 @@ class Committer:
         progress: Callable[[Summary], None] | None = None,
     ) -> None:
         self.conn, self.source, self.batch, self.progress = conn, source, batch, progress
-        self.normalizer = normalizer or Normalizer()
+        # none given: the configuration in force, as stored (every source gets it)
+        self.normalizer = normalizer or Normalizer.from_stored(conn)
         self.summary = Summary(source)
         self._events: list[BaseModel] = []
         self._raws: list[str | None] = []

@@ -38,7 +38,7 @@ from urllib.parse import unquote
 from pydantic import ValidationError
 
 from ingest.contract import describe, event_adapter
-from ingest.sources.base import Item, Position, Rejected, Skipped
+from ingest.sources.base import Item, Position, Raw, Rejected, Skipped
 
 log = logging.getLogger(__name__)
 
@@ -104,13 +104,19 @@ def messages(lines: Iterable[str]) -> Iterator[Message]:
 def _epoch(value: str | None) -> datetime | None:
     if value is None or not value.strip().isdigit() or int(value) == 0:
         return None
-    return datetime.fromtimestamp(int(value), UTC)
+    try:
+        return datetime.fromtimestamp(int(value), UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
 
 
 def _event_time(h: dict[str, str]) -> datetime | None:
     micros = h.get("Event-Date-Timestamp", "")
     if micros.isdigit():
-        return datetime.fromtimestamp(int(micros) / 1_000_000, UTC)
+        try:
+            return datetime.fromtimestamp(int(micros) / 1_000_000, UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
     return None
 
 
@@ -138,7 +144,7 @@ class Translator:
         out: list[Item] = []
         for e in made:
             try:
-                out.append(event_adapter.validate_python(e))
+                out.append(Raw(event_adapter.validate_python(e), m.raw))
             except ValidationError as exc:
                 out.append(Rejected(m.position, f"{action}: {describe(exc)}", m.raw))
         return out

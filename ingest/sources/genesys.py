@@ -29,7 +29,7 @@ from pydantic import ValidationError
 
 from ingest.contract import describe, event_adapter
 from ingest.sources.amazon_connect import Record, records
-from ingest.sources.base import Item, Rejected, Skipped
+from ingest.sources.base import Item, Raw, Rejected, Skipped
 
 DETAIL = re.compile(
     r"^v2\.detail\.events\.conversation\.([^.]+)\.(acd\.start|acd\.end|acw|user\.end)$"
@@ -59,7 +59,14 @@ PRESENCE = {
 def _ms(value: Any, name: str) -> datetime:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError(f"{name} {value!r} is not epoch milliseconds")
-    return datetime.fromtimestamp(value / 1000, UTC)
+    return _from_epoch(value / 1000)
+
+
+def _from_epoch(seconds: float) -> datetime:
+    try:
+        return datetime.fromtimestamp(seconds, UTC)
+    except (OverflowError, OSError, ValueError) as exc:
+        raise ValueError(f"{seconds!r} is not a time callboard can read") from exc
 
 
 def _iso(value: Any, name: str) -> datetime:
@@ -108,7 +115,7 @@ def translate(record: Record | Rejected, source: str) -> list[Item]:
     for e in made:
         e["source"] = source
         try:
-            out.append(event_adapter.validate_python(e))
+            out.append(Raw(event_adapter.validate_python(e), record.raw))
         except ValidationError as exc:
             out.append(Rejected(record.position, f"{topic}: {describe(exc)}", record.raw))
     return out
@@ -184,7 +191,7 @@ def _detail(conversation: str, kind: str, b: dict[str, Any]) -> list[dict[str, A
     acw = b.get("wrapupDurationMs")
     if isinstance(acw, bool) or not isinstance(acw, int | float) or acw < 0:
         raise ValueError(f"wrapupDurationMs {acw!r} is not a duration in milliseconds")
-    ended = datetime.fromtimestamp((b["eventTime"] - acw) / 1000, UTC)
+    ended = _from_epoch((b["eventTime"] - acw) / 1000)
     return [
         _event(f"{key}:ended", ended, "call.ended", **base, agent=agent),
         _event(
@@ -199,8 +206,11 @@ def _detail(conversation: str, kind: str, b: dict[str, Any]) -> list[dict[str, A
 
 
 def _activity(user: str, b: dict[str, Any]) -> list[dict[str, Any]] | str:
-    presence = b.get("presence") or {}
-    system = str((presence.get("presenceDefinition") or {}).get("systemPresence") or "").upper()
+    presence = b.get("presence")
+    presence = presence if isinstance(presence, dict) else {}
+    definition = presence.get("presenceDefinition")
+    definition = definition if isinstance(definition, dict) else {}
+    system = str(definition.get("systemPresence") or "").upper()
     if not system:
         return "no presence in this activity notification"
     if system not in PRESENCE:

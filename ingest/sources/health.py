@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
@@ -35,7 +35,13 @@ def _lag(value: dict[str, Any]) -> tuple[int | None, int | None]:
     return st.st_size, max(0, st.st_size - int(value["offset"]))
 
 
-def sources_payload(pg: psycopg.Connection[Any], config: Any, now: datetime) -> dict[str, Any]:
+def sources_payload(
+    pg: psycopg.Connection[Any], config: Any, now: datetime, *, wall: datetime | None = None
+) -> dict[str, Any]:
+    """Every source's health at `now` (the events' clock: the age of the newest event);
+    silence and staleness are measured on `wall` (the real clock, default `now`), since that is
+    when the committer heard from the source, even when the screens run a simulated clock."""
+    wall = wall or now
     stats = {
         row[0]: row
         for row in pg.execute(
@@ -58,7 +64,7 @@ def sources_payload(pg: psycopg.Connection[Any], config: Any, now: datetime) -> 
             }
         )
     configured = dict(getattr(config, "sources", None) or {})
-    minute = int(now.timestamp()) // 60
+    minute = int(wall.timestamp()) // 60
     out = []
     for name in sorted(set(stats) | set(configured) | set(positions)):
         row = stats.get(name)
@@ -68,7 +74,7 @@ def sources_payload(pg: psycopg.Connection[Any], config: Any, now: datetime) -> 
         heard = row[7] if row else None
         minutes = row[8] if row else {}
         recent = sum(int(n) for k, n in minutes.items() if minute - RATE_MINUTES < int(k) <= minute)
-        heard_s = None if heard is None else max(0.0, (now - heard).total_seconds())
+        heard_s = None if heard is None else max(0.0, (wall - heard).total_seconds())
         lags = [p["lag_bytes"] for p in positions.get(name, []) if p["lag_bytes"] is not None]
         out.append(
             {
@@ -89,7 +95,7 @@ def sources_payload(pg: psycopg.Connection[Any], config: Any, now: datetime) -> 
                 "stale": silence is not None and (heard_s is None or heard_s > silence),
             }
         )
-    return {"generated_at": now.isoformat(), "sources": out}
+    return {"generated_at": wall.isoformat(), "sources": out}
 
 
 @contextmanager
@@ -98,9 +104,21 @@ def _engine_conn(engine: Any) -> Iterator[psycopg.Connection[Any]]:
         yield sa_conn.connection.driver_connection
 
 
+TOPIC_ROLES = frozenset({"admin", "supervisor", "wallboard"})
+
+
+def _topic(pg: Any, config: Any, rows: Any, now: datetime) -> dict[str, Any]:
+    return sources_payload(pg, config, now, wall=datetime.now(UTC))
+
+
 def install(app: Any) -> None:
     """Source gauges on the app's /metrics (read at each scrape from the app's engine, or from
-    `app.state.sources_connect` when set, e.g. by tests)."""
+    `app.state.sources_connect` when set, e.g. by tests), and the `sources` live topic
+    (supervisors, admins and wallboards)."""
+    from app.live.topics import KINDS, register
+
+    if "sources" not in KINDS:
+        register("sources", _topic, allow=lambda who: who.role in TOPIC_ROLES)
 
     def connect() -> Any:
         custom = getattr(app.state, "sources_connect", None)

@@ -47,6 +47,26 @@ class Normalizer:
             case_sensitive=bool(away.case_sensitive) if away is not None else False,
         )
 
+    @classmethod
+    def from_stored(cls, conn: Any) -> Normalizer:
+        """From the configuration in force (the newest stored version; the server stores it at
+        start). Read as JSON, so a committer needs nothing else to apply it."""
+        row = conn.execute(
+            "SELECT body FROM config_versions ORDER BY version DESC LIMIT 1"
+        ).fetchone()
+        body = row[0] if row else {}
+        aliases = {
+            alias: agent_id
+            for agent_id, settings in (body.get("agents") or {}).items()
+            for alias in (settings or {}).get("aliases") or []
+        }
+        away = body.get("away_reasons") or {}
+        return cls(
+            aliases=aliases,
+            reasons=away.get("map") or None,
+            case_sensitive=bool(away.get("case_sensitive", False)),
+        )
+
     def agent(self, name: str | None) -> str | None:
         return None if name is None else self.aliases.get(name, name)
 

@@ -30,7 +30,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ingest.contract import describe, event_adapter
-from ingest.sources.base import Item, Rejected, Skipped
+from ingest.sources.base import Item, Raw, Rejected, Skipped
 
 CHANNELS = {"voice": "voice", "chat": "chat", "sms": "chat", "email": "email", "default": "voice"}
 AVAILABLE = {"available", "idle", "ready"}
@@ -43,10 +43,13 @@ def _none(_: str) -> tuple[str | None, str | None]:
 
 def _ts(form: Mapping[str, str]) -> datetime:
     ms, s = form.get("TimestampMs", ""), form.get("Timestamp", "")
-    if ms.isdigit():
-        return datetime.fromtimestamp(int(ms) / 1000, UTC)
-    if s.isdigit():
-        return datetime.fromtimestamp(int(s), UTC)
+    try:
+        if ms.isdigit():
+            return datetime.fromtimestamp(int(ms) / 1000, UTC)
+        if s.isdigit():
+            return datetime.fromtimestamp(int(s), UTC)
+    except (OverflowError, OSError, ValueError) as exc:
+        raise ValueError(f"Timestamp {s or ms!r} is not a time callboard can read") from exc
     raise ValueError(f"Timestamp {s!r} is not epoch seconds")
 
 
@@ -79,7 +82,7 @@ def translate(
     for e in made:
         e["source"] = source
         try:
-            out.append(event_adapter.validate_python(e))
+            out.append(Raw(event_adapter.validate_python(e), raw))
         except ValidationError as exc:
             out.append(Rejected(position, f"{kind}: {describe(exc)}", raw))
     return out

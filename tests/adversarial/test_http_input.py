@@ -14,6 +14,11 @@ from fastapi.testclient import TestClient
 from app.ops.logs import redact
 
 
+@pytest.fixture
+def admin(make_token: Callable[..., str]) -> dict[str, str]:
+    return {"Authorization": f"Bearer {make_token('admin')}"}
+
+
 def _get_routes(app: FastAPI) -> list[str]:
     paths = []
     for path, ops in app.openapi()["paths"].items():
@@ -24,12 +29,12 @@ def _get_routes(app: FastAPI) -> list[str]:
 
 @pytest.mark.parametrize("value", ["a%00b", "%00", "x%C3%28", "%ff"])
 def test_nul_or_bad_bytes_in_any_parameter_is_400(
-    app: FastAPI, client: TestClient, anonymous: TestClient, value: str
+    app: FastAPI, anonymous: TestClient, admin: dict[str, str], value: str
 ) -> None:
     for path in _get_routes(app):
-        for c in (client, anonymous):
+        for headers in (admin, {}):
             for name in ("queue", "from", "agent", "x"):
-                r = c.get(f"{path}?{name}={value}")
+                r = anonymous.get(f"{path}?{name}={value}", headers=headers)
                 assert r.status_code == 400, (path, name, r.status_code, r.text)
 
 
@@ -37,16 +42,17 @@ def test_nul_or_bad_bytes_in_any_parameter_is_400(
     "path", ["/agent/a%00b", "/api/v1/agents/a%00b", "/api/v1/nothing%00", "/wall%00", "/%ff"]
 )
 def test_nul_in_a_path_is_400_with_or_without_a_token(
-    client: TestClient, anonymous: TestClient, path: str
+    anonymous: TestClient, admin: dict[str, str], path: str
 ) -> None:
-    for c in (client, anonymous):
-        r = c.get(path)
+    for headers in (admin, {}):
+        r = anonymous.get(path, headers=headers)
         assert r.status_code == 400 and "path" in r.json()["detail"], r.text
 
 
-def test_nul_in_a_body_is_4xx(client: TestClient) -> None:
-    r = client.put(
+def test_nul_in_a_body_is_4xx(anonymous: TestClient, admin: dict[str, str]) -> None:
+    r = anonymous.put(
         "/api/v1/schedules",
+        headers=admin,
         json={
             "entries": [
                 {
@@ -72,7 +78,9 @@ def test_nul_in_a_body_is_4xx(client: TestClient) -> None:
         "99999-01-01T00:00:00Z",
     ],
 )
-def test_out_of_range_instants_are_422_everywhere(client: TestClient, stamp: str) -> None:
+def test_out_of_range_instants_are_422_everywhere(
+    anonymous: TestClient, admin: dict[str, str], stamp: str
+) -> None:
     later = "2026-11-21T00:00:00Z"
     for path in (
         "/api/v1/metrics",
@@ -82,7 +90,7 @@ def test_out_of_range_instants_are_422_everywhere(client: TestClient, stamp: str
         "/api/v1/schedules",
     ):
         for query in ({"from": stamp, "to": later}, {"from": "2026-11-20T00:00:00Z", "to": stamp}):
-            r = client.get(path, params=query)
+            r = anonymous.get(path, params=query, headers=admin)
             assert r.status_code == 422, (path, query, r.text)
 
 
@@ -134,22 +142,24 @@ SECURITY = {
     "path", ["/api/v1/me", "/api/v1/nothing", "/wall", "/healthz", "/docs", "/openapi.json"]
 )
 def test_security_headers_on_every_response(
-    client: TestClient, anonymous: TestClient, path: str
+    anonymous: TestClient, admin: dict[str, str], path: str
 ) -> None:
-    for c in (client, anonymous):
-        r = c.get(path)
+    for headers in (admin, {}):
+        r = anonymous.get(path, headers=headers)
         for key, value in SECURITY.items():
             assert r.headers.get(key) == value, (path, key, r.headers)
         assert r.headers["cache-control"] == "no-store"
 
 
-def test_the_frame_policy_is_configurable(app: FastAPI, client: TestClient) -> None:
+def test_the_frame_policy_is_configurable(
+    app: FastAPI, anonymous: TestClient, admin: dict[str, str]
+) -> None:
     from app.config import CallboardConfig
 
     app.state.config = CallboardConfig.model_validate(
         {"security": {"frame_ancestors": ["'self'", "https://crm.example.com"]}}
     )
-    r = client.get("/api/v1/me")
+    r = anonymous.get("/api/v1/me", headers=admin)
     assert r.headers["content-security-policy"] == "frame-ancestors 'self' https://crm.example.com"
     assert "x-frame-options" not in r.headers
     with pytest.raises(ValueError, match="not a frame source"):
@@ -169,3 +179,37 @@ def test_the_log_filter_blanks_tokens() -> None:
     assert "secret" not in redact(line)
     assert "a=1" in redact(line) and "b=2" in redact(line)
     assert "cb_" + "x" * 30 not in redact("Authorization: Bearer cb_" + "x" * 30)
+
+
+def test_oversized_input_is_refused_before_any_route(
+    anonymous: TestClient, admin: dict[str, str]
+) -> None:
+    r = anonymous.get("/api/v1/metrics", params={"queue": "q" * 20_000}, headers=admin)
+    assert r.status_code == 414
+    r = anonymous.put(
+        "/api/v1/schedules",
+        content=b"{}",
+        headers={
+            **admin,
+            "content-length": str(17 * 1024 * 1024),
+            "content-type": "application/json",
+        },
+    )
+    assert r.status_code == 413
+    r = anonymous.get("/api/v1/me", headers={**admin, "cookie": "callboard_token=a%00b"})
+    assert r.status_code == 400
+
+
+def test_a_websocket_with_nul_is_closed_4400(anonymous: TestClient) -> None:
+    from starlette.websockets import WebSocketDisconnect
+
+    url = "/api/v1/live?topics=agent:a%00b"
+    with pytest.raises(WebSocketDisconnect) as closed, anonymous.websocket_connect(url) as ws:
+        ws.receive_text()
+    assert closed.value.code == 4400
+
+
+def test_made_up_tokens_of_any_shape_are_401_never_500(anonymous: TestClient) -> None:
+    for token in ("x" * 10_000, "é" * 50, "cb_" + "A" * 43, "Bearer", "\t", "%00"):
+        r = anonymous.get("/api/v1/me", headers={"Authorization": f"Bearer {token}".encode()})
+        assert r.status_code in (400, 401), (token[:20], r.status_code)

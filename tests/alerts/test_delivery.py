@@ -59,7 +59,7 @@ def test_webhooks_in_each_format_reach_a_real_server(
     plain, slack, teams = by_format[0], by_format[1], by_format[2]
     assert plain["event"] == "raised" and plain["alert"]["name"] == "billing backlog"
     assert plain["alert"]["value"] == 3 and plain["alert"]["code"] == "above"
-    assert plain["text"] == "Queue billing: billing backlog: waiting_now is 3, above 2"
+    assert plain["text"] == "Queue billing: billing backlog: Waiting now is 3, above 2"
     assert slack["text"] == plain["text"] and slack["attachments"][0]["color"]
     card = teams["attachments"][0]
     assert card["contentType"] == "application/vnd.microsoft.card.adaptive"
@@ -160,9 +160,9 @@ def test_email_reaches_a_real_smtp_server(
     assert to == ["lead@floor.example", "wfm@floor.example"]
     assert first["Subject"] == "[Critical] billing backlog"
     assert first["From"] == "callboard@floor.example"
-    assert "waiting_now is 7, above 2" in first.get_payload()
+    assert "Waiting now is 7, above 2" in first.get_payload()
     assert second["Subject"] == "[Cleared] billing backlog"
-    assert "back within (waiting_now 0)" in second.get_payload()
+    assert "back within (Waiting now 0)" in second.get_payload()
 
 
 def test_a_dead_receiver_does_not_hold_up_the_evaluation(

@@ -7,14 +7,16 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
 from app import migrate
 from tests.app.conftest import app, make_token
+from tests.live.conftest import live_client
 
-__all__ = ["app", "cli", "make_token", "migrated"]
+__all__ = ["app", "cli", "forget", "live_client", "make_token", "migrated"]
 
 
 @pytest.fixture
@@ -35,3 +37,15 @@ def cli(url: str, tmp: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
         capture_output=True,
         timeout=120,
     )
+
+
+def forget(conn: Any, source: str) -> None:
+    """Remove what a test committed for `source` from the shared test database: its events,
+    kept lines, position and health, and the derived rows made from them (rebuilt from what
+    remains), so that no later test sees them."""
+    from ingest.derived import rebuild
+
+    for table in ("events", "source_lines", "source_positions", "source_stats"):
+        conn.execute(f"DELETE FROM {table} WHERE source = %s", (source,))
+    with conn.transaction():
+        rebuild(conn)

@@ -40,10 +40,10 @@ def test_import_ami_stores_once_and_names_the_bad_message(migrated: str, tmp_pat
     assert out["errors"] == [
         {
             "position": "line 307",
-            "message": "line 307: not a `Key: Value` line: 'this line is broken'",
+            "reason": "line 307: not a `Key: Value` line: 'this line is broken'",
         }
     ]
-    assert out["events"]["call.queued"] == 5 and out["inserted"] == sum(out["events"].values())
+    assert out["by_type"]["call.queued"] == 5 and out["inserted"] == out["events"]
     assert json.loads(again.stdout)["inserted"] == 0
     with psycopg.connect(libpq(migrated)) as conn:
         (n,) = conn.execute("SELECT count(DISTINCT call_id) FROM contact_segments").fetchone() or (
@@ -123,4 +123,4 @@ def test_consume_ami_stores_until_sigterm(
     assert proc.returncode == 0, errs
     assert logins and logins[0] == "s3cret"
     summary = json.loads(out)
-    assert summary["events"]["call.queued"] >= 5
+    assert summary["by_type"]["call.queued"] >= 5

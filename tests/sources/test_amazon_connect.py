@@ -14,15 +14,20 @@ import psycopg
 from fastapi.testclient import TestClient
 from psycopg.rows import dict_row
 
-from app.sources.store import store
 from ingest.sources.amazon_connect import parse
-from ingest.sources.base import Rejected, Skipped
+from ingest.sources.base import Raw, Rejected, Skipped
+from ingest.sources.commit import Committer
 from tests.app.conftest import anonymous, app, make_token
 
 SAMPLES = Path(__file__).parent / "samples" / "amazon_connect"
 AGENT = "a1b2c3d4-0000-4000-8000-000000000001"
 QUEUE = "q-basic-0001"
 __all__ = ["anonymous", "app", "make_token"]
+
+
+def events(items: Any) -> list[Any]:
+    """The events themselves (each comes with its record's text, `Raw`)."""
+    return [i.event if isinstance(i, Raw) else i for i in items]
 
 
 def _text(*names: str) -> str:
@@ -34,12 +39,12 @@ def _at(hms: str) -> datetime:
 
 
 def test_both_streams_give_each_contact_once_with_acw(pg: psycopg.Connection[Any]) -> None:
-    summary = store(
-        pg, parse(_text("agent_events.jsonl", "contact_events.jsonl"), "connect"), source="connect"
+    summary = Committer(pg, "connect").run(
+        parse(_text("agent_events.jsonl", "contact_events.jsonl"), "connect")
     )
-    assert summary.rejected == []
+    assert summary.rejects == []
     # answered and ended of c1 come from both streams: stored once
-    assert summary.result.duplicates == 2
+    assert summary.duplicates == 2
     assert summary.skipped == {
         "agent HEART_BEAT": 1,
         "agent STATE_CHANGE": 3,  # ringing, on hold, back from hold: no change of state
@@ -64,7 +69,7 @@ def test_both_streams_give_each_contact_once_with_acw(pg: psycopg.Connection[Any
         (_at("08:05:15"), "on_call", None),
         (_at("08:08:15"), "wrap_up", None),
         (_at("08:08:45"), "available", None),
-        (_at("08:10:00"), "away", "Break"),
+        (_at("08:10:00"), "away", "break"),  # the status name, mapped to its away class
         (_at("08:30:00"), "logged_out", None),
     ]
 
@@ -90,7 +95,7 @@ def test_the_documentations_own_sample_gets_clear_errors() -> None:
 def test_firehose_objects_and_kinesis_batches_are_read_too() -> None:
     lines = (SAMPLES / "contact_events.jsonl").read_text().splitlines()
     firehose = "".join(lines)  # Firehose writes records back to back, no newline
-    assert [type(i).__name__ for i in parse(firehose, "c")] == [
+    assert [type(i).__name__ for i in events(parse(firehose, "c"))] == [
         "Skipped",
         "CallQueued",
         "CallAnswered",
@@ -104,7 +109,7 @@ def test_firehose_objects_and_kinesis_batches_are_read_too() -> None:
             {"kinesis": {"data": "!!!"}},
         ]
     }
-    items = list(parse(json.dumps(batch), "c"))
+    items = events(parse(json.dumps(batch), "c"))
     assert type(items[0]).__name__ == "CallQueued"
     assert isinstance(items[1], Rejected) and items[1].position == "line 1 record 1"
     assert "not base64 of JSON" in items[1].reason
@@ -113,7 +118,7 @@ def test_firehose_objects_and_kinesis_batches_are_read_too() -> None:
 def test_a_broken_line_does_not_stop_the_rest() -> None:
     good = (SAMPLES / "contact_events.jsonl").read_text().splitlines()
     text = "\n".join([good[1], '{"detail": {"eventType": "QUEUED"', good[4], '{"x": 1}', "[1]"])
-    items = list(parse(text, "c"))
+    items = events(parse(text, "c"))
     assert [(type(i).__name__, getattr(i, "position", "")) for i in items] == [
         ("CallQueued", ""),
         ("Rejected", "line 2"),

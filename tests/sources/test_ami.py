@@ -12,14 +12,19 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-from app.sources.store import store, store_stream
 from ingest.contract import AgentStateChanged, CallEnded, CallMissed
 from ingest.sources.ami import AmiClient, AmiFile, Translator, frames, translate
-from ingest.sources.base import Position, Rejected, Skipped
+from ingest.sources.base import Position, Raw, Rejected, Skipped
+from ingest.sources.commit import Committer
 from ingest.sources.queue_log_import import import_queue_log
 
 SAMPLES = Path(__file__).parent / "samples" / "ami"
 T = 1763625600
+
+
+def unwrap(items: Any) -> list[Any]:
+    """The events themselves (the adapter gives each with its AMI message, `Raw`)."""
+    return [i.event if isinstance(i, Raw) else i for i in items]
 
 
 def at(seconds: float) -> datetime:
@@ -41,7 +46,7 @@ def states(pg: psycopg.Connection[Any], agent: str) -> list[tuple[float, str, st
 
 
 def test_the_recording_becomes_contacts_with_the_units_right() -> None:
-    items = list(AmiFile(SAMPLES / "floor.ami", "pbx1").items())
+    items = unwrap(AmiFile(SAMPLES / "floor.ami", "pbx1").items())
     rejected = [i for i in items if isinstance(i, Rejected)]
     assert len(rejected) == 1
     assert rejected[0].position == "line 307"
@@ -50,9 +55,9 @@ def test_the_recording_becomes_contacts_with_the_units_right() -> None:
     assert [(m.agent, m.ring_s) for m in missed] == [("bob", 15.0)]  # 15000 ms
     ended = [i for i in items if isinstance(i, CallEnded)]
     assert [(e.call_id, e.queue, e.talk_s, e.ended_by) for e in ended] == [
-        ("1763625610.1", "sales", 120.0, "customer"),
-        ("1763625800.9", "sales", 60.0, "agent"),
-        ("1763625800.9", "support", 30.0, "agent"),  # AgentComplete without channel fields
+        ("pbx1:1763625610.1", "sales", 120.0, "customer"),
+        ("pbx1:1763625800.9", "sales", 60.0, "agent"),
+        ("pbx1:1763625800.9", "support", 30.0, "agent"),  # AgentComplete without channel fields
     ]
     kinds = {i.kind for i in items if isinstance(i, Skipped)}
     assert kinds == {"AgentCalled", "QueueCallerLeave"}
@@ -60,19 +65,19 @@ def test_the_recording_becomes_contacts_with_the_units_right() -> None:
 
 
 def test_stored_figures_counted_by_hand(pg: psycopg.Connection[Any]) -> None:
-    summary = store(pg, AmiFile(SAMPLES / "floor.ami", "pbx1").items(), source="pbx1")
-    assert summary.result.inserted == sum(summary.by_type.values())
+    summary = Committer(pg, "pbx1").run(AmiFile(SAMPLES / "floor.ami", "pbx1").items())
+    assert summary.inserted == sum(summary.by_type.values())
     assert summary.by_type["call.queued"] == 5
-    assert len(summary.rejected) == 1
+    assert summary.rejected == 1
     segs = segments(pg)
     assert set(segs) == {
-        "1763625610.1/0",
-        "1763625650.5/0",
-        "1763625700.7/0",
-        "1763625800.9/0",
-        "1763625800.9/1",
+        "pbx1:1763625610.1/0",
+        "pbx1:1763625650.5/0",
+        "pbx1:1763625700.7/0",
+        "pbx1:1763625800.9/0",
+        "pbx1:1763625800.9/1",
     }
-    c1 = segs["1763625610.1/0"]
+    c1 = segs["pbx1:1763625610.1/0"]
     assert (c1["outcome"], c1["agent"], c1["wait_s"], c1["talk_s"], c1["missed"]) == (
         "answered",
         "alice",
@@ -80,13 +85,13 @@ def test_stored_figures_counted_by_hand(pg: psycopg.Connection[Any]) -> None:
         120.0,
         1,
     )
-    assert (segs["1763625650.5/0"]["outcome"], segs["1763625650.5/0"]["wait_s"]) == (
+    assert (segs["pbx1:1763625650.5/0"]["outcome"], segs["pbx1:1763625650.5/0"]["wait_s"]) == (
         "abandoned",
         11.0,
     )
-    c3 = segs["1763625700.7/0"]  # QueueCallerAbandon + QUEUESTATUS=TIMEOUT
+    c3 = segs["pbx1:1763625700.7/0"]  # QueueCallerAbandon + QUEUESTATUS=TIMEOUT
     assert (c3["outcome"], c3["overflow_reason"], c3["wait_s"]) == ("overflowed", "timeout", 60.0)
-    first, second = segs["1763625800.9/0"], segs["1763625800.9/1"]
+    first, second = segs["pbx1:1763625800.9/0"], segs["pbx1:1763625800.9/1"]
     assert (first["transferred"], first["transfer_to_external"], first["talk_s"]) == (
         True,
         "600@support-queue",
@@ -100,18 +105,18 @@ def test_stored_figures_counted_by_hand(pg: psycopg.Connection[Any]) -> None:
     )
     assert states(pg, "bob") == [
         (0.2, "available", None),
-        (200.4, "away", "Lunch"),
+        (200.4, "away", "lunch"),  # the PBX's free text, mapped to its away class
         (260.02, "available", None),
         (400.5, "logged_out", None),
     ]
     lines = pg.execute("SELECT kind, count(*) FROM source_lines GROUP BY kind ORDER BY 1")
-    assert lines.fetchall() == [("AgentCalled", 2), ("QueueCallerLeave", 3)]
+    assert lines.fetchall() == [("AgentCalled", 2), ("QueueCallerLeave", 3), ("rejected", 1)]
 
 
 def test_queue_log_after_ami_adds_only_what_ami_missed(
     pg: psycopg.Connection[Any], tmp_path: Path
 ) -> None:
-    store(pg, AmiFile(SAMPLES / "floor.ami", "pbx1").items(), source="pbx1")
+    Committer(pg, "pbx1").run(AmiFile(SAMPLES / "floor.ami", "pbx1").items())
     before = pg.execute("SELECT count(*) FROM events").fetchone()
     summary = import_queue_log(pg, SAMPLES / "floor.queue_log", source="pbx1")
     added = pg.execute(
@@ -120,11 +125,11 @@ def test_queue_log_after_ami_adds_only_what_ami_missed(
     assert before is not None
     # The call AMI did not see (3 events and bob's available after it), and the membership
     # lines: queue_log names who added the member (MANAGER, CLI, a channel), AMI does not.
-    assert summary.result.inserted == 4 + 4
+    assert summary.inserted == 4 + 4
     assert [a for a in added if a[1] is not None] == [
-        ("call.queued", "1763625930.13", None),
-        ("call.answered", "1763625930.13", "bob"),
-        ("call.ended", "1763625930.13", "bob"),
+        ("call.queued", "pbx1:1763625930.13", None),
+        ("call.answered", "pbx1:1763625930.13", "bob"),
+        ("call.ended", "pbx1:1763625930.13", "bob"),
     ]
     assert {a[0] for a in added if a[1] is None} == {"agent.state"}
     segs = segments(pg)
@@ -142,7 +147,7 @@ def test_events_without_timestamp_are_rejected_in_a_recording_and_timed_live() -
     t = Translator("pbx1")
     (frame,) = frames(text.splitlines(True))
     assert not isinstance(frame, Rejected)
-    (queued,) = t.feed(frame, received=at(5))
+    (queued,) = unwrap(t.feed(frame, received=at(5)))
     assert not isinstance(queued, Rejected | Skipped | Position)
     assert queued.ts == at(5)
 
@@ -153,14 +158,16 @@ def test_a_queue_status_resync_restores_memberships_and_pauses() -> None:
     assert t.members.queues == {"alice": {"sales", "support"}, "bob": set()}
     resync = (SAMPLES / "resync.ami").read_text()
     made = [
-        i for i in translate(frames(resync.splitlines(True)), t) if isinstance(i, AgentStateChanged)
+        i
+        for i in unwrap(translate(frames(resync.splitlines(True)), t))
+        if isinstance(i, AgentStateChanged)
     ]
     assert items
     # carol is static (never added by an event); bob came back, paused; alice left support.
     assert [(e.agent, e.state, e.reason, e.queues) for e in made] == [
         ("alice", "available", None, ["sales"]),
         ("bob", "away", "paused", ["sales"]),
-        ("bob", "away", "Break", None),
+        ("bob", "away", "Break", ["sales"]),
         ("carol", "available", None, ["support"]),
     ]
 
@@ -213,7 +220,7 @@ async def _converse(
                 return
 
 
-def test_the_live_client_logs_in_reconnects_and_resyncs(engine: Any, tmp_path: Path) -> None:
+def test_the_live_client_logs_in_reconnects_and_resyncs(live_db: tuple[str, Any]) -> None:
     from tests.conftest import libpq
 
     text = (SAMPLES / "floor.ami").read_text().removeprefix("Asterisk Call Manager/9.0.0\n")
@@ -227,7 +234,7 @@ def test_the_live_client_logs_in_reconnects_and_resyncs(engine: Any, tmp_path: P
         client = AmiClient(
             "127.0.0.1", port, "callboard", "s3cret", "amilive", stop, backoff=(0.05, 0.1)
         )
-        url = libpq(engine.url.render_as_string(hide_password=False))
+        url = libpq(live_db[0])
         with psycopg.connect(url, autocommit=True) as conn:
 
             def committed(summary: Any) -> None:
@@ -236,7 +243,7 @@ def test_the_live_client_logs_in_reconnects_and_resyncs(engine: Any, tmp_path: P
 
             async with server:
                 summary = await asyncio.wait_for(
-                    store_stream(conn, client.items(), source="amilive", on_commit=committed), 20
+                    Committer(conn, "amilive", progress=committed).run_async(client), 20
                 )
                 await asyncio.wait_for(asyncio.gather(*handlers), 5)  # each saw the hang-up
         return client, summary
@@ -245,18 +252,64 @@ def test_the_live_client_logs_in_reconnects_and_resyncs(engine: Any, tmp_path: P
     assert logins == ["s3cret"] * 3
     assert client.connects == 3
     assert summary.by_type["call.queued"] == 5
-    with psycopg.connect(libpq(engine.url.render_as_string(hide_password=False))) as conn:
+    with psycopg.connect(libpq(live_db[0])) as conn:
         rows = conn.execute(
             "SELECT agent, data->>'state', data->>'reason' FROM events"
             " WHERE source = 'amilive' AND type = 'agent.state' AND ts >= %s ORDER BY ts, agent",
             (at(1400),),
         ).fetchall()
-        conn.execute("DELETE FROM events WHERE source = 'amilive'")
-        conn.commit()
     # the third connection's resync, from the QueueStatus answer
     assert rows == [
         ("alice", "available", None),
         ("bob", "away", "paused"),
         ("carol", "available", None),
-        ("bob", "away", "Break"),
+        ("bob", "away", "break"),
     ]
+
+
+def test_an_attended_transfer_names_the_bridge_it_went_to() -> None:
+    text = """Event: QueueCallerJoin
+Timestamp: 1763625600.100000
+Uniqueid: u9
+Queue: sales
+Position: 1
+CallerIDNum: 5550001
+
+Event: AgentConnect
+Timestamp: 1763625610.100000
+Uniqueid: u9
+Queue: sales
+MemberName: alice
+HoldTime: 10
+RingTime: 2
+DestUniqueid: u10
+
+Event: AttendedTransfer
+Timestamp: 1763625650.100000
+Result: Success
+OrigTransfererUniqueid: u10
+SecondTransfererUniqueid: u11
+TransfereeUniqueid: u9
+DestType: Bridge
+DestBridgeUniqueid: 5e1f-bridge
+
+Event: AgentComplete
+Timestamp: 1763625650.200000
+Uniqueid: u9
+Queue: sales
+MemberName: alice
+HoldTime: 10
+TalkTime: 40
+Reason: transfer
+
+"""
+    t = Translator("pbx1")
+    items = unwrap(
+        i for f in frames(text.splitlines(True)) if not isinstance(f, Rejected) for i in t.feed(f)
+    )
+    kinds = [
+        (getattr(i, "type", None), getattr(i, "to_external", None), getattr(i, "talk_s", None))
+        for i in items
+    ]
+    assert ("call.transferred", "5e1f-bridge", None) in kinds
+    assert ("call.ended", None, 40.0) in kinds

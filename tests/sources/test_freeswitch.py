@@ -11,9 +11,9 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-from app.sources.store import store, store_stream
 from ingest.contract import AgentStateChanged
 from ingest.sources.base import Rejected, Skipped
+from ingest.sources.commit import Committer
 from ingest.sources.freeswitch import EslClient, Translator, messages
 
 SAMPLES = Path(__file__).parent / "samples" / "freeswitch"
@@ -30,10 +30,10 @@ def _items() -> list[Any]:
 
 
 def test_the_documented_events_become_contacts(pg: psycopg.Connection[Any]) -> None:
-    summary = store(pg, _items(), source="fs1")
-    assert len(summary.rejected) == 1  # the documentation's own member-queue-start: no time
-    assert "no CC-Member-Joined-Time and no Event-Date-Timestamp" in summary.rejected[0].reason
-    assert summary.rejected[0].position == "line 192"
+    summary = Committer(pg, "fs1").run(_items())
+    assert summary.rejected == 1  # the documentation's own member-queue-start: no time
+    assert "no CC-Member-Joined-Time and no Event-Date-Timestamp" in summary.rejects[0].reason
+    assert summary.rejects[0].position == "line 192"
     with pg.cursor(row_factory=dict_row) as cur:
         rows = {
             r["call_id"]: r
@@ -70,8 +70,8 @@ def test_the_documented_events_become_contacts(pg: psycopg.Connection[Any]) -> N
         "member-queue-end": 1,
         "HEARTBEAT": 1,
     }
-    again = store(pg, _items(), source="fs1")  # a replay stores nothing twice
-    assert (again.result.inserted, again.result.duplicates) == (0, summary.result.inserted)
+    again = Committer(pg, "fs1").run(_items())  # a replay stores nothing twice
+    assert (again.inserted, again.duplicates) == (0, summary.inserted)
 
 
 def test_unknown_values_are_rejected_with_the_field() -> None:
@@ -136,7 +136,9 @@ async def _fake_esl(
     return await asyncio.start_server(serve, "127.0.0.1", 0)
 
 
-def test_the_esl_client_authenticates_subscribes_resyncs_and_reconnects(engine: Any) -> None:
+def test_the_esl_client_authenticates_subscribes_resyncs_and_reconnects(
+    live_db: tuple[str, Any],
+) -> None:
     from tests.conftest import libpq
 
     blocks = (SAMPLES / "floor.events").read_text().split("\n\n")[:-2]  # the timed ones
@@ -151,9 +153,7 @@ def test_the_esl_client_authenticates_subscribes_resyncs_and_reconnects(engine: 
         port = server.sockets[0].getsockname()[1]
         stop = asyncio.Event()
         client = EslClient("127.0.0.1", port, "ClueCon", "fslive", stop, backoff=(0.05, 0.1))
-        with psycopg.connect(
-            libpq(engine.url.render_as_string(hide_password=False)), autocommit=True
-        ) as conn:
+        with psycopg.connect(libpq(live_db[0]), autocommit=True) as conn:
 
             def committed(summary: Any) -> None:
                 if client.connects >= 2 and summary.by_type["call.queued"] >= 6:
@@ -161,10 +161,9 @@ def test_the_esl_client_authenticates_subscribes_resyncs_and_reconnects(engine: 
 
             async with server:
                 summary = await asyncio.wait_for(
-                    store_stream(conn, client.items(), source="fslive", on_commit=committed), 20
+                    Committer(conn, "fslive", progress=committed).run_async(client), 20
                 )
             n = conn.execute("SELECT count(*) FROM events WHERE source = 'fslive'").fetchone()
-            conn.execute("DELETE FROM events WHERE source = 'fslive'")
         return client, summary, n
 
     client, summary, n = asyncio.run(run())
@@ -175,9 +174,9 @@ def test_the_esl_client_authenticates_subscribes_resyncs_and_reconnects(engine: 
     ]
     assert client.connects >= 2
     assert summary.by_type["call.queued"] == 3 * client.connects  # each replay, stored once
-    assert n == (summary.result.inserted,)
+    assert n == (summary.inserted,)
     # 8 call events, 5 agent states, and the resync of 1002 (on break, heard of nowhere else)
-    assert summary.result.inserted == 14
+    assert summary.inserted == 14
 
 
 def test_resync_reports_only_what_changed() -> None:

@@ -11,8 +11,8 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-from app.sources.store import store
 from ingest.sources.base import Rejected
+from ingest.sources.commit import Committer
 from ingest.sources.genesys import parse
 from tests.conftest import libpq
 from tests.test_cli import migrated, run
@@ -30,8 +30,8 @@ def _at(hms: str) -> datetime:
 
 def test_notifications_become_contacts_acw_and_presence(pg: psycopg.Connection[Any]) -> None:
     text = (SAMPLES / "notifications.jsonl").read_text()
-    summary = store(pg, parse(text, "gen"), source="gen")
-    assert [(r.position, r.reason) for r in summary.rejected] == [
+    summary = Committer(pg, "gen").run(parse(text, "gen"))
+    assert [(r.position, r.reason) for r in summary.rejects] == [
         (
             "line 12",
             f"v2.detail.events.conversation.{C3}.acd.end: acdOutcome ANSWERED without "
@@ -90,7 +90,7 @@ def test_import_genesys_on_the_command_line(migrated: str, tmp_path: Path) -> No
     assert r.returncode == 1, r.stderr  # one notification rejected
     out = json.loads(r.stdout)
     assert out["rejected"] == 1 and out["errors"][0]["position"] == "line 12"
-    assert out["events"] == {
+    assert out["by_type"] == {
         "agent.state": 3,
         "call.abandoned": 1,
         "call.answered": 1,

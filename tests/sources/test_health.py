@@ -10,6 +10,7 @@ from typing import Any
 
 import orjson
 import psycopg
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -91,3 +92,30 @@ def test_callboard_sources_on_the_command_line(migrated: str, tmp_path: Path) ->
     assert (pbx["source"], pbx["inserted"], pbx["rejected"], pbx["stale"]) == ("pbx", 4, 1, False)
     table = _cli(migrated, tmp_path, "sources")
     assert b"pbx" in table.stdout and table.returncode == 0
+
+
+def test_the_sources_topic_for_supervisors_and_wallboards(
+    live_client: Any, live_db: tuple[str, dict[str, str]], tmp_path: Path
+) -> None:
+    from starlette.websockets import WebSocketDisconnect
+
+    from tests.live.conftest import frames_until
+
+    client, tokens = live_client
+    url, _ = live_db
+    path = tmp_path / "q.log"
+    path.write_text(call(0))
+    with psycopg.connect(
+        url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True
+    ) as c:
+        import_queue_log(c, path, source="pbx")
+    with client.websocket_connect(f"/api/v1/live?topics=sources&token={tokens['wallboard']}") as ws:
+        data = frames_until(ws, "sources", "snapshot")["data"]
+    (pbx,) = data["sources"]
+    assert (pbx["source"], pbx["inserted"], pbx["stale"]) == ("pbx", 4, False)
+    with (
+        pytest.raises(WebSocketDisconnect) as refused,
+        client.websocket_connect(f"/api/v1/live?topics=sources&token={tokens['a1']}") as ws,
+    ):
+        ws.receive_json()
+    assert refused.value.code == 4403  # an agent's token: not the floor's plumbing

@@ -17,7 +17,7 @@ from psycopg.rows import dict_row
 from twilio.request_validator import RequestValidator
 
 from app.sources.config import TwilioConfig
-from ingest.sources.base import Rejected, Skipped
+from ingest.sources.base import Raw, Rejected, Skipped
 from ingest.sources.twilio import translate
 from tests.app.conftest import app
 
@@ -86,7 +86,7 @@ def test_signed_callbacks_become_contacts_and_states(
     ).fetchall()
     assert [(a, round(t.timestamp() - T), s, r) for a, t, s, r in states] == [
         (ALICE, -60, "available", None),
-        (ALICE, 400, "away", "Break"),
+        (ALICE, 400, "away", "break"),  # the activity name, mapped to its away class
         (BOB, -50, "available", None),
         (BOB, 25, "on_call", None),
         (BOB, 145, "wrap_up", None),
@@ -135,7 +135,9 @@ def test_not_configured_is_a_clear_503(app: FastAPI) -> None:
 
 def test_translation_alone() -> None:
     form = dict(parse_qsl(bodies()[12]))  # task.canceled by TTL, queue not in the form
-    (ev,) = translate(form, "tw", lookup=lambda task: ("Support", None))
+    (raw,) = translate(form, "tw", lookup=lambda task: ("Support", None))
+    assert isinstance(raw, Raw) and "TaskCanceledReason=Task TTL Exceeded" in raw.raw
+    ev = raw.event
     assert not isinstance(ev, Rejected | Skipped)
     assert (ev.type, ev.queue, ev.ts) == (
         "call.overflowed",

@@ -1,0 +1,153 @@
+"""The cost of evaluating the alerts on one live tick, on rows the hub already computed:
+200 queues with a backlog rule and a service-level rule, 5,000 agents under a per-agent
+wrap-up rule, with 10 % of the queues and agents breaching.
+
+    .venv/bin/python bench/alerts.py [--ticks 20]
+
+Measures (median over the ticks): a quiet tick (nothing breaches), the tick that raises
+every breach (inserts, outbox rows), and a steady tick where every open alert's value moves
+(one UPDATE per alert). The evaluation runs in the hub's tick thread, so it adds to the tick."""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from app import db, migrate
+from app.alerts.service import evaluate_tick
+from app.config import CallboardConfig
+
+QUEUES, AGENTS, TEAM_SIZE = 200, 5000, 25
+NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+
+
+def config() -> CallboardConfig:
+    rules: list[dict[str, Any]] = []
+    for q in range(QUEUES):
+        rules.append(
+            {
+                "name": f"q{q} backlog",
+                "scope": f"queue:q{q}",
+                "metric": "waiting_now",
+                "above": 5,
+                "step": 5,
+                "notify": ["webhook:ops"],
+            }
+        )
+        rules.append(
+            {
+                "name": f"q{q} sl",
+                "scope": f"queue:q{q}",
+                "metric": "service_level",
+                "below": 0.8,
+                "notify": ["webhook:ops"],
+            }
+        )
+    rules.append(
+        {
+            "name": "long wrap-up",
+            "scope": "center",
+            "each_agent": True,
+            "metric": "wrap_up_s",
+            "above": 180,
+            "severity": "info",
+        }
+    )
+    return CallboardConfig.model_validate(
+        {
+            "queues": {f"q{q}": {} for q in range(QUEUES)},
+            "teams": {
+                f"t{t}": {"agents": [f"a{a}" for a in range(t * TEAM_SIZE, (t + 1) * TEAM_SIZE)]}
+                for t in range(AGENTS // TEAM_SIZE)
+            },
+            "webhooks": {"ops": {"url": "http://127.0.0.1:9/hook"}},
+            "alerts": rules,
+        }
+    )
+
+
+def rows(breach: bool, wiggle: int) -> dict[str, Any]:
+    def bad(i: int) -> bool:
+        return breach and i % 10 == 0
+
+    return {
+        "queue": {
+            f"q{q}": {
+                "key": f"q{q}",
+                "waiting_now": 7 + wiggle % 3 if bad(q) else 1,
+                "service_level": 0.6 - wiggle * 0.001 if bad(q) else 0.9,
+            }
+            for q in range(QUEUES)
+        },
+        "agent": {
+            f"a{a}": {
+                "key": f"a{a}",
+                "team": f"t{a // TEAM_SIZE}",
+                "state": "wrap_up" if bad(a) else "available",
+                "time_in_state_s": 200.0 + wiggle if bad(a) else 30.0,
+            }
+            for a in range(AGENTS)
+        },
+    }
+
+
+def timed(
+    conn: psycopg.Connection[Any], cfg: CallboardConfig, r: dict[str, Any], at: datetime
+) -> float:
+    t0 = time.perf_counter()
+    with conn.transaction():
+        evaluate_tick(conn, cfg, r, at)
+    return (time.perf_counter() - t0) * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--ticks", type=int, default=20)
+    args = parser.parse_args()
+    cfg = config()
+    print(f"{len(cfg.alerts)} rules, {QUEUES} queues, {AGENTS:,} agents; median of {args.ticks}")
+    with tempfile.TemporaryDirectory() as tmp:
+        server = db.EmbeddedServer(Path(tmp) / "pg")
+        try:
+            engine = db.make_engine(server.url)
+            with engine.begin() as c:
+                migrate.upgrade(c)
+            engine.dispose()
+            url = server.url.replace("postgresql+psycopg://", "postgresql://", 1)
+            with psycopg.connect(url, autocommit=True) as conn:
+                at = NOW
+                quiet = []
+                for _ in range(args.ticks):
+                    at += timedelta(seconds=1)
+                    quiet.append(timed(conn, cfg, rows(False, 0), at))
+                at += timedelta(seconds=1)
+                raise_ms = timed(conn, cfg, rows(True, 0), at)
+                opened = conn.execute("SELECT count(*) FROM alerts").fetchone()
+                steady = []
+                for i in range(1, args.ticks + 1):
+                    at += timedelta(seconds=1)
+                    steady.append(timed(conn, cfg, rows(True, i), at))
+                told = conn.execute("SELECT count(*) FROM alert_notifications").fetchone()
+                at += timedelta(seconds=1)
+                clear_ms = timed(conn, cfg, rows(False, 0), at)
+        finally:
+            server.close()
+    print(f"  quiet tick:              {statistics.median(quiet):7.1f} ms")
+    print(f"  raising {opened[0] if opened else 0:,} alerts:    {raise_ms:7.1f} ms")
+    print(f"  steady, all values move: {statistics.median(steady):7.1f} ms")
+    print(f"  clearing them all:       {clear_ms:7.1f} ms")
+    print(f"  notifications queued:    {told[0] if told else 0:,}")
+
+
+if __name__ == "__main__":
+    main()
