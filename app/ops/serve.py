@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import signal
+import sys
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -44,6 +46,9 @@ def run(settings: Settings, *, port: int | None, workers: int, embedded: Any | N
         "ws_ping_interval": 20,
         "timeout_graceful_shutdown": GRACEFUL_S,
     }
+    # uvicorn restores this handler and re-raises SIGTERM after its shutdown: exit with the
+    # watcher's code (70: the embedded database gave up) or 143, after every cleanup
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(exit_code.value or 143))
     try:
         if workers == 1:
             server = _Server(uvicorn.Config("app.main:create_app", **options))

@@ -12,6 +12,8 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
+from app.auth.deps import token_lookup
+from app.auth.service import principal_for
 from app.config import CallboardConfig
 from app.deps import get_conn
 from app.main import create_app
@@ -118,4 +120,6 @@ def app(engine: Engine, pg: psycopg.Connection[Any]) -> FastAPI:
             yield pg
 
     application.dependency_overrides[get_conn] = test_conn
+    # tokens are created in the test's transaction: look them up there too (app/auth/tokens.py)
+    application.dependency_overrides[token_lookup] = lambda: lambda token: principal_for(pg, token)
     return application
