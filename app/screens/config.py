@@ -110,6 +110,4 @@ class WallboardConfig(_Strict):
     per_page: Annotated[int, Field(ge=1, le=12)] = 4
     theme: Literal["dark", "light"] = "dark"
     # the board's language (also `language`); default: the browser's, else [screens] lang
-    lang: Annotated[
-        str | None, Field(validation_alias=AliasChoices("lang", "language"))
-    ] = None
+    lang: Annotated[str | None, Field(validation_alias=AliasChoices("lang", "language"))] = None
