@@ -10,6 +10,7 @@ page on a timer."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from html import escape as html_escape
 from pathlib import Path
 
 from dash import Dash, html
@@ -19,6 +20,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 from app.auth.deps import bearer
 from app.auth.service import Principal, team_of
+from app.i18n import t
 from dashboard import ids
 
 ASSETS = Path(__file__).parent / "assets"
@@ -52,12 +54,19 @@ def page_principal(app: FastAPI, request: Request) -> Principal | None:
     return app.state.tokens.principal_blocking(token) if token else None
 
 
+def _lang(app: FastAPI, request: Request) -> str:
+    from app.screens.router import language
+
+    asked = request.query_params.get("lang")
+    return language(app.state.config, request, asked, None)
+
+
 def _denied(status: int, text: str, hint: str) -> HTMLResponse:
     # plain words, and a page that tries again by itself (a TV has no keyboard)
     body = (
         "<!doctype html><title>callboard</title><meta http-equiv='refresh' content='30'>"
         "<body style='background:#111827;color:#e5e7eb;font:3vmin sans-serif;padding:2em'>"
-        f"<h1>{status}</h1><p>{text}</p><p>{hint}</p>"
+        f"<h1>{status}</h1><p>{html_escape(text)}</p><p>{html_escape(hint)}</p>"
     )
     return HTMLResponse(body, status)
 
@@ -65,16 +74,12 @@ def _denied(status: int, text: str, hint: str) -> HTMLResponse:
 def _pages(app: FastAPI, dash_app: Dash) -> None:
     def page(request: Request, allowed: Callable[[Principal], bool]) -> HTMLResponse:
         principal = page_principal(app, request)
-        hint = "This page tries again every 30 s."
+        lang = _lang(app, request)
+        hint = t(lang, "common.page_retry")
         if principal is None:
-            return _denied(
-                401,
-                "This screen needs a valid token: open the link your administrator made with"
-                " <code>callboard token create</code> (…?token=...).",
-                hint,
-            )
+            return _denied(401, t(lang, "common.page_401"), hint)
         if not allowed(principal):
-            return _denied(403, f"A {principal.role} token may not open this screen.", hint)
+            return _denied(403, t(lang, "common.page_403", role=principal.role), hint)
         # Dash renders its page for "the current request", which its middleware sets only on
         # its own paths; these routes set it as Dash's own catch-all route does.
         context = set_current_request(request)
@@ -97,7 +102,7 @@ def _pages(app: FastAPI, dash_app: Dash) -> None:
     @app.get("/wall/{name}", include_in_schema=False)
     def wall_named(request: Request, name: str) -> HTMLResponse:
         if name != "default" and name not in app.state.config.wallboards:
-            return _denied(404, "There is no such wallboard in callboard.toml.", "")
+            return _denied(404, t(_lang(app, request), "common.page_404"), "")
         return page(request, wallboard)
 
     @app.get("/sup", include_in_schema=False)

@@ -565,9 +565,7 @@ class Hub:
             }
             if some is None:
                 meta["windows"] = {}
-            out = payloads(
-                wanted, rows, meta, scorecards=cards, balances=balances, config=config
-            )
+            out = payloads(wanted, rows, meta, scorecards=cards, balances=balances, config=config)
             for kind in kinds & KINDS.keys():
                 try:
                     out[kind] = {**KINDS[kind].produce(pg, config, rows, now), "meta": meta}

@@ -604,3 +604,34 @@ def test_the_supervisor_tab_stays_light_and_every_click_registers(
     assert busy < 0.15
     assert registered == 10
     page.close()
+
+
+def test_the_screens_speak_the_floor_s_language_and_still_fit(
+    server: tuple[Server, dict[str, str]], browser: Any
+) -> None:
+    srv, tokens = server
+    srv.post(tokens["ingest"], busy_floor())
+    page = browser.new_page(viewport={"width": 1920, "height": 1080})
+    page.goto(f"{srv.base}/wall/floor2?lang=zh-CN&token={tokens['wallboard']}")
+    expect(page.locator("#tile-billing")).to_contain_text("排队数", timeout=20_000)
+    expect(page.locator("#freshness")).to_contain_text("实时")
+    for name in ("16x9", "9x16"):
+        w, h = SIZES[name]
+        page.set_viewport_size({"width": w, "height": h})
+        time.sleep(0.5)
+        assert fits(page) == [], name
+        text = page.locator("#screen").inner_text()
+        assert "wall." not in text and "common." not in text  # words, never keys
+    shot(page, "wall-zh-CN-9x16")
+    page.close()
+    srv.post(tokens["ingest"], flagged_floor())
+    page = browser.new_page(viewport={"width": 360, "height": 480})
+    page.goto(f"{srv.base}/agent/a1?lang=ru&token={tokens['a1']}")
+    expect(page.locator("#agent-state")).to_contain_text("вы:", timeout=20_000)
+    assert page.evaluate("document.documentElement.scrollHeight") <= 480
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    page.locator("#agent-flags-line").click()
+    expect(page.locator("#agent-flags li").first).to_be_visible()
+    assert "flag." not in page.locator("#screen").inner_text()
+    shot(page, "agent-ru")
+    page.close()
