@@ -33,26 +33,22 @@ def served(
     live_db: tuple[str, dict[str, str]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[tuple[Server, dict[str, str]]]:
     url, tokens = live_db
-    path = tmp_path / "callboard.toml"
-    path.write_text(
-        tomli_w.dumps(
-            {
-                "queues": {"billing": {}},
-                "teams": TEAMS,
-                "alerts": [
-                    {
-                        "name": "billing backlog",
-                        "scope": "queue:billing",
-                        "metric": "waiting_now",
-                        "above": 2,
-                        "severity": "critical",
-                    },
-                ],
-            }
-        )
+    config = tomli_w.dumps(
+        {
+            "queues": {"billing": {}},
+            "teams": TEAMS,
+            "alerts": [
+                {
+                    "name": "billing backlog",
+                    "scope": "queue:billing",
+                    "metric": "waiting_now",
+                    "above": 2,
+                    "severity": "critical",
+                },
+            ],
+        }
     )
-    monkeypatch.setenv("CALLBOARD_CONFIG", str(path))
-    srv = Server(url, tmp_path)
+    srv = Server(url, tmp_path, config=config)
     srv.start()
     try:
         yield srv, tokens

@@ -40,7 +40,7 @@ def test_every_language_has_every_alert_key_with_its_placeholders(lang: str) -> 
 
 def test_notifications_in_the_targets_language() -> None:
     assert (
-        text("en", "raised", ALERT) == "Queue billing: billing backlog: waiting now is 7, above 2"
+        text("en", "raised", ALERT) == "Queue billing: billing backlog: Waiting now is 7, above 2"
     )
     assert subject("en", "raised", ALERT) == "[Critical] billing backlog"
     assert subject("ru", "cleared", ALERT) == "[Снято] billing backlog"
