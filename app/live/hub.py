@@ -18,6 +18,7 @@ patch against what it has, never a backlog."""
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import logging
 import os
@@ -26,10 +27,10 @@ import threading
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 import psycopg
@@ -45,6 +46,8 @@ from app.scorecard.service import center_balances, scored
 from ingest.writer import NOTIFY_CHANNEL
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 LIVE_CHANNEL = "callboard_live"  # NOTIFY payload: the published snapshot version
 LEADER_LOCK_KEY = 0x63626C76  # pg_try_advisory_lock key of the live leader
@@ -151,6 +154,10 @@ class Hub:
         self._lock_mutex = threading.Lock()  # the lock connection is used by one thread at once
         self._closed = False
         self._tasks: list[asyncio.Task[None]] = []
+        # database work runs in these threads; stop() waits for what is still running, since a
+        # cancelled task does not stop its thread (which would otherwise outlive the engine)
+        self._pool = concurrent.futures.ThreadPoolExecutor(4, thread_name_prefix="hub")
+        self._inflight: set[concurrent.futures.Future[Any]] = set()
         # the app's (Telemetry.live_tick): one per app, however often its lifespan runs
         self.tick_seconds = tick_seconds or live_tick_histogram(CollectorRegistry())
 
@@ -185,6 +192,13 @@ class Hub:
             asyncio.create_task(self._revocations(), name="hub-revocations"),
         ]
 
+    def _run(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Awaitable[T]:
+        """`fn` in the hub's threads, tracked until it ends (see `stop`)."""
+        future = self._pool.submit(fn, *args, **kwargs)
+        self._inflight.add(future)
+        future.add_done_callback(self._inflight.discard)
+        return asyncio.wrap_future(future)
+
     async def stop(self) -> None:
         self._closed = True  # a thread still running closes the lock connection itself
         for task in self._tasks:
@@ -192,6 +206,8 @@ class Hub:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        if self._inflight:  # bounded: a statement stuck longer is the pool's timeout's to end
+            await asyncio.to_thread(concurrent.futures.wait, list(self._inflight), 15)
         await asyncio.to_thread(self._step_down, closing=True)
         with contextlib.suppress(Exception):
             await asyncio.to_thread(
@@ -199,6 +215,7 @@ class Hub:
             )
         for sub in list(self.subscribers):
             sub.wake.set()
+        self._pool.shutdown(wait=False)
 
     # --- subscribers ----------------------------------------------------------------------
 
@@ -275,7 +292,7 @@ class Hub:
             if not self.leader:
                 taken: Publication | None = None
                 try:
-                    taken = await asyncio.to_thread(self._try_lead)
+                    taken = await self._run(self._try_lead)
                 except Exception:
                     log.exception("live hub: trying the leader lock failed")
                 if taken is None:
@@ -294,10 +311,10 @@ class Hub:
             started = time.monotonic()
             self.computed_started = started
             try:
-                step = await asyncio.to_thread(self._tick_once, self.wanted(), dict(self.topics))
+                step = await self._run(self._tick_once, self.wanted(), dict(self.topics))
             except Exception:
                 log.exception("live hub: the live computation failed")
-                await asyncio.to_thread(self._check_leadership)
+                await self._run(self._check_leadership)
                 continue
             self.tick_seconds.observe(time.monotonic() - started)
             self.ticks += 1
@@ -316,7 +333,7 @@ class Hub:
             if not wanted:
                 continue
             try:
-                fresh = await asyncio.to_thread(
+                fresh = await self._run(
                     self._read_published, wanted, self.version, set(self.topics)
                 )
             except Exception:
@@ -336,7 +353,7 @@ class Hub:
             self.interest_changed.clear()
             wanted = self.wanted()
             try:
-                await asyncio.to_thread(self._write_interest, wanted, wanted - (last or set()))
+                await self._run(self._write_interest, wanted, wanted - (last or set()))
                 last = wanted
             except Exception:
                 log.exception("live hub: writing interest failed")
@@ -358,7 +375,7 @@ class Hub:
             if not held:
                 continue
             try:
-                valid = await asyncio.to_thread(self._valid_tokens, sorted(held))
+                valid = await self._run(self._valid_tokens, sorted(held))
             except Exception:
                 log.exception("live hub: checking tokens failed")
                 continue

@@ -40,7 +40,7 @@ def test_every_language_has_every_alert_key_with_its_placeholders(lang: str) -> 
 
 def test_notifications_in_the_targets_language() -> None:
     assert (
-        text("en", "raised", ALERT) == "Queue billing: billing backlog: Waiting now is 7, above 2"
+        text("en", "raised", ALERT) == "Queue billing: billing backlog: waiting now is 7, above 2"
     )
     assert subject("en", "raised", ALERT) == "[Critical] billing backlog"
     assert subject("ru", "cleared", ALERT) == "[Снято] billing backlog"
@@ -59,7 +59,7 @@ def test_numbers_as_a_floor_reads_them() -> None:
     assert number(0.825, "ratio") == "82.5%"
     assert number(0.8, "ratio") == "80%"
     assert number(125, "seconds") == "2:05"
-    assert number(42, "seconds") == "42 s"
+    assert number(42, "seconds") == "42 sec"
     assert number(7.0, "count") == "7"
     assert number(None, "count") == "-"
 

@@ -627,7 +627,7 @@ def test_the_screens_speak_the_floor_s_language_and_still_fit(
     srv.post(tokens["ingest"], flagged_floor())
     page = browser.new_page(viewport={"width": 360, "height": 480})
     page.goto(f"{srv.base}/agent/a1?lang=ru&token={tokens['a1']}")
-    expect(page.locator("#agent-state")).to_contain_text("вы:", timeout=20_000)
+    expect(page.locator("#agent-state")).to_contain_text("ваш статус:", timeout=20_000)
     assert page.evaluate("document.documentElement.scrollHeight") <= 480
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     page.locator("#agent-flags-line").click()
