@@ -112,7 +112,11 @@ ON CONFLICT (source) DO UPDATE SET
 
 
 class Committer:
-    """Give it an autocommit connection (each batch is a real `transaction()`)."""
+    """Each batch is committed when the committer owns the connection's transactions: an
+    autocommit connection, or one with no transaction open when the committer is made (it then
+    commits after each batch: `transaction()` there would only be a savepoint of the implicit
+    transaction that the first statement opens). Inside a transaction the caller already opened,
+    batches are savepoints and the caller commits."""
 
     def __init__(
         self,
@@ -124,6 +128,8 @@ class Committer:
         progress: Callable[[Summary], None] | None = None,
     ) -> None:
         self.conn, self.source, self.batch, self.progress = conn, source, batch, progress
+        idle = conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+        self._commits = not conn.autocommit and idle
         # none given: the configuration in force, as stored (every source gets it)
         self.normalizer = normalizer or Normalizer.from_stored(conn)
         self.summary = Summary(source)
@@ -223,6 +229,8 @@ class Committer:
                     "minute": minute,
                 },
             )
+        if self._commits:
+            self.conn.commit()
         s = self.summary
         s.inserted += inserted
         s.duplicates += duplicates
