@@ -468,16 +468,16 @@ def demo(
         base = f"http://{host}:{p}"
         err.print(
             f"[bold]callboard demo[/]  schema {revision}, {len(center.agents)} agents, "
-            f"{len(center.queues)} queues, {speed:g}x from {at:g}:00 "
+            f"{len(center.queues)} queues, {speed:g}x from {int(at):02d}:{round(at % 1 * 60):02d} "
             f"({history.inserted} events of the morning so far)"
         )
         err.print(f"  wallboard    {base}/wall?token={tokens['wallboard']}")
         err.print(f"  agent a01    {base}/agent/a01?token={tokens['agent']}")
         err.print(f"  supervisor   {base}/sup?token={tokens['supervisor']}")
-        err.print(
-            f"  metrics      {base}/api/v1/metrics?by=queue&window=15m&token={tokens['admin']}"
-        )
-        err.print(f"  staffing     {base}/api/v1/staffing?queue=billing&token={tokens['admin']}")
+        # the API takes the token in a header only (a URL's token would reach logs and history)
+        bearer = f"-H 'Authorization: Bearer {tokens['admin']}'"
+        err.print(f"  metrics      curl {bearer} '{base}/api/v1/metrics?by=queue&window=15m'")
+        err.print(f"  staffing     curl {bearer} '{base}/api/v1/staffing?queue=billing'")
         err.print(f"  API docs     {base}/docs")
         err.print(f"  config       {config_path}")
         os.environ.update(
