@@ -56,7 +56,7 @@ def words(lang: str) -> dict[str, str]:
         k: v
         for k, v in catalogue(lang).items()
         if k.split(".", 1)[0]
-        in ("wall", "agent", "sup", "common", "flag", "term", "metric", "reason", "alert")
+        in ("wall", "agent", "sup", "common", "flag", "term", "metric", "reason", "alert", "unit")
     }
 
 

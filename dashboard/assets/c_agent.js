@@ -26,7 +26,8 @@
     // the time left (or over) ticks in the browser like every timer
     const mark = "\u0001";
     const text = esc(cb.w(over ? "agent.break_over" : "agent.break", {
-      activity: cb.reason(plan.activity), planned: cb.duration(planned), left: mark, over: mark,
+      // the plan's length in minutes ("15 min"): as m:ss it read as a time of day
+      activity: cb.reason(plan.activity), planned: Math.round(planned / 60) + " " + cb.w("unit.minutes.short"), left: mark, over: mark,
     }));
     const span = over
       ? '<span class="v timer bad" data-tick="' + esc(plan.end) + '" data-since="' + esc(plan.end) + '" data-steps="[]" data-base="bad"><span class="n"></span></span>'

@@ -66,7 +66,7 @@ def test_scorecards_rank_and_flag(client: TestClient) -> None:
     codes = {f["code"]: f for f in fast["flags"]}
     assert "aht_s_but_csat" in codes
     assert codes["agent_hangup_rate"]["params"]["mine"] == 1.0
-    assert "100% of calls hung up from the agent's side" in codes["agent_hangup_rate"]["text"]
+    assert "100% of calls hung up before the caller did" in codes["agent_hangup_rate"]["text"]
     assert not any("_" in f["text"] for f in fast["flags"]), "no key leaks into the words"
     assert set(fast["perspectives"]) == {"efficiency", "quality", "customer", "employee"}
 

@@ -448,7 +448,7 @@ def test_the_agent_widget_fits_with_five_flags_and_speaks_to_the_agent(
     page = browser.new_page(viewport={"width": 360, "height": 480})
     page.goto(f"{srv.base}/agent/a1?token={tokens['a1']}")
     expect(page.locator("#agent-state")).to_contain_text("you are away", timeout=20_000)
-    expect(page.locator("#agent-break")).to_contain_text("15:00 planned", timeout=10_000)
+    expect(page.locator("#agent-break")).to_contain_text("15 min planned", timeout=10_000)
     expect(page.locator("#agent-break")).to_contain_text("left")
     expect(page.locator("#agent-flags-line")).to_contain_text("5 notes on your scorecard")
     assert page.evaluate("document.documentElement.scrollHeight") <= 480
@@ -459,7 +459,7 @@ def test_the_agent_widget_fits_with_five_flags_and_speaks_to_the_agent(
     expect(flags).to_have_count(5)
     text = page.locator("#agent-flags").inner_text()
     assert "_" not in text and "flag." not in text  # words, never keys
-    assert "hung up from the agent's side" in text
+    assert "hung up before the caller did" in text
     for i in range(5):
         box = flags.nth(i).bounding_box()
         assert box is not None  # every flag can be read inside the widget

@@ -122,7 +122,7 @@ def test_a_rushing_agent_is_flagged_and_does_not_outrank_a_balanced_one() -> Non
     assert "calls 48% shorter than the team, but 30 points fewer resolved first time" in text
     assert "71% more calls per hour than the team, but 21 points lower on quality" in text
     assert "12% of calls end in under 10 s (the team: 1%)" in text
-    assert "28% of calls hung up from the agent's side (the team: 5%)" in text
+    assert "28% of calls hung up before the caller did (the team: 5%)" in text
     steady = next(r for r in rows if r["key"] == "steady")
     assert steady["flags"] == []
 
