@@ -20,8 +20,9 @@ MAX_BYTES = 10 * 1024 * 1024
 router = APIRouter(prefix="/api/v1", tags=["events"])
 
 
-async def read_batch(request: Request) -> list[Any]:
-    """The body as a JSON array, refused early when it is too large."""
+async def read_body(request: Request) -> bytes:
+    """The body, refused as soon as it is known to be larger than MAX_BYTES (every ingest
+    route reads its body through this)."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > MAX_BYTES:
         raise HTTPException(413, f"body larger than {MAX_BYTES} bytes; send smaller batches")
@@ -30,6 +31,12 @@ async def read_batch(request: Request) -> list[Any]:
         body += chunk
         if len(body) > MAX_BYTES:
             raise HTTPException(413, f"body larger than {MAX_BYTES} bytes; send smaller batches")
+    return bytes(body)
+
+
+async def read_batch(request: Request) -> list[Any]:
+    """The body as a JSON array, refused early when it is too large."""
+    body = await read_body(request)
     try:
         items = orjson.loads(body)
     except orjson.JSONDecodeError as exc:

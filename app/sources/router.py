@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse, Response
 
 from app.auth.deps import Ingester
 from app.deps import ConnDep
-from app.events.router import MAX_BYTES
+from app.events.router import read_body
 from app.sources.schemas import SourceError, SourceResponse
 from ingest.sources.base import Item
 from ingest.sources.commit import Committer, Summary
@@ -24,14 +24,7 @@ router = APIRouter(prefix="/api/v1/sources", tags=["sources"])
 
 
 async def body_text(request: Request) -> str:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > MAX_BYTES:
-        raise HTTPException(413, f"body larger than {MAX_BYTES} bytes; send smaller batches")
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_BYTES:
-            raise HTTPException(413, f"body larger than {MAX_BYTES} bytes; send smaller batches")
+    body = await read_body(request)
     try:
         return body.decode("utf-8")
     except UnicodeDecodeError as exc:
