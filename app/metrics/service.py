@@ -62,6 +62,7 @@ def compute_many(
     config_version: int | None = None,
     only: str | None = None,
     shared: Shared | None = None,
+    given: dict[Level, dict[str, dict[str, Any]]] | None = None,
 ) -> dict[Level, dict[str, Any]]:
     """Several levels at once (a live tick): what they share is read once. `shared` carries
     what several windows of one instant have in common (now values, evaluated rows)."""
@@ -101,8 +102,8 @@ def compute_many(
     # Levels whose queues all share the main window are read in one pass; a queue level with
     # its own days (`today` across time zones) is read on its own.
     together = [by for by in levels if all(w == main for w in windows[by].values())]
-    parts: dict[Level, dict[str, dict[str, Any]]] = {}
-    if together:
+    parts: dict[Level, dict[str, dict[str, Any]]] = dict(given or {})
+    if together and given is None:
         parts.update(
             P.window_parts(
                 conn, together, params(windows[together[0]]), people_window=people_window, now=now
