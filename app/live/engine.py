@@ -248,8 +248,10 @@ class Engine:
         if customers:
             # a contact changes the repeats and resolution of the customer's other contacts
             for row in conn.execute(
-                "SELECT queued_at, left_at, handled_at FROM contact_segments"
-                " WHERE customer = ANY(%s) AND queued_at >= %s AND queued_at <= %s",
+                # every segment of their calls: a later segment carries the handling
+                "SELECT s.queued_at, s.left_at, s.handled_at FROM contact_segments s"
+                " WHERE s.call_id IN (SELECT call_id FROM contact_segments"
+                "   WHERE customer = ANY(%s) AND queued_at >= %s AND queued_at <= %s)",
                 (sorted(customers), min(touched_at) - self.max_rw, max(touched_at) + self.max_rw),
             ):
                 dirty.update(floor_min(t) for t in row if t is not None)
