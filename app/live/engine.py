@@ -122,10 +122,19 @@ class Engine:
     def __post_init__(self) -> None:
         self._ready = False
         self.evaluated: dict[Any, Any] = {}
+        self.ticks = 0
+        self.watermark = 0
 
     def reset(self) -> None:
         """Compute everything at the next tick (a new leader, a lost connection)."""
         self._ready = False
+
+    def prune(self, conn: psycopg.Connection[Any]) -> int:
+        """Drop the change log rows already read (any connection; commits if autocommit)."""
+        if not self._ready:
+            return 0
+        cur = conn.execute("DELETE FROM live_changes WHERE xid < %s", (self.watermark,))
+        return cur.rowcount
 
     # --- the tick -----------------------------------------------------------------------
 
@@ -136,7 +145,9 @@ class Engine:
         *,
         now: datetime,
         config_version: int | None,
+        levels: tuple[Level, ...] | None = None,
     ) -> dict[str, dict[Level, dict[str, Any]]]:
+        """The rows of `levels` (default: all the engine keeps) over every window at `now`."""
         queues = known_queues(conn, config)
         self.stats = Stats()
         if (
@@ -147,6 +158,7 @@ class Engine:
             or not self._step(conn, now)
         ):
             self._full(conn, config, queues, now, config_version)
+        self.ticks += 1
         shared = Shared(evaluated=self.evaluated, queues=queues, agents=self.agents_now)
         out = {}
         for w in self.windows:
@@ -154,7 +166,7 @@ class Engine:
             out[w] = compute_many(
                 conn,
                 config,
-                levels=self.levels,
+                levels=levels or self.levels,
                 now=now,
                 window=w,
                 config_version=config_version,
