@@ -448,3 +448,68 @@ def agents_now(conn: psycopg.Connection[Any], now: datetime) -> list[AgentNow]:
         {"now": now},
     ).fetchall()
     return [AgentNow(*row) for row in rows]
+
+
+# Every part a formula can read, known in one place (app/metrics/__init__.py holds every metric's
+# declared parts to it at import). The queries' parts are the column aliases of their templates'
+# outer SELECT lists, read from the templates themselves: every string of this module with both a
+# {cols} and a {group} slot, at module level or inside a function (waiting_now's), so a column
+# added to a query is known at once. tests/metrics/test_registry.py runs the queries and checks
+# that QUERIED is exactly what they return. The service adds PYTHON_PARTS to every group's parts.
+# (The imports are local to keep this block in one piece.)
+
+PYTHON_PARTS: frozenset[str] = frozenset({"waiting_now", "agents_by_state", "sl_formula"})
+
+
+def _query_templates() -> list[str]:
+    from types import CodeType, FunctionType
+
+    def strings(code: CodeType) -> list[str]:
+        out: list[str] = []
+        for c in code.co_consts:
+            if isinstance(c, str):
+                out.append(c)
+            elif isinstance(c, CodeType):
+                out += strings(c)
+        return out
+
+    found: list[str] = []
+    for v in list(globals().values()):
+        if isinstance(v, str):
+            found.append(v)
+        elif isinstance(v, FunctionType) and v.__module__ == __name__:
+            found += strings(v.__code__)
+    return [s for s in dict.fromkeys(found) if "{cols}" in s and "{group}" in s]
+
+
+def _aliases(template: str) -> list[str]:
+    """The aliases of the columns after `SELECT {cols},` up to the FROM of that SELECT (commas
+    and FROMs inside parentheses belong to expressions and subqueries)."""
+    import re
+
+    start = template.index("SELECT {cols},") + len("SELECT {cols},")
+    items: list[str] = []
+    depth, last = 0, start
+    for m in re.compile(r"[(),]|\bFROM\b", re.IGNORECASE).finditer(template, start):
+        if m.group() == "(":
+            depth += 1
+        elif m.group() == ")":
+            depth -= 1
+        elif depth == 0:
+            items.append(template[last : m.start()])
+            last = m.end()
+            if m.group() != ",":
+                break
+    else:
+        raise ValueError(f"no FROM after SELECT {{cols}} in {template!r}")
+    aliases = []
+    for item in items:
+        alias = re.search(r"\bAS\s+(\w+)\s*\Z", item, re.IGNORECASE)
+        if alias is None:
+            raise ValueError(f"a part without an alias ('expr AS name'): {item.strip()!r}")
+        aliases.append(alias.group(1))
+    return aliases
+
+
+QUERIED: frozenset[str] = frozenset(a for t in _query_templates() for a in _aliases(t))
+PRODUCED: frozenset[str] = QUERIED | PYTHON_PARTS
