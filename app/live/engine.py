@@ -258,15 +258,21 @@ class Engine:
             elif agent is not None:  # agent states, schedules
                 dirty_agents.add(agent)
         if customers:
-            # a contact changes the repeats and resolution of the customer's other contacts
-            for row in conn.execute(
-                # every segment of their calls: a later segment carries the handling
-                "SELECT s.queued_at, s.left_at, s.handled_at FROM contact_segments s"
-                " WHERE s.call_id IN (SELECT call_id FROM contact_segments"
-                "   WHERE customer = ANY(%s) AND queued_at >= %s AND queued_at <= %s)",
+            # A contact changes the resolution of the customer's earlier first contacts (their
+            # calls' handling: any segment) and whether the later ones are repeats (their
+            # arrival). Earlier: up to the repeat window before; later: up to it after.
+            for queued, arrived, handled in conn.execute(
+                "SELECT f.queued_at, s.queued_at, s.handled_at FROM contact_segments f"
+                " JOIN contact_segments s ON s.call_id = f.call_id"
+                " WHERE f.customer = ANY(%s) AND f.is_first"
+                "   AND f.queued_at >= %s AND f.queued_at <= %s",
                 (sorted(customers), min(touched_at) - self.max_rw, max(touched_at) + self.max_rw),
             ):
-                dirty.update(floor_min(t) for t in row if t is not None)
+                dirty.add(floor_min(queued))
+                if arrived is not None:
+                    dirty.add(floor_min(arrived))
+                if handled is not None:
+                    dirty.add(floor_min(handled))
         # first contacts whose resolution became final since the last tick
         dirty.update(m for m, t in self.expiry.items() if t <= now)
         redo = sorted(m for m in dirty if self.lo <= m < self.hi)
@@ -278,9 +284,16 @@ class Engine:
             fresh.update(self._read(conn, new, now, dense=True))
         for m in redo:  # a changed minute: its difference to the totals that hold it
             keys = {k for k, (lo, span_hi) in self.spans.items() if lo <= m < span_hi}
+            old, now_parts = self.store.get(m, {}), fresh.get(m, {})
+            changed = {
+                g: p for g, p in old.items() if now_parts.get(g) != p
+            }  # most groups of a minute read again did not change
+            added = {g: p for g, p in now_parts.items() if old.get(g) != p}
+            self.store[m] = changed
             self._shift(m, -1, keys)
-            self.store[m] = fresh.get(m, {})
+            self.store[m] = added
             self._shift(m, +1, keys)
+            self.store[m] = now_parts
             self._note_expiry(m)
         for m in new:
             self.store[m] = fresh.get(m, {})
@@ -441,14 +454,18 @@ class Engine:
             extra.append(self.head[w])
         if not any(extra):
             return self.totals[w]
-        out = {g: dict(p) for g, p in self.totals[w].items()}
+        out = dict(self.totals[w])  # the totals' own dicts: never written to downstream
+        copied: set[Group] = set()
         for src in extra:
             for group, parts in src.items():
                 t = out.get(group)
                 if t is None:
                     out[group] = dict(parts)
                 else:
+                    if group not in copied:
+                        out[group] = t = dict(t)
                     _add(t, parts)
+                copied.add(group)
         return out
 
     # --- agent time ---------------------------------------------------------------------
@@ -564,18 +581,30 @@ class Engine:
                 out[level][key] = parts
         if not any(lv in PEOPLE_LEVELS for lv in self.levels):
             return out
-        copied: set[Group] = set()
+        copied: set[Group] = set()  # never add into the running totals: copy first
+        agents, teams, center = out.get("agent"), out.get("team"), out.get("center")
         for source in (self._agent_parts(w, self.now), self.adherence.get(w, {})):
             for agent, parts in source.items():
-                team = self.teams.get(agent, "unassigned")
-                for level, key in (("agent", agent), ("team", team), ("center", "center")):
-                    if level not in out:
+                if agents is not None:
+                    mine = agents.get(agent)
+                    if mine is None:
+                        agents[agent] = dict(parts)
+                    elif ("agent", agent) in copied:
+                        _add(mine, parts)
+                    else:  # agent time and contact parts have no name in common
+                        agents[agent] = {**mine, **parts}
+                    copied.add(("agent", agent))
+                for level, groups, key in (
+                    ("team", teams, self.teams.get(agent, "unassigned")),
+                    ("center", center, "center"),
+                ):
+                    if groups is None:
                         continue
-                    target = out[level].get(key)
+                    target = groups.get(key)
                     if target is None:
-                        out[level][key] = target = {}
-                    elif (level, key) not in copied:  # never add into the running totals
-                        out[level][key] = target = dict(target)
+                        groups[key] = target = {}
+                    elif (level, key) not in copied:
+                        groups[key] = target = dict(target)
                     copied.add((level, key))
                     _add(target, parts)
         return out

@@ -113,12 +113,21 @@ def _run(
     with_p: sql.Composable = sql.SQL(_P)
     if bucket:
         cols = sql.SQL("{}, r.f AS b").format(cols)
-        rj = sql.SQL(
-            # whole minutes: one hash join on the minute; a few ranges: an index scan each
-            "JOIN r ON r.f = date_bin('1 minute', {col}, timestamptz 'epoch')"
-            if params.get("dense")
-            else "JOIN r ON {col} >= r.f AND {col} < r.t"
-        ).format(col=sql.SQL(bucket))
+        col = sql.SQL(bucket)
+        if params.get("dense"):  # whole minutes, most of a span: one hash join on the minute
+            rj = sql.SQL("JOIN r ON r.f = date_bin('1 minute', {}, timestamptz 'epoch')").format(
+                col
+            )
+        else:  # a few ranges: the OR (on the scanned table alone) is one index scan each
+            each = [
+                sql.SQL("({col} >= {f} AND {col} < {t})").format(
+                    col=col, f=sql.Literal(f), t=sql.Literal(t)
+                )
+                for f, t in zip(params["rf"], params["rt"], strict=True)
+            ]
+            rj = sql.SQL("JOIN r ON {col} >= r.f AND {col} < r.t AND ({any})").format(
+                col=col, any=sql.SQL(" OR ").join(each)
+            )
         with_p = sql.SQL(_P + _R)
     query = sql.SQL(template).format(cols=cols, group=group, p=with_p, rj=rj)
     n = len(exprs)

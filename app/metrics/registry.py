@@ -407,3 +407,29 @@ def evaluate(parts: Parts, level: Level) -> dict[str, Any]:
             value = round(value, digits)
         out[name] = value
     return out
+
+
+# part -> the metrics of a level that read it (a live tick re-evaluates only those)
+_READERS: dict[Level, dict[str, list[tuple[str, Callable[[Parts], Any], int | None]]]] = {
+    level: {} for level in LEVELS
+}
+for _m in METRICS:
+    for _level in _m.levels:
+        for _part in _m.parts:
+            _READERS[_level].setdefault(_part, []).append((_m.name, _m.formula, _m.digits))
+
+
+def reevaluate(
+    parts: Parts, level: Level, changed: Iterable[str], previous: dict[str, Any]
+) -> dict[str, Any]:
+    """`previous` (the level's metrics from parts differing from `parts` only in `changed`)
+    with the metrics reading a changed part evaluated again: equal to evaluate(parts)."""
+    out = dict(previous)
+    readers = _READERS[level]
+    for part in changed:
+        for name, formula, digits in readers.get(part, ()):
+            value = formula(parts)
+            if digits is not None and value.__class__ is float:
+                value = round(value, digits)
+            out[name] = value
+    return out

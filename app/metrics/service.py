@@ -12,8 +12,10 @@ import psycopg
 
 from app.config import CallboardConfig
 from app.metrics import parts as P
-from app.metrics.registry import Level, evaluate
+from app.metrics.registry import Level, evaluate, reevaluate
 from app.metrics.windows import Window, resolve
+
+_GONE = object()  # a part a group no longer has
 
 # A contact "waiting" longer than this is a lost event, not a customer on hold (docs/METRICS.md).
 WAITING_HORIZON_H = 12.0
@@ -241,12 +243,15 @@ def _rows(
         p["sl_formula"] = config.queue(key).sl_formula if by == "queue" else center_formula
         memo = (shared.window, by, key)
         known = evaluated.get(memo)
-        if known is not None and known[0] == p:
-            metrics = known[1]
-        else:
+        if known is None:
             metrics = evaluate(p, by)
-            if shared.window:
-                evaluated[memo] = (p, metrics)
+        else:  # only the metrics reading a part that changed (time, for most agents)
+            old = known[0]
+            changed = [k for k, v in p.items() if old.get(k, _GONE) != v]
+            changed.extend(k for k in old if k not in p)
+            metrics = reevaluate(p, by, changed, known[1]) if changed else known[1]
+        if shared.window:
+            evaluated[memo] = (p, metrics)
         row: dict[str, Any] = {"key": key, **metrics}
         if live and by in ("center", "queue"):
             # screens tick the longest wait themselves between frames, from this instant
