@@ -1,4 +1,4 @@
-from typing import Any
+from typing import Any, cast
 
 from fastapi import APIRouter, HTTPException, Request
 
@@ -6,7 +6,8 @@ from app.auth.deps import Supervisor
 from app.auth.service import team_of, visible
 from app.contacts.service import contacts
 from app.deps import ConnDep
-from app.metrics.service import trends
+from app.metrics.registry import Level
+from app.metrics.trends import trends
 from app.metrics.windows import WindowError, default_name, resolve
 from app.ops.params import From, To
 
@@ -57,4 +58,5 @@ def get_trends(
     now = request.app.state.clock.now()
     config = request.app.state.config
     day = resolve("today", now=now, tz=config.defaults.timezone)
-    return trends(conn, config, by=by, key=key, start=day.start, end=now, now=now)  # type: ignore[arg-type]
+    level = cast(Level, by)
+    return trends(conn, config, by=level, key=key, start=day.start, end=now, now=now)

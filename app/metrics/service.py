@@ -336,12 +336,8 @@ def trends(
     now: datetime,
     step: timedelta = timedelta(minutes=15),
 ) -> list[dict[str, Any]]:
-    """One row per interval of `step` in [start, end) for the group `key` of `by`."""
-    out = []
-    t = start
-    while t < min(end, now):
-        upper = min(t + step, end)
-        rows = compute(conn, config, by=by, now=now, start=t, end=upper, only=key)["rows"]
-        out.append({"from": _iso(t), "to": _iso(upper), **(rows[0] if rows else {})})
-        t = upper
-    return out
+    """One row per interval of `step` in [start, end) for the group `key` of `by`, in one
+    statement (app/metrics/trends.py)."""
+    from app.metrics.trends import trends as one_statement
+
+    return one_statement(conn, config, by=by, key=key, start=start, end=end, now=now, step=step)

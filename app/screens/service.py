@@ -12,7 +12,7 @@ import psycopg
 from app.config import CallboardConfig
 from app.contacts import service as contacts_service
 from app.metrics.registry import Level
-from app.metrics.service import compute
+from app.metrics.trends import trends
 from app.metrics.windows import local_midnight
 from app.screens.levels import cell, timer
 from app.screens.schemas import (
@@ -38,41 +38,26 @@ def day_trends(
     now: datetime,
 ) -> dict[str, Trend]:
     """Service level, answered and abandoned per 15 minutes of today, for several keys of one
-    level at once (one computation per interval, not per key). Starts at the first busy
-    interval of any of them."""
+    level at once (one statement for all of them: app/metrics/trends.py). Starts at the first
+    busy interval of each."""
     tz = config.defaults.timezone
     zone = ZoneInfo(tz)
     midnight = local_midnight(now, tz)
-    # start at the day's first contact: a quiet night costs no computation
-    first = conn.execute(
-        "SELECT least(min(queued_at), min(handled_at)) FROM contact_segments"
-        " WHERE queued_at >= %(t)s OR handled_at >= %(t)s",
-        {"t": midnight},
-    ).fetchone()
-    t = midnight
-    if first is not None and first[0] is not None:
-        t = midnight + ((first[0] - midnight) // STEP) * STEP
-    per_key: dict[str, list[TrendPoint]] = {k: [] for k in keys}
-    wanted = set(keys)
-    while t < now:
-        upper = min(t + STEP, now)
-        rows = compute(conn, config, by=by, now=now, start=t, end=upper)["rows"]
-        found = {r["key"]: r for r in rows if r["key"] in wanted}
-        label = t.astimezone(zone).strftime("%H:%M")
-        for key in keys:
-            r = found.get(key, {})
-            targets = config.queue(key).targets if by == "queue" else config.defaults.targets
-            per_key[key].append(
-                TrendPoint(
-                    start=label,
-                    service_level=cell(
-                        config.screens, "service_level", r.get("service_level"), "percent", targets
-                    ),
-                    answered=int(r.get("answered") or r.get("handled") or 0),
-                    abandoned=int(r.get("abandoned") or 0),
-                )
+    found = trends(conn, config, by=by, keys=keys, start=midnight, end=now, now=now, step=STEP)
+    per_key: dict[str, list[TrendPoint]] = {}
+    for key in keys:
+        targets = config.queue(key).targets if by == "queue" else config.defaults.targets
+        per_key[key] = [
+            TrendPoint(
+                start=datetime.fromisoformat(r["from"]).astimezone(zone).strftime("%H:%M"),
+                service_level=cell(
+                    config.screens, "service_level", r.get("service_level"), "percent", targets
+                ),
+                answered=int(r.get("answered") or r.get("handled") or 0),
+                abandoned=int(r.get("abandoned") or 0),
             )
-        t = upper
+            for r in found[key]
+        ]
     out = {}
     for key, points in per_key.items():
         busy = [i for i, p in enumerate(points) if p.answered or p.abandoned]

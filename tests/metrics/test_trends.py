@@ -3,20 +3,29 @@ replace: `compute(..., start=t, end=t + step, only=key)` for every bucket, every
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import psycopg
 import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
 
-from app.config import CallboardConfig, store_config
+from app.clock import Clock
+from app.config import CallboardConfig
 from app.metrics.registry import Level
 from app.metrics.service import compute
 from app.metrics.trends import buckets, trends
+from app.metrics.windows import local_midnight
 from ingest.writer import ingest
+from tests.app.conftest import app, client, make_token
 from tests.streams import START, day_of_events
+
+__all__ = ["app", "client", "make_token"]
 
 CONFIG = CallboardConfig.model_validate(
     {
@@ -36,7 +45,13 @@ CONFIG = CallboardConfig.model_validate(
 
 @pytest.fixture
 def day(pg: psycopg.Connection[Any]) -> Iterator[psycopg.Connection[Any]]:
-    store_config(pg, CONFIG, origin="test")
+    # the teams and queues store_config writes (without its lock: the app's start takes it)
+    members = CONFIG.team_of()
+    pg.execute(
+        "INSERT INTO agents (id, team) SELECT * FROM unnest(%s::text[], %s::text[])",
+        (list(members), list(members.values())),
+    )
+    pg.execute("INSERT INTO queues (name) SELECT unnest(%s::text[])", (sorted(CONFIG.queues),))
     result = ingest(pg, day_of_events(calls=500, agents=12, queues=3, seed=7))
     assert result.rejected == 0, result.errors
     # schedules (adherence): a productive day with a break in the middle, for a few agents
@@ -179,3 +194,50 @@ def test_no_bucket_before_now_reads_nothing(day: psycopg.Connection[Any]) -> Non
     now = DAY
     assert trends(day, CONFIG, by="center", key="center", start=DAY, end=now, now=now) == []
     assert trends(day, CONFIG, by="queue", keys=[], start=DAY, end=now, now=now) == {}
+
+
+def test_the_api_and_the_screens_show_the_same_trends(
+    day: psycopg.Connection[Any], app: FastAPI, client: TestClient
+) -> None:
+    """GET /api/v1/trends, the wall's small trends and the drill-down's trend: today from
+    the center's midnight, as the per-bucket computation gave them."""
+    now = START + timedelta(hours=4, minutes=20, seconds=5)
+    app.state.clock = Clock(origin=now, speed=0.0)
+    app.state.config = CONFIG
+    midnight = local_midnight(now, "Europe/Berlin")
+    step = timedelta(minutes=15)
+
+    got = client.get("/api/v1/trends", params={"by": "team", "key": "north"}).json()
+    assert_same(
+        got, json.loads(json.dumps(per_bucket(day, "team", "north", midnight, now, now, step)))
+    )
+
+    def points(by: Level, key: str) -> list[tuple[str, float | None, int, int]]:
+        rows = per_bucket(day, by, key, midnight, now, now, step)
+        out = [
+            (
+                datetime.fromisoformat(r["from"])
+                .astimezone(ZoneInfo("Europe/Berlin"))
+                .strftime("%H:%M"),
+                r["service_level"],
+                r["answered"] or r["handled"],
+                r["abandoned"] or 0,
+            )
+            for r in rows
+        ]
+        busy = [i for i, p in enumerate(out) if p[2] or p[3]]
+        return out[busy[0] :]
+
+    def shown(trend: dict[str, Any]) -> list[tuple[str, float | None, int, int]]:
+        return [
+            (p["start"], p["service_level"]["value"], p["answered"], p["abandoned"])
+            for p in trend["points"]
+        ]
+
+    wall = client.get("/api/v1/screens/wall/trends").json()
+    assert sorted(wall) == ["q0", "q1", "q2"]
+    for q in wall:
+        assert shown(wall[q]) == points("queue", q)
+        assert shown(wall[q])[0][0] == "08:00"  # the first busy interval (07:00Z)
+    drill = client.get("/api/v1/screens/sup/drill", params={"agent": "a03"}).json()
+    assert shown(drill["trend"]) == points("agent", "a03")
