@@ -53,6 +53,7 @@ class Event(Base):
             "ix_events_agent_ts", "agent", "ts", postgresql_where=sa.text("agent IS NOT NULL")
         ),
         sa.Index("ix_events_ts_brin", "ts", postgresql_using="brin"),
+        sa.Index("ix_events_missed_ts", "ts", postgresql_where=sa.text("type = 'call.missed'")),
     )
 
 
@@ -108,6 +109,10 @@ class ContactSegment(Base):
         sa.Index("ix_contact_segments_handled_at", "handled_at"),
         sa.Index("ix_contact_segments_queued_at", "queued_at"),
         sa.Index("ix_contact_segments_agent_handled", "agent", "handled_at"),
+        # one queue's rows by each time dating them (trends and drill-down of a queue)
+        sa.Index("ix_contact_segments_queue_left_at", "queue", "left_at"),
+        sa.Index("ix_contact_segments_queue_queued_at", "queue", "queued_at"),
+        sa.Index("ix_contact_segments_queue_handled_at", "queue", "handled_at"),
         sa.Index(
             "ix_contact_segments_waiting",
             "queue",
@@ -145,6 +150,7 @@ class Feedback(Base):
     __table_args__ = (
         sa.Index("ix_feedback_call_id", "call_id"),
         sa.Index("ix_feedback_ts", "ts"),
+        sa.Index("ix_feedback_queue_ts", "queue", "ts"),
     )
 
 

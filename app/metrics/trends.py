@@ -234,7 +234,8 @@ def statement(by: Level, live: bool, contacts: bool = True) -> tuple[sql.Compose
         ctes.append(sql.SQL(_AGENTS_NOW).format(who=sql.SQL(_WHO[by])))
         cols.append(
             sql.SQL(
-                "CASE WHEN r.f = %(last)s THEN (SELECT agents FROM agents_now) END AS agents_now"
+                "CASE WHEN r.f = %(last)s AND kk.k = %(first)s"
+                " THEN (SELECT agents FROM agents_now) END AS agents_now"
             )
         )
         if by in ("center", "queue"):
@@ -333,6 +334,7 @@ def _trends(
         "max_to": hi,
         "now": now,
         "last": last,
+        "first": keys[0],
         "h": WAITING_HORIZON_H,
         "rf": [f for f, _ in spans],
         "rt": [t for _, t in spans],
@@ -348,10 +350,12 @@ def _trends(
         rows = cur.execute(query, params).fetchall()
 
     # what a window ending now reads besides the parts (compute_many reads it from `shared`)
-    shared = Shared(queues=list(keys), agents=[], waiting={by: {}})
+    # (no queues: with the parts given and one key asked, compute_many reads none of them)
+    shared = Shared(queues=[], agents=[], waiting={by: {}})
     for row in rows:
         if live and row["b"] == last:
-            shared.agents = [_agent_now(a) for a in row["agents_now"] or []]
+            if row["k"] == keys[0]:
+                shared.agents = [_agent_now(a) for a in row["agents_now"] or []]
             if row.get("has_waiting"):
                 shared.waiting[by][row["k"]] = {c: row[c] for c in _WAITING_PARTS}
     for row in rows:
