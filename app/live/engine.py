@@ -42,7 +42,9 @@ from app.metrics.windows import ROLLING, interval_start, local_midnight
 
 log = logging.getLogger(__name__)
 
-MINUTE = timedelta(minutes=1)
+# The grain the contact parts are kept in: a changed row costs reading its bucket again, so
+# the smaller the cheaper a tick (windows start on whole minutes: any divisor of a minute).
+BUCKET = timedelta(seconds=10)
 MAX_CHANGES = 50_000  # changed rows in one tick above which everything is computed again
 EPOCH = datetime.fromisoformat("1970-01-01T00:00:00+00:00")
 
@@ -65,20 +67,20 @@ Parts = dict[str, Any]
 Families = dict[str, dict[Group, Parts]]  # family -> group -> parts
 
 
-def floor_min(t: datetime) -> datetime:
-    return EPOCH + ((t - EPOCH) // MINUTE) * MINUTE
+def floor_b(t: datetime) -> datetime:
+    return EPOCH + ((t - EPOCH) // BUCKET) * BUCKET
 
 
-def ceil_min(t: datetime) -> datetime:
-    f = floor_min(t)
-    return f if f == t else f + MINUTE
+def ceil_b(t: datetime) -> datetime:
+    f = floor_b(t)
+    return f if f == t else f + BUCKET
 
 
 def minutes(lo: datetime, hi: datetime) -> Iterator[datetime]:
     m = lo
     while m < hi:
         yield m
-        m += MINUTE
+        m += BUCKET
 
 
 def _add(into: Parts, parts: Parts, sign: int = 1) -> None:
@@ -200,12 +202,12 @@ class Engine:
         self.max_rw = timedelta(hours=max([c.repeat_window_h for c in self.params] or [0]))
         self.watermark = self._xmin(conn)
         self.now = now
-        self.hi = floor_min(now)
+        self.hi = floor_b(now)
         self.spans = {k: self._span(k, now) for k in self._span_keys()}
         self.lo = min([lo for lo, _ in self.spans.values()] or [self.hi])
         read = list(minutes(self.lo, self.hi))
         self.stats.minutes_read = len(read)
-        self.store: dict[datetime, dict[Group, Parts]] = self._read(conn, read, now, dense=True)
+        self.store: dict[datetime, dict[Group, Parts]] = self._read(conn, read, now, dense=BUCKET)
         self.expiry: dict[datetime, datetime] = {}
         for m in self.store:
             self._note_expiry(m)
@@ -244,14 +246,14 @@ class Engine:
         if len(changes) > MAX_CHANGES or any(c[0] == "x" for c in changes):
             return False
         self.watermark = xmin
-        prev, hi = self.now, floor_min(now)
+        prev, hi = self.now, floor_b(now)
         dirty: set[datetime] = set()
         customers: set[str] = set()
         touched_at: list[datetime] = []
         dirty_agents: set[str] = set()
         for kind, t1, t2, t3, customer, agent in changes:
             if kind in ("s", "f", "m"):
-                dirty.update(floor_min(t) for t in (t1, t2, t3) if t is not None)
+                dirty.update(floor_b(t) for t in (t1, t2, t3) if t is not None)
                 if customer is not None and t1 is not None:
                     customers.add(customer)
                     touched_at.append(t1)
@@ -268,11 +270,11 @@ class Engine:
                 "   AND f.queued_at >= %s AND f.queued_at <= %s",
                 (sorted(customers), min(touched_at) - self.max_rw, max(touched_at) + self.max_rw),
             ):
-                dirty.add(floor_min(queued))
+                dirty.add(floor_b(queued))
                 if arrived is not None:
-                    dirty.add(floor_min(arrived))
+                    dirty.add(floor_b(arrived))
                 if handled is not None:
-                    dirty.add(floor_min(handled))
+                    dirty.add(floor_b(handled))
         # first contacts whose resolution became final since the last tick
         dirty.update(m for m, t in self.expiry.items() if t <= now)
         redo = sorted(m for m in dirty if self.lo <= m < self.hi)
@@ -281,7 +283,7 @@ class Engine:
         self.now = now
         fresh = self._read(conn, redo, now) if redo else {}
         if new:
-            fresh.update(self._read(conn, new, now, dense=True))
+            fresh.update(self._read(conn, new, now, dense=BUCKET))
         for m in redo:  # a changed minute: its difference to the totals that hold it
             keys = {k for k, (lo, span_hi) in self.spans.items() if lo <= m < span_hi}
             old, now_parts = self.store.get(m, {}), fresh.get(m, {})
@@ -349,14 +351,14 @@ class Engine:
         ms: list[datetime],
         now: datetime,
         *,
-        dense: bool = False,
+        dense: timedelta | None = None,
     ) -> dict[datetime, dict[Group, Parts]]:
         """These whole minutes' contact parts: minute -> group -> parts (families merged)."""
         out: dict[datetime, dict[Group, Parts]] = defaultdict(dict)
         if not ms:
             return out
         found = P.range_parts(
-            conn, self.levels, self.params, [(m, m + MINUTE) for m in ms], now=now, dense=dense
+            conn, self.levels, self.params, [(m, m + BUCKET) for m in ms], now=now, dense=dense
         )
         for levels in found.values():
             for level, groups in levels.items():
@@ -394,8 +396,8 @@ class Engine:
 
     def _span(self, key: SpanKey, now: datetime) -> tuple[datetime, datetime]:
         w, _level, zone = key
-        hi = floor_min(now)
-        return min(ceil_min(self._start(w, now, zone or self.tz)), hi), hi
+        hi = floor_b(now)
+        return min(ceil_b(self._start(w, now, zone or self.tz)), hi), hi
 
     def _shift(self, m: datetime, sign: int, keys: set[SpanKey]) -> None:
         """Add (sign +1) or take (-1) minute `m`'s parts to or from the windows of `keys`."""
@@ -427,13 +429,13 @@ class Engine:
 
     def _edges(self, conn: psycopg.Connection[Any], now: datetime) -> None:
         """The minute in progress and the part-minute at the head of each rolling window."""
-        tail = floor_min(now)
+        tail = floor_b(now)
         ranges: list[tuple[datetime, datetime]] = [(tail, now)] if tail < now else []
         self.heads: dict[str, datetime] = {}
         for w in self.windows:
             if w in ROLLING:
                 start = now - ROLLING[w]
-                end = min(ceil_min(start), now)
+                end = min(ceil_b(start), now)
                 if start < end and end <= tail:
                     ranges.append((start, end))
                     self.heads[w] = start
