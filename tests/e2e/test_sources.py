@@ -130,7 +130,7 @@ def test_a_silent_source_is_stale_on_every_screen_and_recovers(
     shot(sup, "sup-sources-stale-1920")
     sup.set_viewport_size({"width": 1440, "height": 900})
     time.sleep(0.5)
-    shot(sup, "sup-sources-stale-1440")
+    shot(sup, "sup-sources-stale-1440", docs=True)
 
     expect(behind).to_contain_text("FIGURES MAY BE BEHIND", timeout=20_000)
     expect(behind).to_contain_text("a data source has sent nothing for over")
@@ -138,7 +138,7 @@ def test_a_silent_source_is_stale_on_every_screen_and_recovers(
     box = behind.bounding_box()
     assert box is not None and box["height"] >= 30  # readable from 5 m on a 1080p TV
     assert fits(wall) == []
-    shot(wall, "wall-source-stale-16x9")
+    shot(wall, "wall-source-stale-16x9", docs=True)
     for name, (w, h) in (("9x16", (1080, 1920)), ("4x3", (1024, 768))):
         wall.set_viewport_size({"width": w, "height": h})
         time.sleep(0.5)
