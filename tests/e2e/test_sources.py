@@ -132,6 +132,21 @@ def test_a_silent_source_is_stale_on_every_screen_and_recovers(
     time.sleep(0.5)
     shot(sup, "sup-sources-stale-1440", docs=True)
 
+    # the longest words (Russian) still fit the panel at 1440 x 900, the stale row in words
+    ru = browser.new_page(viewport={"width": 1440, "height": 900})
+    ru.goto(f"{srv.base}/sup?lang=ru&token={tokens['admin']}")
+    expect(ru.locator("#table-sources tr[data-source=api] .src-status")).to_have_text(
+        "✖ МОЛЧИТ", timeout=20_000
+    )
+    expect(ru.locator("#sources-mark")).to_have_text("✖ источник молчит: api")
+    wide = ru.evaluate(
+        "(() => { const l = document.querySelector('.sup-left');"
+        " return [l.scrollWidth, l.clientWidth]; })()"
+    )
+    assert wide[0] <= wide[1], wide
+    shot(ru, "sup-sources-stale-ru-1440")
+    ru.close()
+
     expect(behind).to_contain_text("FIGURES MAY BE BEHIND", timeout=20_000)
     expect(behind).to_contain_text("a data source has sent nothing for over")
     assert "api" not in behind.inner_text()
