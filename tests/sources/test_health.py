@@ -195,3 +195,21 @@ def test_feed_payload_floors_the_silence_and_says_nothing_when_all_is_well() -> 
         "silent_s": 360,
         "unheard": True,
     }
+
+
+def test_get_sources_for_supervisors_and_admins(
+    app: FastAPI, pg: psycopg.Connection[Any], make_token: Callable[..., str], tmp_path: Path
+) -> None:
+    path = tmp_path / "q.log"
+    path.write_text(call(0) + "garbage\n")
+    import_queue_log(pg, path, source="pbx")
+    with TestClient(app) as client:
+        for token in (make_token("wallboard"), make_token("agent", agent="a1")):
+            got = client.get("/api/v1/sources", headers={"Authorization": f"Bearer {token}"})
+            assert got.status_code == 403
+        got = client.get(
+            "/api/v1/sources", headers={"Authorization": f"Bearer {make_token('admin')}"}
+        )
+    assert got.status_code == 200
+    pbx = next(s for s in got.json()["sources"] if s["source"] == "pbx")
+    assert pbx["inserted"] == 4 and pbx["rejected"] == 1
