@@ -127,6 +127,22 @@ class Engine:
         self.ticks = 0
         self.watermark = 0
 
+    @property
+    def ready(self) -> bool:
+        return self._ready
+
+    def prepare(
+        self,
+        conn: psycopg.Connection[Any],
+        config: CallboardConfig,
+        *,
+        now: datetime,
+        config_version: int | None,
+    ) -> None:
+        """Build the state from the stored rows (the full computation of the engine)."""
+        self.stats = Stats()
+        self._full(conn, config, known_queues(conn, config), now, config_version)
+
     def reset(self) -> None:
         """Compute everything at the next tick (a new leader, a lost connection)."""
         self._ready = False
@@ -148,8 +164,12 @@ class Engine:
         now: datetime,
         config_version: int | None,
         levels: tuple[Level, ...] | None = None,
-    ) -> dict[str, dict[Level, dict[str, Any]]]:
-        """The rows of `levels` (default: all the engine keeps) over every window at `now`."""
+        full: bool = True,
+    ) -> dict[str, dict[Level, dict[str, Any]]] | None:
+        """The rows of `levels` (default: all the engine keeps) over every window at `now`.
+        When the state must be built again (see the module's text) and `full` is False,
+        returns None at once instead (the caller computes in full meanwhile and builds the
+        engine with `prepare`, which takes a few times as long)."""
         queues = known_queues(conn, config)
         self.stats = Stats()
         if (
@@ -159,6 +179,9 @@ class Engine:
             or now < self.now
             or not self._step(conn, now)
         ):
+            self._ready = False
+            if not full:
+                return None
             self._full(conn, config, queues, now, config_version)
         self.ticks += 1
         shared = Shared(evaluated=self.evaluated, queues=queues, agents=self.agents_now)
