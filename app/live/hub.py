@@ -44,6 +44,7 @@ from app.live.topics import KINDS, Rows, diff, levels_for, payloads
 from app.metrics.service import compute_windows
 from app.ops.telemetry import live_tick_histogram
 from app.scorecard.service import center_balances, scored
+from ingest.changelog import LEADER_LOCK_KEY
 from ingest.writer import NOTIFY_CHANNEL
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,6 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 LIVE_CHANNEL = "callboard_live"  # NOTIFY payload: the published snapshot version
-LEADER_LOCK_KEY = 0x63626C76  # pg_try_advisory_lock key of the live leader
 INTEREST_TTL_S = 30.0  # a worker that has not refreshed its interest for this long is gone
 INTEREST_REFRESH_S = 10.0
 PRUNE_EVERY = 20  # ticks between two prunings of the change log
