@@ -124,6 +124,7 @@ class Engine:
     def __post_init__(self) -> None:
         self._ready = False
         self.evaluated: dict[Any, Any] = {}
+        self._since_iso: dict[str, tuple[datetime, str]] = {}
         self.ticks = 0
         self.watermark = 0
 
@@ -188,7 +189,20 @@ class Engine:
         wanted = levels or self.levels
         others = tuple(lv for lv in wanted if lv != "agent")
         out: dict[str, dict[Level, dict[str, Any]]] = {}
-        states = {a.agent: _agent_state(a, now) for a in self.agents_now}
+        states = {}
+        for a in self.agents_now:  # the same for every window; `state_since` formatted once
+            known = self._since_iso.get(a.agent)
+            if known is None or known[0] != a.since:
+                self._since_iso[a.agent] = known = (a.since, _iso(a.since))
+            states[a.agent] = {
+                "state": a.state,
+                "state_since": known[1],
+                "reason": a.reason,
+                "time_in_state_s": round((now - a.since).total_seconds(), 1),
+                "team": a.team,
+                "name": a.name,
+                "queues": a.queues,
+            }
         for w in self.windows:
             shared.window = w
             parts, people = self._parts(w)
