@@ -241,3 +241,22 @@ def test_the_api_and_the_screens_show_the_same_trends(
         assert shown(wall[q])[0][0] == "08:00"  # the first busy interval (07:00Z)
     drill = client.get("/api/v1/screens/sup/drill", params={"agent": "a03"}).json()
     assert shown(drill["trend"]) == points("agent", "a03")
+
+
+@pytest.mark.parametrize("queues", [{}, {"q0": {}}], ids=["no-queue", "a-queue"])
+def test_the_center_of_an_empty_floor(pg: psycopg.Connection[Any], queues: dict[str, Any]) -> None:
+    """Without any row the center still has every part of a window (counts 0, sums null), and
+    without any queue no contact part at all."""
+    config = CallboardConfig.model_validate({"queues": queues})
+    now = DAY + timedelta(hours=1, minutes=5)
+    new = trends(pg, config, by="center", key="center", start=DAY, end=now, now=now)
+    old = [
+        {
+            "from": iso(t),
+            "to": iso(u),
+            **compute(pg, config, by="center", now=now, start=t, end=u)["rows"][0],
+        }
+        for t, u in buckets(DAY, now, now, timedelta(minutes=15))
+    ]
+    assert_same(new, old)
+    assert new[0]["answered"] == 0 and new[0]["asa_s"] is None
