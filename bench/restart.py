@@ -101,7 +101,7 @@ from ingest.derive import (  # noqa: E402
     contact_rows,
 )
 
-GENERATOR = 1  # bump when the generated data changes: cached folders are refilled
+GENERATOR = 2  # bump when the generated data changes: cached folders are refilled
 TZ = "Europe/Berlin"
 BUSY_DAY = date(2026, 11, 23)  # a Monday
 AT_HOUR = 15.0  # "now" on the busy day, local time
@@ -110,7 +110,7 @@ TODAY_SHARE = 0.4  # of the agents on shift on the busy day
 WEEKEND = 0.5  # a weekend day's staffing against a weekday's
 # Events of one whole shift (calibrated on this generator: calls, their contacts and
 # feedback, abandons, and the 8 agent.state events).
-EVENTS_PER_SHIFT = 373.0
+EVENTS_PER_SHIFT = 376.0
 SHIFT_H = 8.5
 SOURCE = "pbx"
 # The screens: a wallboard, a supervisor, three agent widgets (one socket each).
@@ -304,31 +304,40 @@ SEGMENTS = """
 INSERT INTO contact_segments (call_id, segment, queue, is_first, is_last, channel, customer,
   priority, queued_at, outcome, left_at, wait_s, missed, agent, answered_at, ended_at, ended_by,
   talk_s, hold_s, wrapped_at, acw_s, handled_at, contact_outcome, contact_wait_s)
-SELECT call_id, 0, queue, true, true, 'voice', customer, 0, queued_at,
-  CASE WHEN a THEN 'answered' END, CASE WHEN a THEN answered_at END,
-  CASE WHEN a THEN extract(epoch FROM answered_at - queued_at)::float8 END,
-  (missed AND queued_at + (answered_at - queued_at) / 2 <= %(now)s)::int,
-  CASE WHEN a THEN 'a' || agent END, CASE WHEN a THEN answered_at END,
-  CASE WHEN e THEN ended_at END, CASE WHEN e THEN ended_by END,
-  CASE WHEN e THEN extract(epoch FROM ended_at - answered_at)::float8 - hold_s::float8 END,
-  CASE WHEN e THEN hold_s::float8 END,
-  CASE WHEN w THEN wrapped_at END,
-  CASE WHEN w THEN extract(epoch FROM wrapped_at - ended_at)::float8 END,
-  CASE WHEN w THEN wrapped_at WHEN e THEN ended_at END,
-  true, CASE WHEN a THEN extract(epoch FROM answered_at - queued_at)::float8 END
-FROM bench.call
-CROSS JOIN LATERAL (SELECT answered_at <= %(now)s AS a, ended_at <= %(now)s AS e,
-                           wrapped_at <= %(now)s AS w) cut
-WHERE queued_at <= %(now)s
-UNION ALL
-SELECT call_id, 0, queue, true, true, 'voice', customer, 0, queued_at,
-  CASE WHEN b THEN 'abandoned' END, CASE WHEN b THEN abandoned_at END,
-  CASE WHEN b THEN extract(epoch FROM abandoned_at - queued_at)::float8 END,
-  0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-  true, CASE WHEN b THEN extract(epoch FROM abandoned_at - queued_at)::float8 END
-FROM bench.abandon
-CROSS JOIN LATERAL (SELECT abandoned_at <= %(now)s AS b) cut
-WHERE queued_at <= %(now)s
+SELECT call_id, 0, queue, true, true, 'voice', customer, 0, queued_at, outcome, left_at, wait_s,
+  missed, agent, answered_at, ended_at, ended_by, talk_s, hold_s, wrapped_at, acw_s, handled_at,
+  true, wait_s
+FROM (
+  SELECT call_id, queue, customer, queued_at,
+    CASE WHEN a THEN 'answered' END AS outcome, CASE WHEN a THEN answered_at END AS left_at,
+    CASE WHEN a THEN extract(epoch FROM answered_at - queued_at)::float8 END AS wait_s,
+    (missed AND queued_at + (answered_at - queued_at) / 2 <= %(now)s)::int AS missed,
+    CASE WHEN a THEN 'a' || agent END AS agent, CASE WHEN a THEN answered_at END AS answered_at,
+    CASE WHEN e THEN ended_at END AS ended_at, CASE WHEN e THEN ended_by END AS ended_by,
+    CASE WHEN e THEN extract(epoch FROM ended_at - answered_at)::float8 - hold_s::float8 END
+      AS talk_s,
+    CASE WHEN e THEN hold_s::float8 END AS hold_s,
+    CASE WHEN w THEN wrapped_at END AS wrapped_at,
+    CASE WHEN w THEN extract(epoch FROM wrapped_at - ended_at)::float8 END AS acw_s,
+    CASE WHEN w THEN wrapped_at WHEN e THEN ended_at END AS handled_at,
+    -- ingest rewrites a contact's rows at each of its events: the last one places them
+    CASE WHEN w THEN wrapped_at WHEN e THEN ended_at WHEN a THEN answered_at ELSE queued_at END
+      AS written
+  FROM bench.call
+  CROSS JOIN LATERAL (SELECT answered_at <= %(now)s AS a, ended_at <= %(now)s AS e,
+                             wrapped_at <= %(now)s AS w) cut
+  WHERE queued_at <= %(now)s
+  UNION ALL
+  SELECT call_id, queue, customer, queued_at,
+    CASE WHEN b THEN 'abandoned' END, CASE WHEN b THEN abandoned_at END,
+    CASE WHEN b THEN extract(epoch FROM abandoned_at - queued_at)::float8 END,
+    0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+    CASE WHEN b THEN abandoned_at ELSE queued_at END
+  FROM bench.abandon
+  CROSS JOIN LATERAL (SELECT abandoned_at <= %(now)s AS b) cut
+  WHERE queued_at <= %(now)s
+) x
+ORDER BY written
 """
 
 FEEDBACK = """
@@ -345,6 +354,7 @@ UNION ALL
 SELECT %(source)s, call_id || '.r', call_id, qa_at, 'qa', queue, 'a' || agent, NULL, NULL,
   NULL, qa_score, 'qa1'
 FROM bench.call WHERE qa_at <= %(now)s
+ORDER BY 4
 """
 
 STATES = """
@@ -361,6 +371,7 @@ FROM (
   SELECT agent, wrapped_at, 'available', NULL, q1, q2 FROM bench.call
   WHERE wrapped_at <= %(now)s
 ) x
+ORDER BY ts
 """
 
 SCHEDULES = """
@@ -370,6 +381,7 @@ FROM bench.shift s
 CROSS JOIN (VALUES (0, 7200, 'productive'), (7200, 8100, 'break'), (8100, 14400, 'productive'),
                    (14400, 16200, 'lunch'), (16200, 23400, 'productive'),
                    (23400, 24300, 'break'), (24300, 30600, 'productive')) p(a, b, activity)
+ORDER BY 2
 """
 
 
@@ -875,6 +887,107 @@ def restart(
     return result
 
 
+# --- where the first computation's time goes -------------------------------------------------
+
+FAMILIES = (  # a word only that statement has -> its name
+    ("answered_in_sl", "outcome"),
+    ("AS arrived", "arrived"),
+    ("AS handled", "handled"),
+    ("csat_top2", "feedback"),
+    ("AS missed", "missed (events)"),
+    ("t_on_call", "agent time"),
+    ("scheduled_s", "adherence"),
+    ("AS waiting_now", "waiting now"),
+    ("a.started_at <= ", "agents now"),
+    ("INSERT INTO alerts", "alerts"),
+)
+
+
+def profile(args: argparse.Namespace) -> None:
+    """The live leader's first full computation of the screens' topics (Hub.compute, as the
+    server runs it), in this process on the filled database just after PostgreSQL started:
+    its SQL by statement family and window, the rest (Python), and the plans of the slowest
+    statements; then the same computation again (PostgreSQL's buffers warm)."""
+    from psycopg import sql
+
+    from app.clock import Clock
+    from app.config import current_config
+    from app.live.hub import Hub
+    from app.metrics import service
+
+    pgdata = args.data / "pg"
+    stop_postgres(pgdata)
+    window = [""]
+    records: list[tuple[str, str, float, Any, Any]] = []
+    original = psycopg.Cursor.execute
+
+    def timed(self: Any, query: Any, params: Any = None, **kw: Any) -> Any:
+        t0 = time.perf_counter()
+        try:
+            return original(self, query, params, **kw)
+        finally:
+            took = time.perf_counter() - t0
+            text = query.as_string(self.connection) if isinstance(query, sql.Composable) else str(query)
+            family = next((name for word, name in FAMILIES if word in text), text[:40])
+            records.append((window[0], family, took, query, params))
+
+    inner = service.compute_many
+
+    def by_window(*a: Any, **kw: Any) -> Any:
+        window[0] = kw.get("window") or "?"
+        try:
+            return inner(*a, **kw)
+        finally:
+            window[0] = ""
+
+    topics = {t for _, ts in SOCKETS for t in ts}
+    with embedded(pgdata) as url:
+        engine = db.make_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+        with psycopg.connect(url) as conn:
+            found = current_config(conn)
+        assert found is not None
+        version, config = found
+        clock = Clock(now_instant(AT_HOUR), time.time(), 1.0)
+        hub = Hub(engine=engine, listen_url=url, clock=clock, config=lambda: (config, version))
+        psycopg.Cursor.execute = timed  # type: ignore[method-assign]
+        service.compute_many = by_window  # type: ignore[assignment]
+        try:
+            totals = []
+            for run in range(2):
+                records.clear()
+                t0 = time.perf_counter()
+                hub.compute(topics, version=run + 1, computed_at="")
+                totals.append(time.perf_counter() - t0)
+                if run == 0:
+                    first = list(records)
+        finally:
+            psycopg.Cursor.execute = original  # type: ignore[method-assign]
+            service.compute_many = inner  # type: ignore[assignment]
+        sql_s = sum(r[2] for r in first)
+        print(
+            f"\nHub.compute of the {len(topics)} topics just after PostgreSQL started: "
+            f"{totals[0]:.2f} s ({sql_s:.2f} s in {len(first)} SQL statements, "
+            f"{totals[0] - sql_s:.2f} s the rest); again at once: {totals[1]:.2f} s"
+        )
+        groups: dict[tuple[str, str], list[float]] = {}
+        for w, family, took, _, _ in first:
+            groups.setdefault((family, w or "-"), []).append(took)
+        print("| statement | window | count | seconds |")
+        print("|---|---|---|---|")
+        for (family, w), times in sorted(groups.items(), key=lambda kv: -sum(kv[1])):
+            if sum(times) >= 0.05:
+                print(f"| {family} | {w} | {len(times)} | {sum(times):.2f} |")
+        slowest = sorted(first, key=lambda r: -r[2])[: args.explain]
+        with psycopg.connect(url) as conn:
+            for w, family, took, query, params in slowest:
+                head: Any = sql.SQL("EXPLAIN (ANALYZE, BUFFERS) ")
+                stmt = head + query if isinstance(query, sql.Composable) else head + sql.SQL(query)
+                plan_rows = conn.execute(stmt, params).fetchall()
+                print(f"\n--- {family}, window {w or '-'}: {took:.2f} s in the computation")
+                print("\n".join(r[0] for r in plan_rows))
+        engine.dispose()
+
+
 def report(args: argparse.Namespace, info: dict[str, Any], runs: list[dict[str, Any]]) -> None:
     topics = sum(len(t) for _, t in SOCKETS)
     print()
@@ -936,6 +1049,10 @@ def main() -> None:
     parser.add_argument("--restarts", type=int, default=2, help="the first one cold")
     parser.add_argument("--timeout", type=float, default=900.0, help="per restart (seconds)")
     parser.add_argument("--fill-only", action="store_true")
+    parser.add_argument(
+        "--profile", action="store_true", help="where the first computation's time goes"
+    )
+    parser.add_argument("--explain", type=int, default=4, help="plans shown with --profile")
     args = parser.parse_args()
     if args.queues < 2:
         parser.error("--queues: at least 2")
@@ -973,6 +1090,9 @@ def main() -> None:
         else:
             print(f"using the database in {args.data} (filled before; --refill to redo)")
         if args.fill_only:
+            return
+        if args.profile:
+            profile(args)
             return
         run_cli(env, "migrate")  # this code's schema (not timed)
         token = run_cli(env, "token", "create", "--role", "admin", "--label", "bench").strip()
