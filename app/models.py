@@ -324,4 +324,25 @@ class LiveInterest(Base):
     seen_at: Mapped[datetime] = mapped_column(TS, server_default=sa.func.now())
 
 
+class LiveChange(Base):
+    """What a write touched, for the live leader's incremental computation (app/live/engine.py):
+    appended by statement triggers on the derived tables (old and new values), `events`
+    (ring-no-answers) and `schedules`. UNLOGGED: the leader starts from a full computation."""
+
+    __tablename__ = "live_changes"
+    __table_args__ = (sa.Index(None, "xid"), {"prefixes": ["UNLOGGED"]})
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(always=False), primary_key=True)
+    # the writing transaction (pg_current_xact_id) as a number
+    xid: Mapped[int] = mapped_column(
+        sa.BigInteger, server_default=sa.text("(pg_current_xact_id()::text::bigint)")
+    )
+    kind: Mapped[str] = mapped_column(sa.Text)  # s f a h m x (see the migration)
+    t1: Mapped[datetime | None] = mapped_column(TS)
+    t2: Mapped[datetime | None] = mapped_column(TS)
+    t3: Mapped[datetime | None] = mapped_column(TS)
+    customer: Mapped[str | None] = mapped_column(sa.Text)
+    agent: Mapped[str | None] = mapped_column(sa.Text)
+
+
 from app.alerts import models as _alerts  # noqa: E402, F401  (alerts, notifications, deliveries)

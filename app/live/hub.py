@@ -39,8 +39,8 @@ from sqlalchemy.engine import Engine
 
 from app.clock import Clock
 from app.config import CallboardConfig
+from app.live.engine import Engine as LiveEngine
 from app.live.topics import KINDS, Rows, diff, levels_for, payloads
-from app.metrics.service import compute_windows
 from app.ops.telemetry import live_tick_histogram
 from app.scorecard.service import center_balances, scored
 from ingest.writer import NOTIFY_CHANNEL
@@ -53,6 +53,7 @@ LIVE_CHANNEL = "callboard_live"  # NOTIFY payload: the published snapshot versio
 LEADER_LOCK_KEY = 0x63626C76  # pg_try_advisory_lock key of the live leader
 INTEREST_TTL_S = 30.0  # a worker that has not refreshed its interest for this long is gone
 INTEREST_REFRESH_S = 10.0
+PRUNE_EVERY = 20  # ticks between two prunings of the change log
 REVOCATION_CHECK_S = 2.0  # a revoked token's sockets close within this (plus a send)
 
 
@@ -148,9 +149,8 @@ class Hub:
         # leader: topic -> (seq, wall, payload minus its timing) of what it published
         self._pub: dict[str, tuple[int, float, bytes]] = {}
         self._lock_conn: psycopg.Connection[Any] | None = None
-        # leader: evaluated metric rows kept between computations (emptied on a new config)
-        self._evaluated: dict[Any, Any] = {}
-        self._evaluated_for: int | None = None
+        # leader: the incremental live engine (what changed since the last computation)
+        self._live: LiveEngine | None = None
         self._lock_mutex = threading.Lock()  # the lock connection is used by one thread at once
         self._closed = False
         self._tasks: list[asyncio.Task[None]] = []
@@ -437,6 +437,8 @@ class Hub:
         row = conn.execute("SELECT pg_try_advisory_lock(%s)", (LEADER_LOCK_KEY,)).fetchone()
         if not (row and row[0]):
             return None
+        if self._live is not None:
+            self._live.reset()  # others led meanwhile: start from a full computation
         rows = conn.execute(
             "SELECT topic, seq, version, computed_at, data FROM live_topics"
         ).fetchall()
@@ -508,6 +510,8 @@ class Hub:
         gone = [name for name in self._pub if name not in wanted]
         for name in gone:
             del self._pub[name]
+        if self._live is not None and self._live.ticks % PRUNE_EVERY == 0:
+            self._live.prune(lock)  # the change log rows read already
         with lock.transaction():
             if bodies:
                 with lock.cursor() as cur:
@@ -541,16 +545,10 @@ class Hub:
         balances = None
         with self.engine.connect() as conn:
             pg: Any = conn.connection.driver_connection
-            if self._evaluated_for != config_version:
-                self._evaluated, self._evaluated_for = {}, config_version
-            result = compute_windows(
-                pg,
-                config,
-                levels=levels,
-                now=now,
-                windows=windows,
-                config_version=config_version,
-                evaluated=self._evaluated,
+            if self._live is None or self._live.windows != windows:
+                self._live = LiveEngine(windows)
+            result = self._live.rows(
+                pg, config, now=now, config_version=config_version, levels=levels
             )
             rows: Rows = {
                 w: {lv: {r["key"]: r for r in res[lv]["rows"]} for lv in levels}
