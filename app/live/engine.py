@@ -36,13 +36,15 @@ import psycopg
 
 from app.config import CallboardConfig
 from app.metrics import parts as P
-from app.metrics.registry import LEVELS, Level
-from app.metrics.service import Shared, compute_many, known_queues
-from app.metrics.windows import ROLLING, interval_start, local_midnight
+from app.metrics.registry import LEVELS, METRICS, Level, evaluate
+from app.metrics.service import Shared, _agent_state, _iso, compute_many, known_queues
+from app.metrics.windows import ROLLING, interval_start, local_midnight, resolve
 
 log = logging.getLogger(__name__)
 
-MINUTE = timedelta(minutes=1)
+# The grain the contact parts are kept in: a changed row costs reading its bucket again, so
+# the smaller the cheaper a tick (windows start on whole minutes: any divisor of a minute).
+BUCKET = timedelta(seconds=10)
 MAX_CHANGES = 50_000  # changed rows in one tick above which everything is computed again
 EPOCH = datetime.fromisoformat("1970-01-01T00:00:00+00:00")
 
@@ -65,20 +67,20 @@ Parts = dict[str, Any]
 Families = dict[str, dict[Group, Parts]]  # family -> group -> parts
 
 
-def floor_min(t: datetime) -> datetime:
-    return EPOCH + ((t - EPOCH) // MINUTE) * MINUTE
+def floor_b(t: datetime) -> datetime:
+    return EPOCH + ((t - EPOCH) // BUCKET) * BUCKET
 
 
-def ceil_min(t: datetime) -> datetime:
-    f = floor_min(t)
-    return f if f == t else f + MINUTE
+def ceil_b(t: datetime) -> datetime:
+    f = floor_b(t)
+    return f if f == t else f + BUCKET
 
 
 def minutes(lo: datetime, hi: datetime) -> Iterator[datetime]:
     m = lo
     while m < hi:
         yield m
-        m += MINUTE
+        m += BUCKET
 
 
 def _add(into: Parts, parts: Parts, sign: int = 1) -> None:
@@ -160,20 +162,83 @@ class Engine:
             self._full(conn, config, queues, now, config_version)
         self.ticks += 1
         shared = Shared(evaluated=self.evaluated, queues=queues, agents=self.agents_now)
-        out = {}
+        wanted = levels or self.levels
+        others = tuple(lv for lv in wanted if lv != "agent")
+        out: dict[str, dict[Level, dict[str, Any]]] = {}
+        states = {a.agent: _agent_state(a, now) for a in self.agents_now}
         for w in self.windows:
             shared.window = w
-            out[w] = compute_many(
-                conn,
-                config,
-                levels=levels or self.levels,
-                now=now,
-                window=w,
-                config_version=config_version,
-                shared=shared,
-                given=self._parts(w),
+            parts, people = self._parts(w)
+            out[w] = (
+                compute_many(
+                    conn,
+                    config,
+                    levels=others,
+                    now=now,
+                    window=w,
+                    config_version=config_version,
+                    shared=shared,
+                    given=parts,
+                )
+                if others
+                else {}
             )
+            if "agent" in wanted:
+                out[w]["agent"] = self._agent_rows(
+                    w, parts["agent"], people, states, now, config_version
+                )
         return out
+
+    def _agent_rows(
+        self,
+        w: str,
+        parts: dict[str, Parts],
+        people: dict[str, Parts],
+        states: dict[str, dict[str, Any]],
+        now: datetime,
+        config_version: int | None,
+    ) -> dict[str, Any]:
+        """The agent level's result (as `compute_many` gives it). An agent whose contact
+        parts did not change since the last tick gets only its time-based metrics evaluated
+        again (every logged-in agent's time moves with the clock)."""
+        cache = self._rows_cache.setdefault(w, {})
+        formula = self.config.defaults.sl_formula
+        keys = set(parts) | set(people)
+        keys |= {a.agent for a in self.agents_now if a.state != "logged_out"}
+        rows = []
+        for key in sorted(keys):
+            p = parts.get(key, _EMPTY)  # contact parts only
+            time_p = people.get(key, _EMPTY)
+            known = cache.get(key)
+            if known is not None and known[0] == p:
+                row = dict(known[1])
+                small = dict(time_p)
+                small["handled"] = p.get("handled")
+                for name, f, digits in _TIME_METRICS:
+                    value = f(small)
+                    if digits is not None and value.__class__ is float:
+                        value = round(value, digits)
+                    row[name] = value
+                cache[key] = (known[0], row)
+            else:
+                full = {**p, **time_p, "sl_formula": formula}
+                row = {"key": key, **evaluate(full, "agent")}
+                cache[key] = (dict(p), row)
+            state = states.get(key)
+            row.update(state if state is not None else _NO_STATE)
+            rows.append(row)
+        for key in [k for k in cache if k not in keys]:
+            del cache[key]
+        main = resolve(w, now=now, tz=self.tz)
+        return {
+            "from": _iso(main.start),
+            "to": _iso(main.end),
+            "by": "agent",
+            "window": w,
+            "now": _iso(now),
+            "config_version": config_version,
+            "rows": rows,
+        }
 
     # --- full computation ---------------------------------------------------------------
 
@@ -189,6 +254,7 @@ class Engine:
         self._ready = False
         self.config, self.queues, self.config_version = config, queues, config_version
         self.evaluated = {}
+        self._rows_cache: dict[str, dict[str, tuple[Parts, dict[str, Any]]]] = {}
         self.tz = config.defaults.timezone
         self.zones = {q: config.queue(q).timezone for q in queues}
         self.params = []
@@ -200,12 +266,12 @@ class Engine:
         self.max_rw = timedelta(hours=max([c.repeat_window_h for c in self.params] or [0]))
         self.watermark = self._xmin(conn)
         self.now = now
-        self.hi = floor_min(now)
+        self.hi = floor_b(now)
         self.spans = {k: self._span(k, now) for k in self._span_keys()}
         self.lo = min([lo for lo, _ in self.spans.values()] or [self.hi])
         read = list(minutes(self.lo, self.hi))
         self.stats.minutes_read = len(read)
-        self.store: dict[datetime, dict[Group, Parts]] = self._read(conn, read, now, dense=True)
+        self.store: dict[datetime, dict[Group, Parts]] = self._read(conn, read, now, dense=BUCKET)
         self.expiry: dict[datetime, datetime] = {}
         for m in self.store:
             self._note_expiry(m)
@@ -244,14 +310,14 @@ class Engine:
         if len(changes) > MAX_CHANGES or any(c[0] == "x" for c in changes):
             return False
         self.watermark = xmin
-        prev, hi = self.now, floor_min(now)
+        prev, hi = self.now, floor_b(now)
         dirty: set[datetime] = set()
         customers: set[str] = set()
         touched_at: list[datetime] = []
         dirty_agents: set[str] = set()
         for kind, t1, t2, t3, customer, agent in changes:
             if kind in ("s", "f", "m"):
-                dirty.update(floor_min(t) for t in (t1, t2, t3) if t is not None)
+                dirty.update(floor_b(t) for t in (t1, t2, t3) if t is not None)
                 if customer is not None and t1 is not None:
                     customers.add(customer)
                     touched_at.append(t1)
@@ -268,11 +334,11 @@ class Engine:
                 "   AND f.queued_at >= %s AND f.queued_at <= %s",
                 (sorted(customers), min(touched_at) - self.max_rw, max(touched_at) + self.max_rw),
             ):
-                dirty.add(floor_min(queued))
+                dirty.add(floor_b(queued))
                 if arrived is not None:
-                    dirty.add(floor_min(arrived))
+                    dirty.add(floor_b(arrived))
                 if handled is not None:
-                    dirty.add(floor_min(handled))
+                    dirty.add(floor_b(handled))
         # first contacts whose resolution became final since the last tick
         dirty.update(m for m, t in self.expiry.items() if t <= now)
         redo = sorted(m for m in dirty if self.lo <= m < self.hi)
@@ -281,7 +347,7 @@ class Engine:
         self.now = now
         fresh = self._read(conn, redo, now) if redo else {}
         if new:
-            fresh.update(self._read(conn, new, now, dense=True))
+            fresh.update(self._read(conn, new, now, dense=BUCKET))
         for m in redo:  # a changed minute: its difference to the totals that hold it
             keys = {k for k, (lo, span_hi) in self.spans.items() if lo <= m < span_hi}
             old, now_parts = self.store.get(m, {}), fresh.get(m, {})
@@ -349,14 +415,14 @@ class Engine:
         ms: list[datetime],
         now: datetime,
         *,
-        dense: bool = False,
+        dense: timedelta | None = None,
     ) -> dict[datetime, dict[Group, Parts]]:
         """These whole minutes' contact parts: minute -> group -> parts (families merged)."""
         out: dict[datetime, dict[Group, Parts]] = defaultdict(dict)
         if not ms:
             return out
         found = P.range_parts(
-            conn, self.levels, self.params, [(m, m + MINUTE) for m in ms], now=now, dense=dense
+            conn, self.levels, self.params, [(m, m + BUCKET) for m in ms], now=now, dense=dense
         )
         for levels in found.values():
             for level, groups in levels.items():
@@ -394,8 +460,8 @@ class Engine:
 
     def _span(self, key: SpanKey, now: datetime) -> tuple[datetime, datetime]:
         w, _level, zone = key
-        hi = floor_min(now)
-        return min(ceil_min(self._start(w, now, zone or self.tz)), hi), hi
+        hi = floor_b(now)
+        return min(ceil_b(self._start(w, now, zone or self.tz)), hi), hi
 
     def _shift(self, m: datetime, sign: int, keys: set[SpanKey]) -> None:
         """Add (sign +1) or take (-1) minute `m`'s parts to or from the windows of `keys`."""
@@ -427,13 +493,13 @@ class Engine:
 
     def _edges(self, conn: psycopg.Connection[Any], now: datetime) -> None:
         """The minute in progress and the part-minute at the head of each rolling window."""
-        tail = floor_min(now)
+        tail = floor_b(now)
         ranges: list[tuple[datetime, datetime]] = [(tail, now)] if tail < now else []
         self.heads: dict[str, datetime] = {}
         for w in self.windows:
             if w in ROLLING:
                 start = now - ROLLING[w]
-                end = min(ceil_min(start), now)
+                end = min(ceil_b(start), now)
                 if start < end and end <= tail:
                     ranges.append((start, end))
                     self.heads[w] = start
@@ -523,7 +589,7 @@ class Engine:
                 self.recent.setdefault(agent, []).append(_Interval(s, e, state, reason))
 
     def _agent_parts(self, w: str, now: datetime) -> dict[str, Parts]:
-        """Agent -> agent-time parts over the window at `now`."""
+        """Agent -> agent-time parts over the window at `now` (new dicts)."""
         out: dict[str, Parts] = {}
         if w in ROLLING:
             wf = now - ROLLING[w]
@@ -540,9 +606,13 @@ class Engine:
             wf = self._closed_start[w]
             out = {agent: dict(parts) for agent, parts in self.closed[w].items()}
         for a in self.agents_now:
-            dur = (now - max(a.since, wf)).total_seconds()
+            since = a.since if a.since > wf else wf
+            dur = (now - since).total_seconds()
             if dur > 0:
-                _agent_time(out.setdefault(a.agent, {}), a.state, a.reason, dur)
+                mine = out.get(a.agent)
+                if mine is None:
+                    out[a.agent] = mine = {}
+                _agent_time(mine, a.state, a.reason, dur)
         return out
 
     # --- adherence ----------------------------------------------------------------------
@@ -574,40 +644,47 @@ class Engine:
 
     # --- assembly -----------------------------------------------------------------------
 
-    def _parts(self, w: str) -> dict[Level, dict[str, Parts]]:
+    def _parts(self, w: str) -> tuple[dict[Level, dict[str, Parts]], dict[str, Parts]]:
+        """The window's parts per level and group, and (apart) each agent's time parts: the
+        agent level's entries hold only contact parts (`_agent_rows` joins them)."""
         out: dict[Level, dict[str, Parts]] = {lv: {} for lv in self.levels}
         for (level, key), parts in self._contact_parts(w).items():
             if level in out:
                 out[level][key] = parts
+        people: dict[str, Parts] = {}
         if not any(lv in PEOPLE_LEVELS for lv in self.levels):
-            return out
-        copied: set[Group] = set()  # never add into the running totals: copy first
-        agents, teams, center = out.get("agent"), out.get("team"), out.get("center")
-        for source in (self._agent_parts(w, self.now), self.adherence.get(w, {})):
-            for agent, parts in source.items():
-                if agents is not None:
-                    mine = agents.get(agent)
-                    if mine is None:
-                        agents[agent] = dict(parts)
-                    elif ("agent", agent) in copied:
-                        _add(mine, parts)
-                    else:  # agent time and contact parts have no name in common
-                        agents[agent] = {**mine, **parts}
-                    copied.add(("agent", agent))
-                for level, groups, key in (
-                    ("team", teams, self.teams.get(agent, "unassigned")),
-                    ("center", center, "center"),
-                ):
-                    if groups is None:
-                        continue
-                    target = groups.get(key)
-                    if target is None:
-                        groups[key] = target = {}
-                    elif (level, key) not in copied:
-                        groups[key] = target = dict(target)
-                    copied.add((level, key))
-                    _add(target, parts)
-        return out
+            return out, people
+        people = self._agent_parts(w, self.now)
+        for agent, parts in self.adherence.get(w, {}).items():
+            mine = people.get(agent)
+            if mine is None:
+                people[agent] = dict(parts)
+            else:
+                mine.update(parts)  # no name in common with agent time
+        sums: dict[Group, Parts] = {}
+        teams = self.teams
+        want_team, want_center = "team" in out, "center" in out
+        center: Parts = {}
+        for agent, parts in people.items():
+            if want_team:
+                group: Group = ("team", teams.get(agent, "unassigned"))
+                t = sums.get(group)
+                if t is None:
+                    sums[group] = dict(parts)
+                else:
+                    for k, v in parts.items():
+                        if v is not None:
+                            t[k] = (t.get(k) or 0) + v
+            if want_center:
+                for k, v in parts.items():
+                    if v is not None:
+                        center[k] = (center.get(k) or 0) + v
+        if want_center and people:
+            sums[("center", "center")] = center
+        for (level, key), parts in sums.items():  # never into the running totals: a new dict
+            mine = out[level].get(key)
+            out[level][key] = parts if mine is None else {**mine, **parts}
+        return out, people
 
     # --- helpers ------------------------------------------------------------------------
 
@@ -645,3 +722,30 @@ _STATE_PART = {
     "available": "t_available",
     "away": "t_away",
 }
+
+
+# the parts that move with the clock, and every part the metrics reading them read
+_TIME_PARTS = frozenset(
+    {
+        "t_on_call",
+        "t_wrap_up",
+        "t_available",
+        "t_away",
+        "t_breaks",
+        "t_logged_in",
+        "scheduled_s",
+        "adherent_s",
+        "_present",
+    }
+)
+_TIME_METRICS = [
+    (m.name, m.formula, m.digits)
+    for m in METRICS
+    if "agent" in m.levels and set(m.parts) & _TIME_PARTS
+]
+# what they read besides time: only `handled` (the fast path gives them just that)
+assert {part for m in METRICS if set(m.parts) & _TIME_PARTS for part in m.parts} - _TIME_PARTS <= {
+    "handled"
+}, "a time-based metric reads a contact part: add it in _agent_rows"
+_EMPTY: Parts = {}
+_NO_STATE = _agent_state(None, EPOCH)

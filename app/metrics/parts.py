@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, LiteralString
 
 import psycopg
@@ -115,8 +115,8 @@ def _run(
         cols = sql.SQL("{}, r.f AS b").format(cols)
         col = sql.SQL(bucket)
         if params.get("dense"):  # whole minutes, most of a span: one hash join on the minute
-            rj = sql.SQL("JOIN r ON r.f = date_bin('1 minute', {}, timestamptz 'epoch')").format(
-                col
+            rj = sql.SQL("JOIN r ON r.f = date_bin({}, {}, timestamptz 'epoch')").format(
+                sql.Literal(params["step"]), col
             )
         else:  # a few ranges: the OR (on the scanned table alone) is one index scan each
             each = [
@@ -361,10 +361,11 @@ def range_parts(
     ranges: Sequence[tuple[datetime, datetime]],
     *,
     now: datetime,
-    dense: bool = False,
+    dense: timedelta | None = None,
 ) -> dict[str, dict[Level, dict[tuple[datetime, str], dict[str, Any]]]]:
     """The instant-dated parts over each of the (disjoint) `ranges`, every family on its own
-    (`dense`: the ranges are whole minutes, most of those between the first and the last):
+    (`dense`: the ranges are all of this length and aligned on it from the epoch, most of
+    those between the first and the last):
     family -> level -> (range start, group key) -> parts. The queues' windows are ignored (the
     ranges are the same instants for every queue)."""
     out: dict[str, dict[Level, dict[tuple[datetime, str], dict[str, Any]]]] = {}
@@ -379,7 +380,8 @@ def range_parts(
         **_params(spread, now),
         "rf": [f for f, _ in ranges],
         "rt": [t for _, t in ranges],
-        "dense": dense,
+        "dense": dense is not None,
+        "step": dense,
     }
     for name, (template, family, serves, center, dating) in FAMILIES.items():
         wanted = [lv for lv in serves if lv in levels]

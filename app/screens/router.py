@@ -75,7 +75,12 @@ def sup_topics(conn: Any, config: CallboardConfig, principal: Principal) -> list
         teams = sorted(set(stored) | set(config.teams))
     else:
         teams = sorted(principal.teams)
-    return ["center", *(f"team:{t}" for t in teams)]
+    # `sources`: every source's health (the supervisor's panel; supervisors and admins only)
+    return ["center", *(f"team:{t}" for t in teams), "sources"]
+
+
+# every screen hears whether the figures may be behind (a source stale; no source named)
+FEED = "feed"
 
 
 @router.get("/page", response_model=Page, summary="A screen's start: words, topics, settings")
@@ -97,7 +102,7 @@ def page(
             screen="wall",
             lang=chosen,
             words=words(chosen),
-            topics=["center"],
+            topics=["center", FEED],
             stale_after_s=s.stale_after_s,
             board=Board(
                 name=board or "default",
@@ -118,7 +123,7 @@ def page(
             screen="agent",
             lang=chosen,
             words=words(chosen),
-            topics=[f"agent:{agent}"],
+            topics=[f"agent:{agent}", FEED],
             stale_after_s=s.stale_after_s,
         )
     if principal.role not in ("supervisor", "admin"):
