@@ -124,8 +124,25 @@ class Engine:
     def __post_init__(self) -> None:
         self._ready = False
         self.evaluated: dict[Any, Any] = {}
+        self._since_iso: dict[str, tuple[datetime, str]] = {}
         self.ticks = 0
         self.watermark = 0
+
+    @property
+    def ready(self) -> bool:
+        return self._ready
+
+    def prepare(
+        self,
+        conn: psycopg.Connection[Any],
+        config: CallboardConfig,
+        *,
+        now: datetime,
+        config_version: int | None,
+    ) -> None:
+        """Build the state from the stored rows (the full computation of the engine)."""
+        self.stats = Stats()
+        self._full(conn, config, known_queues(conn, config), now, config_version)
 
     def reset(self) -> None:
         """Compute everything at the next tick (a new leader, a lost connection)."""
@@ -148,8 +165,12 @@ class Engine:
         now: datetime,
         config_version: int | None,
         levels: tuple[Level, ...] | None = None,
-    ) -> dict[str, dict[Level, dict[str, Any]]]:
-        """The rows of `levels` (default: all the engine keeps) over every window at `now`."""
+        full: bool = True,
+    ) -> dict[str, dict[Level, dict[str, Any]]] | None:
+        """The rows of `levels` (default: all the engine keeps) over every window at `now`.
+        When the state must be built again (see the module's text) and `full` is False,
+        returns None at once instead (the caller computes in full meanwhile and builds the
+        engine with `prepare`, which takes a few times as long)."""
         queues = known_queues(conn, config)
         self.stats = Stats()
         if (
@@ -159,13 +180,29 @@ class Engine:
             or now < self.now
             or not self._step(conn, now)
         ):
+            self._ready = False
+            if not full:
+                return None
             self._full(conn, config, queues, now, config_version)
         self.ticks += 1
         shared = Shared(evaluated=self.evaluated, queues=queues, agents=self.agents_now)
         wanted = levels or self.levels
         others = tuple(lv for lv in wanted if lv != "agent")
         out: dict[str, dict[Level, dict[str, Any]]] = {}
-        states = {a.agent: _agent_state(a, now) for a in self.agents_now}
+        states = {}
+        for a in self.agents_now:  # the same for every window; `state_since` formatted once
+            known = self._since_iso.get(a.agent)
+            if known is None or known[0] != a.since:
+                self._since_iso[a.agent] = known = (a.since, _iso(a.since))
+            states[a.agent] = {
+                "state": a.state,
+                "state_since": known[1],
+                "reason": a.reason,
+                "time_in_state_s": round((now - a.since).total_seconds(), 1),
+                "team": a.team,
+                "name": a.name,
+                "queues": a.queues,
+            }
         for w in self.windows:
             shared.window = w
             parts, people = self._parts(w)

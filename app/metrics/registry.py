@@ -110,8 +110,16 @@ def ratio(num: str | tuple[str, ...], den: str | tuple[str, ...]) -> Formula:
         return declare(simple)
 
     def f(parts: Parts) -> float | None:
-        d = sum(_p(parts, x) for x in dens)
-        return None if d == 0 else sum(_p(parts, x) for x in nums) / d
+        get = parts.get
+        d = 0.0  # added in order, as sum() would: the same float
+        for x in dens:
+            d += float(get(x) or 0)
+        if d == 0:
+            return None
+        n = 0.0
+        for x in nums:
+            n += float(get(x) or 0)
+        return n / d
 
     return declare(f)
 

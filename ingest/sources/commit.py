@@ -24,6 +24,7 @@ import orjson
 import psycopg
 from pydantic import BaseModel
 
+from ingest.changelog import prune_unread
 from ingest.sources.base import At, Item, Position, Raw, Rejected, Skipped
 from ingest.sources.normalize import Normalizer
 from ingest.writer import ingest
@@ -89,6 +90,8 @@ def stored_position(conn: psycopg.Connection[Any], source: str, key: str = "") -
 def _line_id(*parts: str | None) -> str:
     return hashlib.sha256("\x1f".join(p or "" for p in parts).encode()).hexdigest()[:24]
 
+
+PRUNE_EVERY = 50  # batches between two prunings of the unread change log
 
 _STATS = """
 INSERT INTO source_stats AS s (source, inserted, duplicates, rejected, skipped, gaps,
@@ -240,6 +243,12 @@ class Committer:
             )
         if self._commits:
             self.conn.commit()
+        if (self._commits or self.conn.autocommit) and (
+            self.summary.batches % PRUNE_EVERY == PRUNE_EVERY - 1
+        ):
+            prune_unread(self.conn)  # nobody reads the change log while no leader runs
+            if self._commits:
+                self.conn.commit()
         s = self.summary
         s.inserted += inserted
         s.duplicates += duplicates
