@@ -916,21 +916,28 @@ FAMILIES = (  # a word only that statement has -> its name
 
 
 def profile(args: argparse.Namespace) -> None:
-    """The live leader's first full computation of the screens' topics (Hub.compute, as the
-    server runs it), in this process on the filled database just after PostgreSQL started:
-    its SQL by statement family and window, the rest (Python), and the plans of the slowest
-    statements; then the same computation again (PostgreSQL's buffers warm)."""
+    """What the live leader does first after a start, in this process on the filled database
+    just after PostgreSQL started: the first tick of the screens' topics (`Hub.compute` as the
+    server runs it: a full computation while the live engine is built on a thread of its own)
+    and that build, each with its SQL by statement family (and window) and the rest (Python);
+    the next tick; each again under cProfile; the plans of the slowest statements."""
+    import cProfile
+    import io
+    import pstats
+
     from psycopg import sql
 
     from app.clock import Clock
     from app.config import current_config
+    from app.live import engine as live_engine
     from app.live.hub import Hub
     from app.metrics import service
 
     pgdata = args.data / "pg"
     stop_postgres(pgdata)
-    window = [""]
-    records: list[tuple[str, str, float, Any, Any]] = []
+    window: dict[str, str] = {}  # thread name -> the window being computed
+    # (thread, window, family, seconds, query, params)
+    records: list[tuple[str, str, str, float, Any, Any]] = []
     original = psycopg.Cursor.execute
 
     def timed(self: Any, query: Any, params: Any = None, **kw: Any) -> Any:
@@ -945,18 +952,37 @@ def profile(args: argparse.Namespace) -> None:
                 else str(query)
             )
             family = next((name for word, name in FAMILIES if word in text), text[:40])
-            records.append((window[0], family, took, query, params))
-
-    from app.live import engine as live_engine
+            name = threading.current_thread().name
+            records.append((name, window.get(name, ""), family, took, query, params))
 
     inner = service.compute_many
 
     def by_window(*a: Any, **kw: Any) -> Any:
-        window[0] = kw.get("window") or "?"
+        name = threading.current_thread().name
+        window[name] = kw.get("window") or "?"
         try:
             return inner(*a, **kw)
         finally:
-            window[0] = ""
+            window[name] = ""
+
+    def table(rows: list[tuple[str, str, str, float, Any, Any]]) -> None:
+        groups: dict[tuple[str, str], list[float]] = {}
+        for _, w, family, took, _, _ in rows:
+            groups.setdefault((family, w or "-"), []).append(took)
+        print("| statement | window | count | seconds |")
+        print("|---|---|---|---|")
+        for (family, w), times in sorted(groups.items(), key=lambda kv: -sum(kv[1])):
+            if sum(times) >= 0.05:
+                print(f"| {family} | {w} | {len(times)} | {sum(times):.2f} |")
+
+    def busiest(prof: cProfile.Profile, what: str) -> None:
+        out = io.StringIO()
+        pstats.Stats(prof, stream=out).sort_stats("tottime").print_stats(12)
+        listing = [ln for ln in out.getvalue().splitlines() if ln.strip()]
+        start = next(i for i, ln in enumerate(listing) if "ncalls" in ln)
+        print(f"\n{what}, under cProfile (own time of the busiest functions; cProfile's")
+        print("overhead inflates them):")
+        print("\n".join(listing[start:]))
 
     topics = {t for _, ts in SOCKETS for t in ts}
     with embedded(pgdata) as url:
@@ -969,59 +995,73 @@ def profile(args: argparse.Namespace) -> None:
         hub = Hub(engine=engine, listen_url=url, clock=clock, config=lambda: (config, version))
         psycopg.Cursor.execute = timed  # type: ignore[method-assign]
         service.compute_many = by_window  # type: ignore[assignment]
-        live_engine.compute_many = by_window  # type: ignore[attr-defined]
+        if hasattr(live_engine, "compute_many"):
+            live_engine.compute_many = by_window
         try:
-            totals = []
-            for run in range(2):
-                records.clear()
-                t0 = time.perf_counter()
-                hub.compute(topics, version=run + 1, computed_at="")
-                totals.append(time.perf_counter() - t0)
-                if run == 0:
-                    first = list(records)
+            t0 = time.perf_counter()
+            hub.compute(topics, version=1, computed_at="")
+            first_s = time.perf_counter() - t0
+            building = getattr(hub, "_building", None)
+            if building is not None:
+                building.result()  # the engine's build, started by the first tick
+            built_s = time.perf_counter() - t0
+            first = list(records)
+            records.clear()
+            t1 = time.perf_counter()
+            hub.compute(topics, version=2, computed_at="")
+            next_s = time.perf_counter() - t1
         finally:
             psycopg.Cursor.execute = original  # type: ignore[method-assign]
             service.compute_many = inner  # type: ignore[assignment]
-            live_engine.compute_many = inner  # type: ignore[attr-defined]
-        sql_s = sum(r[2] for r in first)
+            if hasattr(live_engine, "compute_many"):
+                live_engine.compute_many = inner
+        main = [r for r in first if r[0] == threading.current_thread().name]
+        build = [r for r in first if r[0] != threading.current_thread().name]
+        main_sql = sum(r[3] for r in main)
         print(
-            f"\nHub.compute of the {len(topics)} topics just after PostgreSQL started: "
-            f"{totals[0]:.2f} s ({sql_s:.2f} s in {len(first)} SQL statements, "
-            f"{totals[0] - sql_s:.2f} s the rest); the next one at once: {totals[1]:.2f} s"
+            f"\nThe first tick of the {len(topics)} topics just after PostgreSQL started: "
+            f"{first_s:.2f} s ({main_sql:.2f} s in {len(main)} SQL statements, "
+            f"{first_s - main_sql:.2f} s the rest)"
         )
-        groups: dict[tuple[str, str], list[float]] = {}
-        for w, family, took, _, _ in first:
-            groups.setdefault((family, w or "-"), []).append(took)
-        print("| statement | window | count | seconds |")
-        print("|---|---|---|---|")
-        for (family, w), times in sorted(groups.items(), key=lambda kv: -sum(kv[1])):
-            if sum(times) >= 0.05:
-                print(f"| {family} | {w} | {len(times)} | {sum(times):.2f} |")
-        # the Python of a full computation (cProfile: its own overhead inflates the times)
-        import cProfile
-        import io
-        import pstats
-
-        if getattr(hub, "_live", None) is not None:
-            hub._live.reset()
-        prof = cProfile.Profile()
-        prof.enable()
-        hub.compute(topics, version=3, computed_at="")
-        prof.disable()
-        out = io.StringIO()
-        stats = pstats.Stats(prof, stream=out)
-        stats.sort_stats("tottime").print_stats(args.explain + 12)
-        listing = [ln for ln in out.getvalue().splitlines() if ln.strip()]
-        start = next(i for i, ln in enumerate(listing) if "ncalls" in ln)
-        print("\nA full computation again, under cProfile (own time of the busiest functions):")
-        print("\n".join(listing[start:]))
-        slowest = sorted(first, key=lambda r: -r[2])[: args.explain]
+        table(main)
+        if build:
+            build_sql = sum(r[3] for r in build)
+            print(
+                f"\nThe live engine's build (its own thread, from the first tick's start): done "
+                f"after {built_s:.2f} s ({build_sql:.2f} s in {len(build)} SQL statements)"
+            )
+            table(build)
+        print(f"\nThe next tick: {next_s:.2f} s")
+        with engine.connect() as c:
+            pg: Any = c.connection.driver_connection
+            prof = cProfile.Profile()
+            prof.enable()
+            service.compute_windows(
+                pg,
+                config,
+                levels=("center", "queue", "team", "agent"),
+                now=clock.now(),
+                windows=config.live.windows,
+                config_version=version,
+            )
+            prof.disable()
+            busiest(prof, "The first tick's full computation (compute_windows) again")
+            if hasattr(live_engine.Engine, "prepare"):
+                prof = cProfile.Profile()
+                prof.enable()
+                live_engine.Engine(config.live.windows).prepare(
+                    pg, config, now=clock.now(), config_version=version
+                )
+                prof.disable()
+                busiest(prof, "The live engine's build again")
+            c.rollback()
+        slowest = sorted(first, key=lambda r: -r[3])[: args.explain]
         with psycopg.connect(url) as conn:
-            for w, family, took, query, params in slowest:
+            for thread, w, family, took, query, params in slowest:
                 head: Any = sql.SQL("EXPLAIN (ANALYZE, BUFFERS) ")
                 stmt = head + query if isinstance(query, sql.Composable) else head + sql.SQL(query)
                 plan_rows = conn.execute(stmt, params).fetchall()
-                print(f"\n--- {family}, window {w or '-'}: {took:.2f} s in the computation")
+                print(f"\n--- {family}, window {w or '-'} ({thread}): {took:.2f} s")
                 print("\n".join(r[0] for r in plan_rows))
         engine.dispose()
 
