@@ -118,11 +118,12 @@ class ContactSegment(Base):
             "queue",
             postgresql_where=sa.text("outcome IS NULL AND queued_at IS NOT NULL"),
         ),
+        # every lookup by customer (repeats, first-contact resolution) wants first segments
         sa.Index(
-            "ix_contact_segments_customer",
+            "ix_contact_segments_first_customer",
             "customer",
             "queued_at",
-            postgresql_where=sa.text("customer IS NOT NULL"),
+            postgresql_where=sa.text("is_first AND customer IS NOT NULL"),
         ),
     )
 
@@ -155,7 +156,11 @@ class Feedback(Base):
 
 
 class AgentState(Base):
-    """An interval in one state. `ended_at` is NULL for the state the agent is in now."""
+    """An interval in one state. `ended_at` is NULL for the state the agent is in now.
+
+    The primary key's index also carries ended_at and state (INCLUDE, migration restart1):
+    queries for an agent's intervals overlapping a time (adherence) bound only their start by
+    the key, and read the rest from the index instead of a heap page per interval."""
 
     __tablename__ = "agent_states"
 

@@ -286,6 +286,12 @@ FROM (
       FROM agent_states a
       WHERE a.agent = sc.agent
         AND a.started_at < least(sc.ends_at, %(wt)s, %(now)s)
+        -- an agent's intervals follow each other: none before the one holding the start
+        -- overlaps (without this bound the scan walks the agent's whole history)
+        AND a.started_at >= coalesce((
+          SELECT max(b.started_at) FROM agent_states b
+          WHERE b.agent = sc.agent AND b.started_at <= greatest(sc.starts_at, %(wf)s)),
+          '-infinity')
         AND (a.ended_at > greatest(sc.starts_at, %(wf)s) OR a.ended_at IS NULL)
         AND CASE WHEN sc.activity = 'productive'
                  THEN a.state IN ('available', 'on_call', 'wrap_up')

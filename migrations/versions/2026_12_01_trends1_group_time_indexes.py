@@ -4,7 +4,7 @@ ring-no-answers by time. A trend of one queue for a day then reads that queue's 
 day, not every queue's (app/metrics/trends.py).
 
 Revision ID: trends1
-Revises: live2
+Revises: restart1
 Create Date: 2026-12-01 18:00:00
 """
 
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "trends1"
-down_revision: str | None = "live2"
+down_revision: str | None = "restart1"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
