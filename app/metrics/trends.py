@@ -214,7 +214,7 @@ def _waiting_cte(by: Level) -> sql.Composable:
     return sql.SQL("f_waiting AS (\n{})").format(sql.SQL(_WAITING).format(cols=cols, group=group))
 
 
-def statement(by: Level, live: bool, contacts: bool = True) -> tuple[sql.Composed, list[str]]:
+def statement(by: Level, live: bool) -> tuple[sql.Composed, list[str]]:
     """The statement of a trend of level `by` (`live`: its last bucket ends at now or later)
     and the families it reads."""
     names = [n for n, f in FAMILIES.items() if by in f[2]]
