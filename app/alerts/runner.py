@@ -5,7 +5,6 @@ then computes nothing, yet a webhook must still fire at night)."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -61,9 +60,13 @@ class AlertsRunner:
         connection outlives the engine."""
         for task in self._tasks:
             task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        if self._tasks:  # bounded: a stop never hangs on a task
+            done, stuck = await asyncio.wait(self._tasks, timeout=5)
+            for task in done:  # retrieved: an error was logged where it happened
+                if not task.cancelled():
+                    task.exception()
+            for task in stuck:
+                log.error("alerts: a task did not stop: %r", task)
         await asyncio.to_thread(self.work.shutdown, wait=True, cancel_futures=True)
         await asyncio.to_thread(self.pool.shutdown, wait=True, cancel_futures=True)
 

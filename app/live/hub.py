@@ -210,9 +210,13 @@ class Hub:
                 building.cancel()
         for task in self._tasks:
             task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        if self._tasks:  # bounded: a stop never hangs on a task (serve's SIGTERM, tests)
+            done, stuck = await asyncio.wait(self._tasks, timeout=5)
+            for task in done:  # retrieved: an error was logged where it happened
+                if not task.cancelled():
+                    task.exception()
+            for task in stuck:
+                log.error("live hub: a task did not stop: %r", task)
         if self._inflight:  # bounded: a statement stuck longer is the pool's timeout's to end
             await asyncio.to_thread(concurrent.futures.wait, list(self._inflight), 15)
         await asyncio.to_thread(self._step_down, closing=True)
