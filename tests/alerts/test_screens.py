@@ -149,7 +149,7 @@ def test_a_breach_is_on_the_wall_within_2_s_of_its_tick_and_goes_when_the_metric
         for figure in ("#waiting-billing", "#longest-billing", "#center-waiting"):
             assert page.evaluate(UNCOVERED, figure), figure
         assert fits(page) == []
-        shot(page, "alerts-wall-16x9")
+        shot(page, "alerts-wall-16x9", docs=True)
         page.set_viewport_size({"width": 1080, "height": 1920})
         page.wait_for_timeout(800)
         assert line_size(page) >= 56  # 5.5vw on a portrait TV
