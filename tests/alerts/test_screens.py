@@ -104,6 +104,23 @@ WATCH = """() => {
   new MutationObserver(look).observe(document.body, {subtree: true, childList: true});
 }"""
 
+# every tone the page plays (the chime's oscillators), by pitch
+EARS = """
+window.__chimes = [];
+const Real = window.AudioContext;
+window.AudioContext = function () {
+  const ctx = new Real();
+  const make = ctx.createOscillator.bind(ctx);
+  ctx.createOscillator = () => {
+    const osc = make();
+    const start = osc.start.bind(osc);
+    osc.start = (t) => { window.__chimes.push(osc.frequency.value); return start(t); };
+    return osc;
+  };
+  return ctx;
+};
+"""
+
 # is the figure on top where it is drawn (nothing covers it), and inside the screen?
 UNCOVERED = """(sel) => {
   const el = document.querySelector(sel);
@@ -128,8 +145,9 @@ def test_a_breach_is_on_the_wall_within_2_s_of_its_tick_and_goes_when_the_metric
 ) -> None:
     srv, tokens = served
     page = browser.new_page(viewport={"width": 1920, "height": 1080})
+    page.add_init_script(EARS)
     try:
-        page.goto(f"{srv.base}/wall?token={tokens['wallboard']}")
+        page.goto(f"{srv.base}/wall?sound=1&token={tokens['wallboard']}")
         expect(page.locator("#freshness")).to_have_class("fresh live", timeout=20_000)
         topics = page.evaluate("callboard.page.topics")
         assert topics == ["center", "alerts"]
@@ -143,6 +161,10 @@ def test_a_breach_is_on_the_wall_within_2_s_of_its_tick_and_goes_when_the_metric
         line = page.locator(f"#cb-banner-{alert['id']}")
         expect(line).to_have_text("Queue billingbilling backlog: waiting now is 3, above 2")
         assert "cb-alert-critical" in str(line.get_attribute("class"))
+        # ?sound=1: one chime for the new alert, the critical pitch, not one per frame
+        page.wait_for_function("window.__chimes.length > 0", timeout=5_000)
+        page.wait_for_timeout(1500)
+        assert page.evaluate("window.__chimes") == [880]
         # readable from 5 m: 7vh on a 1080p TV, about 75 px; nothing of the wall covered or cut
         assert line_size(page) >= 64
         page.wait_for_timeout(500)
