@@ -118,26 +118,28 @@ def migrate_cmd() -> None:
 def import_events(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="JSON lines")],
 ) -> None:
-    """Events in the contract's JSON, one per line. Prints inserted / duplicates / rejected and
-    an error per bad line (index = line index from 0)."""
-    from ingest.files import import_jsonl
+    """Events in the contract's JSON, one per line, through the one committer of every source.
+    Prints inserted / duplicates / rejected and an error per bad line (index = line index from
+    0; the first 1,000 are listed, all are counted and kept in source_lines)."""
+    from app.commands.sources import _progress, print_table, source_config
+    from ingest.sources.events import errors_by_index, import_jsonl
+    from ingest.sources.normalize import Normalizer
 
     with _writer_connection() as conn:
-
-        def progress(total: Any) -> None:
-            if err.is_terminal:
-                err.print(
-                    f"  {total.inserted} inserted, {total.duplicates} duplicates, "
-                    f"{total.rejected} rejected",
-                    end="\r",
-                )
-
-        result = import_jsonl(conn, file, progress=progress)
-    out = result.as_dict()
-    for e in out["errors"]:
+        normalizer = Normalizer.from_config(source_config(conn))
+        summary = import_jsonl(conn, file, normalizer=normalizer, progress=_progress(file.name))
+    print_table(summary, file.name)
+    errors = errors_by_index(summary, say_where=True)
+    for e in errors:
         e["line"] = e["index"] + 1
+    out = {
+        "inserted": summary.inserted,
+        "duplicates": summary.duplicates,
+        "rejected": summary.rejected,
+        "errors": errors,
+    }
     sys.stdout.write(orjson.dumps(out).decode() + "\n")
-    if result.rejected:
+    if summary.rejected:
         raise typer.Exit(1)
 
 

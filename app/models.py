@@ -113,11 +113,12 @@ class ContactSegment(Base):
             "queue",
             postgresql_where=sa.text("outcome IS NULL AND queued_at IS NOT NULL"),
         ),
+        # every lookup by customer (repeats, first-contact resolution) wants first segments
         sa.Index(
-            "ix_contact_segments_customer",
+            "ix_contact_segments_first_customer",
             "customer",
             "queued_at",
-            postgresql_where=sa.text("customer IS NOT NULL"),
+            postgresql_where=sa.text("is_first AND customer IS NOT NULL"),
         ),
     )
 
@@ -149,7 +150,11 @@ class Feedback(Base):
 
 
 class AgentState(Base):
-    """An interval in one state. `ended_at` is NULL for the state the agent is in now."""
+    """An interval in one state. `ended_at` is NULL for the state the agent is in now.
+
+    The primary key's index also carries ended_at and state (INCLUDE, migration restart1):
+    queries for an agent's intervals overlapping a time (adherence) bound only their start by
+    the key, and read the rest from the index instead of a heap page per interval."""
 
     __tablename__ = "agent_states"
 
@@ -322,6 +327,27 @@ class LiveInterest(Base):
     worker: Mapped[str] = mapped_column(sa.Text, primary_key=True)
     topics: Mapped[list[str]] = mapped_column(ARRAY(sa.Text))
     seen_at: Mapped[datetime] = mapped_column(TS, server_default=sa.func.now())
+
+
+class LiveChange(Base):
+    """What a write touched, for the live leader's incremental computation (app/live/engine.py):
+    appended by statement triggers on the derived tables (old and new values), `events`
+    (ring-no-answers) and `schedules`. UNLOGGED: the leader starts from a full computation."""
+
+    __tablename__ = "live_changes"
+    __table_args__ = (sa.Index(None, "xid"), {"prefixes": ["UNLOGGED"]})
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(always=False), primary_key=True)
+    # the writing transaction (pg_current_xact_id) as a number
+    xid: Mapped[int] = mapped_column(
+        sa.BigInteger, server_default=sa.text("(pg_current_xact_id()::text::bigint)")
+    )
+    kind: Mapped[str] = mapped_column(sa.Text)  # s f a h m x (see the migration)
+    t1: Mapped[datetime | None] = mapped_column(TS)
+    t2: Mapped[datetime | None] = mapped_column(TS)
+    t3: Mapped[datetime | None] = mapped_column(TS)
+    customer: Mapped[str | None] = mapped_column(sa.Text)
+    agent: Mapped[str | None] = mapped_column(sa.Text)
 
 
 from app.alerts import models as _alerts  # noqa: E402, F401  (alerts, notifications, deliveries)

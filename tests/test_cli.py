@@ -76,7 +76,7 @@ def test_a_file_with_bad_lines_stores_the_good_ones_and_names_each_bad_one(
 
 
 def test_a_large_file_is_streamed_in_committed_batches(migrated: str, tmp_path: Path) -> None:
-    from ingest.files import import_jsonl
+    from ingest.sources.events import import_jsonl
 
     events = day_of_events(calls=400, seed=8)
     path = tmp_path / "big.jsonl"

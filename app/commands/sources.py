@@ -28,7 +28,17 @@ err = Console(stderr=True, soft_wrap=True)
 
 
 def print_summary(summary: Summary, title: str, **extra: Any) -> None:
-    """The one way a source's run is reported; exit 1 when something was rejected."""
+    """The one way a source's run is reported: the table for people on stderr, the summary's
+    JSON on stdout (the caller exits 1 when something was rejected)."""
+    print_table(summary, title)
+    out = summary.as_dict() | extra
+    sys.stdout.write(orjson.dumps(out).decode() + "\n")
+    sys.stdout.flush()
+
+
+def print_table(summary: Summary, title: str) -> None:
+    """The summary's table on stderr: events per type, skipped kinds and why, rejects by
+    position (`callboard import events` keeps its own JSON line, a promise of INTERFACES)."""
     from rich.table import Table
 
     from ingest.sources.commit import rows_of
@@ -46,9 +56,6 @@ def print_summary(summary: Summary, title: str, **extra: Any) -> None:
             "[red]...[/]", str(summary.rejected - 20), "more in the JSON and source_lines"
         )
     err.print(table)
-    out = summary.as_dict() | extra
-    sys.stdout.write(orjson.dumps(out).decode() + "\n")
-    sys.stdout.flush()
 
 
 def _exit_for(summary: Summary) -> None:

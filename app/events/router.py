@@ -9,10 +9,11 @@ from pydantic import TypeAdapter
 
 from app.auth.deps import Ingester
 from app.deps import ConnDep
-from app.events.schemas import IngestResponse
+from app.events.schemas import IngestResponse, ItemErrorOut
 from ingest.contract import Event
+from ingest.sources.commit import Committer
+from ingest.sources.events import HTTP_SOURCE, batch_items, errors_by_index
 from ingest.sources.normalize import Normalizer
-from ingest.writer import ingest
 
 MAX_ITEMS = 10_000
 MAX_BYTES = 10 * 1024 * 1024
@@ -85,9 +86,18 @@ def post_events(
     items: Annotated[list[Any], Depends(read_batch)],
     conn: ConnDep,
 ) -> IngestResponse:
+    # through the one committer (aliases and away reasons applied, the `api` source's health
+    # counted); one request is one batch, in the request's transaction
     normalizer = Normalizer.from_config(getattr(request.app.state, "config", None))
-    result = ingest(conn, [normalizer.apply_raw(item) for item in items])
+    summary = Committer(
+        conn, HTTP_SOURCE, normalizer=normalizer, batch=MAX_ITEMS + 1, keep_rejects=MAX_ITEMS
+    ).run(batch_items(items))
     request.app.state.telemetry.count_ingest(
-        inserted=result.inserted, duplicates=result.duplicates, rejected=result.rejected
+        inserted=summary.inserted, duplicates=summary.duplicates, rejected=summary.rejected
     )
-    return IngestResponse.model_validate(result.as_dict())
+    return IngestResponse(
+        inserted=summary.inserted,
+        duplicates=summary.duplicates,
+        rejected=summary.rejected,
+        errors=[ItemErrorOut.model_validate(e) for e in errors_by_index(summary)],
+    )

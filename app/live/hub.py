@@ -39,10 +39,12 @@ from sqlalchemy.engine import Engine
 
 from app.clock import Clock
 from app.config import CallboardConfig
+from app.live.engine import Engine as LiveEngine
 from app.live.topics import KINDS, Rows, diff, levels_for, payloads
 from app.metrics.service import compute_windows
 from app.ops.telemetry import live_tick_histogram
 from app.scorecard.service import center_balances, scored
+from ingest.changelog import LEADER_LOCK_KEY
 from ingest.writer import NOTIFY_CHANNEL
 
 log = logging.getLogger(__name__)
@@ -50,9 +52,9 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 LIVE_CHANNEL = "callboard_live"  # NOTIFY payload: the published snapshot version
-LEADER_LOCK_KEY = 0x63626C76  # pg_try_advisory_lock key of the live leader
 INTEREST_TTL_S = 30.0  # a worker that has not refreshed its interest for this long is gone
 INTEREST_REFRESH_S = 10.0
+PRUNE_EVERY = 20  # ticks between two prunings of the change log
 REVOCATION_CHECK_S = 2.0  # a revoked token's sockets close within this (plus a send)
 
 
@@ -148,9 +150,10 @@ class Hub:
         # leader: topic -> (seq, wall, payload minus its timing) of what it published
         self._pub: dict[str, tuple[int, float, bytes]] = {}
         self._lock_conn: psycopg.Connection[Any] | None = None
-        # leader: evaluated metric rows kept between computations (emptied on a new config)
-        self._evaluated: dict[Any, Any] = {}
-        self._evaluated_for: int | None = None
+        # leader: the incremental live engine (what changed since the last computation)
+        self._live: LiveEngine | None = None
+        self._building: concurrent.futures.Future[None] | None = None
+        self._building_conn: psycopg.Connection[Any] | None = None
         self._lock_mutex = threading.Lock()  # the lock connection is used by one thread at once
         self._closed = False
         self._tasks: list[asyncio.Task[None]] = []
@@ -201,6 +204,10 @@ class Hub:
 
     async def stop(self) -> None:
         self._closed = True  # a thread still running closes the lock connection itself
+        building = self._building_conn
+        if building is not None:  # the engine being built: its statement ends now
+            with contextlib.suppress(Exception):
+                building.cancel()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -437,6 +444,8 @@ class Hub:
         row = conn.execute("SELECT pg_try_advisory_lock(%s)", (LEADER_LOCK_KEY,)).fetchone()
         if not (row and row[0]):
             return None
+        if self._live is not None:
+            self._live.reset()  # others led meanwhile: start from a full computation
         rows = conn.execute(
             "SELECT topic, seq, version, computed_at, data FROM live_topics"
         ).fetchall()
@@ -508,6 +517,8 @@ class Hub:
         gone = [name for name in self._pub if name not in wanted]
         for name in gone:
             del self._pub[name]
+        if self._live is not None and self._live.ticks % PRUNE_EVERY == 0:
+            self._live.prune(lock)  # the change log rows read already
         with lock.transaction():
             if bodies:
                 with lock.cursor() as cur:
@@ -541,17 +552,16 @@ class Hub:
         balances = None
         with self.engine.connect() as conn:
             pg: Any = conn.connection.driver_connection
-            if self._evaluated_for != config_version:
-                self._evaluated, self._evaluated_for = {}, config_version
-            result = compute_windows(
-                pg,
-                config,
-                levels=levels,
-                now=now,
-                windows=windows,
-                config_version=config_version,
-                evaluated=self._evaluated,
-            )
+            result = self._incremental(pg, config, config_version, now, levels, windows)
+            if result is None:  # the engine is being built: this tick computes in full
+                result = compute_windows(
+                    pg,
+                    config,
+                    levels=levels,
+                    now=now,
+                    windows=windows,
+                    config_version=config_version,
+                )
             rows: Rows = {
                 w: {lv: {r["key"]: r for r in res[lv]["rows"]} for lv in levels}
                 for w, res in result.items()
@@ -590,6 +600,50 @@ class Hub:
                     log.exception("live hub: topic kind %s failed", kind)
         # alerts: evaluated on this tick's rows (every window), and their topics
         return out | self._alerts(wanted, rows, config, now, window=default)
+
+    def _incremental(
+        self,
+        pg: Any,
+        config: CallboardConfig,
+        config_version: int | None,
+        now: datetime,
+        levels: tuple[Any, ...],
+        windows: tuple[str, ...],
+    ) -> Any:
+        """The live engine's rows, or None while it is built on a thread of its own (at the
+        start, on a new configuration or set of queues): building takes a few full
+        computations' time, and the screens must not wait for it."""
+        if self._building is not None:
+            if not self._building.done():
+                return None
+            error = self._building.exception()
+            self._building = None
+            if error is not None:
+                log.error("live hub: building the live engine failed: %s", error)
+        if self._live is None or self._live.windows != windows:
+            self._live = LiveEngine(windows)
+        live = self._live
+        result = live.rows(
+            pg, config, now=now, config_version=config_version, levels=levels, full=False
+        )
+        if result is None:
+            future = self._pool.submit(self._prepare, live, config, config_version)
+            self._inflight.add(future)  # stop() cancels its statement and waits for it
+            future.add_done_callback(self._inflight.discard)
+            self._building = future
+        return result
+
+    def _prepare(self, live: LiveEngine, config: CallboardConfig, version: int | None) -> None:
+        if self._closed:
+            return
+        with self.engine.connect() as conn:
+            pg: Any = conn.connection.driver_connection
+            self._building_conn = pg
+            try:
+                live.prepare(pg, config, now=self.clock.now(), config_version=version)
+            finally:
+                self._building_conn = None
+                conn.rollback()
 
     # --- alerts (app/alerts/live.py): evaluated on the tick's rows; the alerts topics -------
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, LiteralString
 
 import psycopg
@@ -56,6 +56,8 @@ _P = """p AS (
   SELECT * FROM unnest(%(q)b::text[], %(t)b::float8[], %(s)b::float8[], %(rw)b::float8[],
                        %(wf)b::timestamptz[], %(wt)b::timestamptz[])
          AS p(queue, t, s, rw, w_from, w_to))"""
+_R = """,
+r AS (SELECT * FROM unnest(%(rf)s::timestamptz[], %(rt)s::timestamptz[]) AS r(f, t))"""
 
 
 def _params(windows: Sequence[QueueWindow], now: datetime) -> dict[str, Any]:
@@ -78,11 +80,17 @@ def _run(
     family: str,
     levels: Sequence[Level],
     params: dict[str, Any],
-) -> dict[Level, dict[str, dict[str, Any]]]:
+    bucket: LiteralString | None = None,
+) -> dict[Level, dict[Any, dict[str, Any]]]:
     """One scan for several levels: GROUP BY GROUPING SETS, one set per level (the center is
-    the empty set). Returns level -> group key -> parts."""
+    the empty set). Returns level -> group key -> parts.
+
+    With `bucket` (the column dating the family's rows), rows are read over the ranges
+    `%(rf)s`/`%(rt)s` (disjoint) instead, and every set also groups by the range: the keys are
+    then (range start, group key)."""
     grouped = [lv for lv in levels if lv != "center"]
     exprs = [sql.SQL(_KEY[family][lv]) for lv in grouped]
+    by_range = [sql.SQL("r.f")] if bucket else []
     cols: sql.Composable
     group: sql.Composable
     if exprs:
@@ -92,32 +100,56 @@ def _run(
                 sql.SQL("{} AS {}").format(e, sql.Identifier(f"k{i}")) for i, e in enumerate(exprs)
             ),
         )
-        sets: list[sql.Composable] = [sql.SQL("({})").format(e) for e in exprs]
+        sets: list[sql.Composable] = [
+            sql.SQL("({})").format(sql.SQL(", ").join([*by_range, e])) for e in exprs
+        ]
         if "center" in levels:
-            sets.append(sql.SQL("()"))
+            sets.append(sql.SQL("({})").format(sql.SQL(", ").join(by_range)))
         group = sql.SQL("GROUP BY GROUPING SETS ({})").format(sql.SQL(", ").join(sets))
     else:
-        cols, group = sql.SQL("0 AS g"), sql.SQL("")
-    query = sql.SQL(template).format(cols=cols, group=group, p=sql.SQL(_P))
+        cols = sql.SQL("0 AS g")
+        group = sql.SQL("GROUP BY r.f") if bucket else sql.SQL("")
+    rj: sql.Composable = sql.SQL("")
+    with_p: sql.Composable = sql.SQL(_P)
+    if bucket:
+        cols = sql.SQL("{}, r.f AS b").format(cols)
+        col = sql.SQL(bucket)
+        if params.get("dense"):  # whole minutes, most of a span: one hash join on the minute
+            rj = sql.SQL("JOIN r ON r.f = date_bin({}, {}, timestamptz 'epoch')").format(
+                sql.Literal(params["step"]), col
+            )
+        else:  # a few ranges: the OR (on the scanned table alone) is one index scan each
+            each = [
+                sql.SQL("({col} >= {f} AND {col} < {t})").format(
+                    col=col, f=sql.Literal(f), t=sql.Literal(t)
+                )
+                for f, t in zip(params["rf"], params["rt"], strict=True)
+            ]
+            rj = sql.SQL("JOIN r ON {col} >= r.f AND {col} < r.t AND ({any})").format(
+                col=col, any=sql.SQL(" OR ").join(each)
+            )
+        with_p = sql.SQL(_P + _R)
+    query = sql.SQL(template).format(cols=cols, group=group, p=with_p, rj=rj)
     n = len(exprs)
     everything = (1 << n) - 1
-    out: dict[Level, dict[str, dict[str, Any]]] = {lv: {} for lv in levels}
+    out: dict[Level, dict[Any, dict[str, Any]]] = {lv: {} for lv in levels}
     with conn.cursor(row_factory=dict_row) as cur:
         for row in cur.execute(query, params):
             g = row.pop("g")
+            b = row.pop("b") if bucket else None
             keys = [row.pop(f"k{i}") for i in range(n)]
             if g == everything:  # the empty set: the whole center
                 if "center" in out:
-                    out["center"]["center"] = row
+                    out["center"][(b, "center") if bucket else "center"] = row
                 continue
             for i, level in enumerate(grouped):
                 if not g & (1 << (n - 1 - i)) and keys[i] is not None:
-                    out[level][str(keys[i])] = row
+                    out[level][(b, str(keys[i])) if bucket else str(keys[i])] = row
     return out
 
 
 _OUTCOME = """WITH {p}
-SELECT {cols},
+SELECT {cols}, count(*) AS n_outcome,
   count(*) FILTER (WHERE s.outcome = 'answered') AS answered,
   count(*) FILTER (WHERE s.outcome = 'answered' AND w.wait <= p.t) AS answered_in_sl,
   count(*) FILTER (WHERE s.outcome = 'abandoned' AND (w.wait IS NULL OR w.wait > p.s)) AS abandoned,
@@ -134,6 +166,7 @@ JOIN p ON p.queue = s.queue
 LEFT JOIN agents ag ON ag.id = s.agent
 CROSS JOIN LATERAL (
   SELECT CASE WHEN %(center)s THEN s.contact_wait_s ELSE s.wait_s END AS wait) w
+{rj}
 WHERE s.left_at >= %(min_from)s AND s.left_at < %(max_to)s
   AND s.left_at >= p.w_from AND s.left_at < p.w_to
   AND (NOT %(center)s OR s.contact_outcome)
@@ -152,6 +185,7 @@ LEFT JOIN LATERAL (
   SELECT max(o.queued_at) AS at FROM contact_segments o
   WHERE s.customer IS NOT NULL AND o.customer = s.customer AND o.is_first
     AND o.queued_at < s.queued_at) prv ON true
+{rj}
 WHERE s.queued_at >= %(min_from)s AND s.queued_at < %(max_to)s
   AND s.queued_at >= p.w_from AND s.queued_at < p.w_to
   AND (NOT %(center)s OR s.is_first)
@@ -175,7 +209,9 @@ SELECT {cols},
     WHERE (nxt.at IS NULL OR nxt.at > f.queued_at + make_interval(secs => p.rw))
       AND f.queued_at + make_interval(secs => p.rw) > %(now)s) AS fcr_pending,
   count(f.call_id) FILTER (
-    WHERE f.queued_at + make_interval(secs => p.rw) > %(now)s) AS fcr_open
+    WHERE f.queued_at + make_interval(secs => p.rw) > %(now)s) AS fcr_open,
+  min(f.queued_at + make_interval(secs => p.rw)) FILTER (
+    WHERE f.queued_at + make_interval(secs => p.rw) > %(now)s) AS fcr_next_change
 FROM contact_segments s
 JOIN p ON p.queue = s.queue
 LEFT JOIN agents ag ON ag.id = s.agent
@@ -185,12 +221,13 @@ LEFT JOIN LATERAL (
   SELECT min(o.queued_at) AS at FROM contact_segments o
   WHERE f.call_id IS NOT NULL AND o.customer = f.customer AND o.is_first
     AND o.queued_at > f.queued_at) nxt ON true
+{rj}
 WHERE s.handled_at >= %(min_from)s AND s.handled_at < %(max_to)s
   AND s.handled_at >= p.w_from AND s.handled_at < p.w_to
 {group}"""
 
 _FEEDBACK = """WITH {p}
-SELECT {cols},
+SELECT {cols}, count(*) AS n_feedback,
   count(f.csat) AS csat_n, count(*) FILTER (WHERE f.csat >= 4) AS csat_top2,
   sum(f.csat) AS csat_sum,
   count(f.nps) AS nps_n, count(*) FILTER (WHERE f.nps >= 9) AS nps_promoters,
@@ -200,6 +237,7 @@ SELECT {cols},
 FROM feedback f
 LEFT JOIN p ON p.queue = f.queue
 LEFT JOIN agents ag ON ag.id = f.agent
+{rj}
 WHERE f.ts >= %(min_from)s AND f.ts < %(max_to)s
   AND f.ts >= coalesce(p.w_from, %(min_from)s) AND f.ts < coalesce(p.w_to, %(max_to)s)
 {group}"""
@@ -209,6 +247,7 @@ SELECT {cols}, count(*) AS missed
 FROM events e
 LEFT JOIN p ON p.queue = e.queue
 LEFT JOIN agents ag ON ag.id = e.agent
+{rj}
 WHERE e.type = 'call.missed' AND e.ts >= %(min_from)s AND e.ts < %(max_to)s
   AND e.ts >= coalesce(p.w_from, %(min_from)s) AND e.ts < coalesce(p.w_to, %(max_to)s)
 {group}"""
@@ -247,6 +286,12 @@ FROM (
       FROM agent_states a
       WHERE a.agent = sc.agent
         AND a.started_at < least(sc.ends_at, %(wt)s, %(now)s)
+        -- an agent's intervals follow each other: none before the one holding the start
+        -- overlaps (without this bound the scan walks the agent's whole history)
+        AND a.started_at >= coalesce((
+          SELECT max(b.started_at) FROM agent_states b
+          WHERE b.agent = sc.agent AND b.started_at <= greatest(sc.starts_at, %(wf)s)),
+          '-infinity')
         AND (a.ended_at > greatest(sc.starts_at, %(wf)s) OR a.ended_at IS NULL)
         AND CASE WHEN sc.activity = 'productive'
                  THEN a.state IN ('available', 'on_call', 'wrap_up')
@@ -265,8 +310,10 @@ def window_parts(
     *,
     people_window: tuple[datetime, datetime],
     now: datetime,
+    contacts_only: bool = False,
 ) -> dict[Level, dict[str, dict[str, Any]]]:
-    """All parts of every group of the levels. `windows` gives each queue's parameters and
+    """All parts of every group of the levels (`contacts_only`: not agent time and adherence).
+    `windows` gives each queue's parameters and
     window (the same window for all when several levels are asked at once); `people_window`
     is the window of agent-time parts (agents are not in one queue's time zone)."""
     merged: dict[Level, dict[str, dict[str, Any]]] = {lv: defaultdict(dict) for lv in levels}
@@ -292,11 +339,62 @@ def window_parts(
             add(_run(conn, _OUTCOME, "seg", ["center"], center))
             add(_run(conn, _ARRIVED, "seg", ["center"], center))
     people = [lv for lv in levels if lv != "queue"]
-    if people:
+    if people and not contacts_only:
         params = {"wf": people_window[0], "wt": people_window[1], "now": now}
         add(_run(conn, _AGENT_TIME, "st", people, params))
         add(_run(conn, _ADHERENCE, "st", people, params))
     return {lv: dict(groups) for lv, groups in merged.items()}
+
+
+# The parts dated by one instant of a row, as the live engine keeps them by minute: name ->
+# (template, key family, the levels it serves, center mode, the dating column). A level's
+# parts over a window are the union of its families' (window_parts reads the same).
+FAMILIES: dict[str, tuple[LiteralString, str, tuple[Level, ...], bool, LiteralString]] = {
+    "outcome": (_OUTCOME, "seg", ("queue", "team", "agent"), False, "s.left_at"),
+    "outcome_c": (_OUTCOME, "seg", ("center",), True, "s.left_at"),
+    "arrived": (_ARRIVED, "seg", ("queue",), False, "s.queued_at"),
+    "arrived_c": (_ARRIVED, "seg", ("center",), True, "s.queued_at"),
+    "handled": (_HANDLED, "seg", ("center", "queue", "team", "agent"), False, "s.handled_at"),
+    "feedback": (_FEEDBACK, "fb", ("center", "queue", "team", "agent"), False, "f.ts"),
+    "missed": (_MISSED, "ev", ("center", "queue", "team", "agent"), False, "e.ts"),
+}
+
+
+def range_parts(
+    conn: psycopg.Connection[Any],
+    levels: Sequence[Level],
+    queues: Sequence[QueueWindow],
+    ranges: Sequence[tuple[datetime, datetime]],
+    *,
+    now: datetime,
+    dense: timedelta | None = None,
+) -> dict[str, dict[Level, dict[tuple[datetime, str], dict[str, Any]]]]:
+    """The instant-dated parts over each of the (disjoint) `ranges`, every family on its own
+    (`dense`: the ranges are all of this length and aligned on it from the epoch, most of
+    those between the first and the last):
+    family -> level -> (range start, group key) -> parts. The queues' windows are ignored (the
+    ranges are the same instants for every queue)."""
+    out: dict[str, dict[Level, dict[tuple[datetime, str], dict[str, Any]]]] = {}
+    if not ranges or not queues:
+        return out
+    lo, hi = min(f for f, _ in ranges), max(t for _, t in ranges)
+    spread = [
+        QueueWindow(q.queue, q.sl_threshold_s, q.short_abandon_s, q.repeat_window_h, lo, hi)
+        for q in queues
+    ]
+    base = {
+        **_params(spread, now),
+        "rf": [f for f, _ in ranges],
+        "rt": [t for _, t in ranges],
+        "dense": dense is not None,
+        "step": dense,
+    }
+    for name, (template, family, serves, center, dating) in FAMILIES.items():
+        wanted = [lv for lv in serves if lv in levels]
+        if wanted:
+            found = _run(conn, template, family, wanted, {**base, "center": center}, dating)
+            out[name] = found
+    return out
 
 
 def waiting_now(
@@ -310,11 +408,38 @@ def waiting_now(
 SELECT {cols}, count(*) AS waiting_now,
        extract(epoch FROM %(now)s - min(s.queued_at))::float8 AS longest_wait_now_s,
        min(s.queued_at) AS oldest_waiting_at
-FROM contact_segments s
-WHERE s.queued_at IS NOT NULL AND (s.outcome IS NULL OR s.left_at > %(now)s)
-  AND s.queued_at <= %(now)s AND s.queued_at > %(now)s - make_interval(secs => %(h)s * 3600)
+FROM (
+  SELECT queue, queued_at FROM contact_segments
+  WHERE outcome IS NULL AND queued_at IS NOT NULL
+  UNION ALL  -- left after now (the clock of a replay): still waiting at `now`
+  SELECT queue, queued_at FROM contact_segments
+  WHERE outcome IS NOT NULL AND left_at > %(now)s) s
+WHERE s.queued_at <= %(now)s AND s.queued_at > %(now)s - make_interval(secs => %(h)s * 3600)
 {group}"""
     return _run(conn, template, "seg", [level], {"now": now, "h": horizon_h})[level]
+
+
+def adherence_parts(
+    conn: psycopg.Connection[Any],
+    agents: Sequence[str] | None,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+) -> dict[str, dict[str, Any]]:
+    """Scheduled and adherent time per agent over [start, end) (None: every agent)."""
+    template: LiteralString = _ADHERENCE.replace(
+        "WHERE sc.starts_at < least(%(wt)s, %(now)s) AND sc.ends_at > %(wf)s",
+        "WHERE sc.starts_at < least(%(wt)s, %(now)s) AND sc.ends_at > %(wf)s"
+        " AND (%(all)s OR sc.agent = ANY(%(agents)s))",
+    )
+    params = {
+        "wf": start,
+        "wt": end,
+        "now": now,
+        "all": agents is None,
+        "agents": list(agents or []),
+    }
+    return {str(k): v for k, v in _run(conn, template, "st", ["agent"], params)["agent"].items()}
 
 
 @dataclass(frozen=True)
@@ -332,9 +457,76 @@ def agents_now(conn: psycopg.Connection[Any], now: datetime) -> list[AgentNow]:
     """Each agent's state at `now` (the interval holding it), logged-out agents included."""
     rows = conn.execute(
         "SELECT a.agent, ag.display_name, ag.team, a.state, a.reason, a.started_at, a.queues"
-        " FROM agent_states a LEFT JOIN agents ag ON ag.id = a.agent"
-        " WHERE a.started_at <= %(now)s AND (a.ended_at IS NULL OR a.ended_at > %(now)s)"
+        " FROM (SELECT * FROM agent_states WHERE ended_at IS NULL AND started_at <= %(now)s"
+        "       UNION ALL"  # two index scans, never the history (an OR would scan it)
+        "       SELECT * FROM agent_states WHERE ended_at > %(now)s AND started_at <= %(now)s) a"
+        " LEFT JOIN agents ag ON ag.id = a.agent"
         " ORDER BY a.agent",
         {"now": now},
     ).fetchall()
     return [AgentNow(*row) for row in rows]
+
+
+# Every part a formula can read, known in one place (app/metrics/__init__.py holds every metric's
+# declared parts to it at import). The queries' parts are the column aliases of their templates'
+# outer SELECT lists, read from the templates themselves: every string of this module with both a
+# {cols} and a {group} slot, at module level or inside a function (waiting_now's), so a column
+# added to a query is known at once. tests/metrics/test_registry.py runs the queries and checks
+# that QUERIED is exactly what they return. The service adds PYTHON_PARTS to every group's parts.
+# (The imports are local to keep this block in one piece.)
+
+PYTHON_PARTS: frozenset[str] = frozenset({"waiting_now", "agents_by_state", "sl_formula"})
+
+
+def _query_templates() -> list[str]:
+    from types import CodeType, FunctionType
+
+    def strings(code: CodeType) -> list[str]:
+        out: list[str] = []
+        for c in code.co_consts:
+            if isinstance(c, str):
+                out.append(c)
+            elif isinstance(c, CodeType):
+                out += strings(c)
+        return out
+
+    found: list[str] = []
+    for v in list(globals().values()):
+        if isinstance(v, str):
+            found.append(v)
+        elif isinstance(v, FunctionType) and v.__module__ == __name__:
+            found += strings(v.__code__)
+    return [s for s in dict.fromkeys(found) if "{cols}" in s and "{group}" in s]
+
+
+def _aliases(template: str) -> list[str]:
+    """The aliases of the columns after `SELECT {cols},` up to the FROM of that SELECT (commas
+    and FROMs inside parentheses belong to expressions and subqueries)."""
+    import re
+
+    start = template.index("SELECT {cols},") + len("SELECT {cols},")
+    items: list[str] = []
+    depth, last = 0, start
+    for m in re.compile(r"[(),]|\bFROM\b", re.IGNORECASE).finditer(template, start):
+        if m.group() == "(":
+            depth += 1
+        elif m.group() == ")":
+            depth -= 1
+        elif depth == 0:
+            items.append(template[last : m.start()])
+            last = m.end()
+            if m.group() != ",":
+                break
+    else:
+        raise ValueError(f"no FROM after SELECT {{cols}} in {template!r}")
+    aliases = []
+    for item in items:
+        alias = re.search(r"\bAS\s+(\w+)\s*\Z", item, re.IGNORECASE)
+        if alias is None:
+            raise ValueError(f"a part without an alias ('expr AS name'): {item.strip()!r}")
+        aliases.append(alias.group(1))
+    return aliases
+
+
+QUERIED: frozenset[str] = frozenset(a for t in _query_templates() for a in _aliases(t))
+PRODUCED: frozenset[str] = QUERIED | PYTHON_PARTS

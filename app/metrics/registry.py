@@ -3,13 +3,19 @@
 The API, the CLI and the screens read this list. Formulas are ratios of sums of parts (never
 averages of ratios); a zero denominator is None ("no data"), never 0 or 100. The definitions
 and every choice made where METRICS.md is silent are in docs/METRICS.md.
+
+Each formula declares the parts it reads (`ratio`, `count` and `value` from their arguments,
+hand-written formulas with `@reads`); importing app.metrics checks every one of them against
+the parts the queries produce (`check_parts`), so a misspelt part fails at once instead of
+showing "no data" for ever.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import difflib
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Protocol, cast
 
 Level = Literal["center", "queue", "team", "agent"]
 LEVELS: tuple[Level, ...] = ("center", "queue", "team", "agent")
@@ -20,25 +26,80 @@ PEOPLE: frozenset[Level] = frozenset({"center", "team", "agent"})
 Parts = Mapping[str, Any]
 
 
+class Formula(Protocol):
+    """A metric's formula, and the names of the parts it reads."""
+
+    parts: tuple[str, ...]
+
+    def __call__(self, parts: Parts, /) -> Any: ...
+
+
+def reads(*names: str) -> Callable[[Callable[[Parts], Any]], Formula]:
+    """Declares the parts a hand-written formula reads (every part it may read, whatever
+    the values)."""
+
+    def declare(formula: Callable[[Parts], Any]) -> Formula:
+        declared = cast(Formula, formula)
+        declared.parts = tuple(dict.fromkeys(names))
+        return declared
+
+    return declare
+
+
 @dataclass(frozen=True)
 class Metric:
     name: str
     unit: Literal["count", "ratio", "seconds", "per_hour", "score", "nps", "state"]
     description: str
-    formula: Callable[[Parts], Any]
+    formula: Formula
     levels: frozenset[Level] = ALL
     digits: int | None = None
+
+    @property
+    def parts(self) -> tuple[str, ...]:
+        """The parts the formula reads."""
+        return self.formula.parts
+
+
+class UnknownPart(ValueError):
+    """A metric reads a part that nothing produces (it would be "no data" for ever)."""
+
+
+def check_parts(metrics: Iterable[Metric], known: Collection[str]) -> None:
+    """Every part every metric reads is one of `known` (the parts the queries and the service
+    produce: app.metrics.parts.PRODUCED). Raises UnknownPart naming each metric, its unknown
+    part and the nearest known name."""
+    problems = []
+    for m in metrics:
+        declared = getattr(m.formula, "parts", None)
+        if not declared:
+            problems.append(
+                f"metric {m.name!r} declares no parts: build its formula with ratio(), count()"
+                " or value(), or declare what it reads with @reads(...)"
+            )
+            continue
+        for part in declared:
+            if part not in known:
+                near = difflib.get_close_matches(part, sorted(known), n=1)
+                hint = f" (did you mean {near[0]!r}?)" if near else ""
+                problems.append(
+                    f"metric {m.name!r} reads part {part!r}, which no query produces{hint}"
+                )
+    if problems:
+        raise UnknownPart(
+            "; ".join(problems) + ". The parts are the column aliases of the queries in"
+            " app/metrics/parts.py and its PYTHON_PARTS."
+        )
 
 
 def _p(parts: Parts, name: str) -> float:
     return float(parts.get(name) or 0)
 
 
-def ratio(
-    num: str | tuple[str, ...], den: str | tuple[str, ...]
-) -> Callable[[Parts], float | None]:
+def ratio(num: str | tuple[str, ...], den: str | tuple[str, ...]) -> Formula:
     nums = (num,) if isinstance(num, str) else num
     dens = (den,) if isinstance(den, str) else den
+    declare = reads(*nums, *dens)
     if len(nums) == 1 and len(dens) == 1:  # the common case, evaluated 100,000s of times a tick
         n, d = nums[0], dens[0]
 
@@ -46,19 +107,41 @@ def ratio(
             den_value = parts.get(d)
             return float(parts.get(n) or 0) / den_value if den_value else None
 
-        return simple
+        return declare(simple)
 
     def f(parts: Parts) -> float | None:
-        d = sum(_p(parts, x) for x in dens)
-        return None if d == 0 else sum(_p(parts, x) for x in nums) / d
+        get = parts.get
+        d = 0.0  # added in order, as sum() would: the same float
+        for x in dens:
+            d += float(get(x) or 0)
+        if d == 0:
+            return None
+        n = 0.0
+        for x in nums:
+            n += float(get(x) or 0)
+        return n / d
 
-    return f
+    return declare(f)
 
 
-def count(name: str) -> Callable[[Parts], int]:
-    return lambda parts: int(parts.get(name) or 0)
+def count(name: str) -> Formula:
+    return reads(name)(lambda parts: int(parts.get(name) or 0))
 
 
+def value(name: str) -> Formula:
+    """The part as it is: None when the group has none (a now value, a time)."""
+    return reads(name)(lambda parts: parts.get(name))
+
+
+@reads(
+    "sl_formula",
+    "answered",
+    "answered_in_sl",
+    "abandoned",
+    "abandoned_in_sl",
+    "short_abandoned",
+    "overflowed",
+)
 def service_level(parts: Parts) -> float | None:
     """By the row's sl_formula (METRICS.md)."""
     formula = parts.get("sl_formula", "standard")
@@ -79,6 +162,7 @@ def service_level(parts: Parts) -> float | None:
     return None if den == 0 else num / den
 
 
+@reads("nps_n", "nps_promoters", "nps_detractors")
 def nps(parts: Parts) -> float | None:
     n = _p(parts, "nps_n")
     return (
@@ -86,13 +170,20 @@ def nps(parts: Parts) -> float | None:
     )
 
 
+@reads("t_logged_in", "handled")
 def calls_per_hour(parts: Parts) -> float | None:
     hours = _p(parts, "t_logged_in") / 3600
     return None if hours == 0 else _p(parts, "handled") / hours
 
 
-def _live(name: str) -> Callable[[Parts], Any]:
-    return lambda parts: parts.get(name)
+@reads("fcr_n", "fcr_open", "fcr_resolved", "fcr_pending")
+def fcr_mature(p: Parts) -> float | None:
+    """FCR over the contacts whose repeat window has passed."""
+    return (
+        None
+        if _p(p, "fcr_n") - _p(p, "fcr_open") <= 0
+        else (_p(p, "fcr_resolved") - _p(p, "fcr_pending")) / (_p(p, "fcr_n") - _p(p, "fcr_open"))
+    )
 
 
 METRICS: tuple[Metric, ...] = (
@@ -153,12 +244,12 @@ METRICS: tuple[Metric, ...] = (
         1,
     ),
     # now
-    Metric("waiting_now", "count", "contacts waiting in queue now", _live("waiting_now"), QUEUEISH),
+    Metric("waiting_now", "count", "contacts waiting in queue now", value("waiting_now"), QUEUEISH),
     Metric(
         "longest_wait_now_s",
         "seconds",
         "age of the oldest contact waiting now",
-        _live("longest_wait_now_s"),
+        value("longest_wait_now_s"),
         QUEUEISH,
         1,
     ),
@@ -166,7 +257,7 @@ METRICS: tuple[Metric, ...] = (
         "agents_by_state",
         "state",
         "agents now in each state, and each away reason",
-        _live("agents_by_state"),
+        value("agents_by_state"),
         frozenset({"center", "queue", "team"}),
     ),
     # handling, dated when handling finished
@@ -229,12 +320,7 @@ METRICS: tuple[Metric, ...] = (
         "ratio",
         "FCR over the contacts whose repeat window has passed (those still inside it, resolved"
         " or not, are left out): what scorecards judge, since an open contact is not resolved",
-        lambda p: (
-            None
-            if _p(p, "fcr_n") - _p(p, "fcr_open") <= 0
-            else (_p(p, "fcr_resolved") - _p(p, "fcr_pending"))
-            / (_p(p, "fcr_n") - _p(p, "fcr_open"))
-        ),
+        fcr_mature,
         ALL,
         4,
     ),
@@ -304,13 +390,11 @@ METRICS: tuple[Metric, ...] = (
         "logged_in_s",
         "seconds",
         "time logged in (any state but logged_out)",
-        lambda p: p.get("t_logged_in"),
+        value("t_logged_in"),
         PEOPLE,
         0,
     ),
-    Metric(
-        "break_s", "seconds", "time away on break or lunch", lambda p: p.get("t_breaks"), PEOPLE, 0
-    ),
+    Metric("break_s", "seconds", "time away on break or lunch", value("t_breaks"), PEOPLE, 0),
 )
 
 BY_NAME: dict[str, Metric] = {m.name: m for m in METRICS}
@@ -330,4 +414,30 @@ def evaluate(parts: Parts, level: Level) -> dict[str, Any]:
         if digits is not None and value.__class__ is float:
             value = round(value, digits)
         out[name] = value
+    return out
+
+
+# part -> the metrics of a level that read it (a live tick re-evaluates only those)
+_READERS: dict[Level, dict[str, list[tuple[str, Callable[[Parts], Any], int | None]]]] = {
+    level: {} for level in LEVELS
+}
+for _m in METRICS:
+    for _level in _m.levels:
+        for _part in _m.parts:
+            _READERS[_level].setdefault(_part, []).append((_m.name, _m.formula, _m.digits))
+
+
+def reevaluate(
+    parts: Parts, level: Level, changed: Iterable[str], previous: dict[str, Any]
+) -> dict[str, Any]:
+    """`previous` (the level's metrics from parts differing from `parts` only in `changed`)
+    with the metrics reading a changed part evaluated again: equal to evaluate(parts)."""
+    out = dict(previous)
+    readers = _READERS[level]
+    for part in changed:
+        for name, formula, digits in readers.get(part, ()):
+            value = formula(parts)
+            if digits is not None and value.__class__ is float:
+                value = round(value, digits)
+            out[name] = value
     return out

@@ -12,8 +12,10 @@ import psycopg
 
 from app.config import CallboardConfig
 from app.metrics import parts as P
-from app.metrics.registry import Level, evaluate
+from app.metrics.registry import Level, evaluate, reevaluate
 from app.metrics.windows import Window, resolve
+
+_GONE = object()  # a part a group no longer has
 
 # A contact "waiting" longer than this is a lost event, not a customer on hold (docs/METRICS.md).
 WAITING_HORIZON_H = 12.0
@@ -62,6 +64,7 @@ def compute_many(
     config_version: int | None = None,
     only: str | None = None,
     shared: Shared | None = None,
+    given: dict[Level, dict[str, dict[str, Any]]] | None = None,
 ) -> dict[Level, dict[str, Any]]:
     """Several levels at once (a live tick): what they share is read once. `shared` carries
     what several windows of one instant have in common (now values, evaluated rows)."""
@@ -101,8 +104,8 @@ def compute_many(
     # Levels whose queues all share the main window are read in one pass; a queue level with
     # its own days (`today` across time zones) is read on its own.
     together = [by for by in levels if all(w == main for w in windows[by].values())]
-    parts: dict[Level, dict[str, dict[str, Any]]] = {}
-    if together:
+    parts: dict[Level, dict[str, dict[str, Any]]] = dict(given or {})
+    if together and given is None:
         parts.update(
             P.window_parts(
                 conn, together, params(windows[together[0]]), people_window=people_window, now=now
@@ -240,12 +243,15 @@ def _rows(
         p["sl_formula"] = config.queue(key).sl_formula if by == "queue" else center_formula
         memo = (shared.window, by, key)
         known = evaluated.get(memo)
-        if known is not None and known[0] == p:
-            metrics = known[1]
-        else:
+        if known is None:
             metrics = evaluate(p, by)
-            if shared.window:
-                evaluated[memo] = (p, metrics)
+        else:  # only the metrics reading a part that changed (time, for most agents)
+            old = known[0]
+            changed = [k for k, v in p.items() if old.get(k, _GONE) != v]
+            changed.extend(k for k in old if k not in p)
+            metrics = reevaluate(p, by, changed, known[1]) if changed else known[1]
+        if shared.window:
+            evaluated[memo] = (p, metrics)
         row: dict[str, Any] = {"key": key, **metrics}
         if live and by in ("center", "queue"):
             # screens tick the longest wait themselves between frames, from this instant

@@ -76,7 +76,12 @@ def sup_topics(conn: Any, config: CallboardConfig, principal: Principal) -> list
         teams = sorted(set(stored) | set(config.teams))
     else:
         teams = sorted(principal.teams)
-    return ["center", *(f"team:{t}" for t in teams)]
+    # `sources`: every source's health (the supervisor's panel; supervisors and admins only)
+    return ["center", *(f"team:{t}" for t in teams), "sources"]
+
+
+# every screen hears whether the figures may be behind (a source stale; no source named)
+FEED = "feed"
 
 
 @router.get("/page", response_model=Page, summary="A screen's start: words, topics, settings")
@@ -98,7 +103,7 @@ def page(
             screen="wall",
             lang=chosen,
             words=words(chosen),
-            topics=["center", *page_topics(principal, ["center"], {})],
+            topics=["center", FEED, *page_topics(principal, ["center"], {})],
             stale_after_s=s.stale_after_s,
             board=Board(
                 name=board or "default",
@@ -122,7 +127,7 @@ def page(
             screen="agent",
             lang=chosen,
             words=words(chosen),
-            topics=[*own, *page_topics(principal, own, teams)],
+            topics=[*own, FEED, *page_topics(principal, own, teams)],
             stale_after_s=s.stale_after_s,
             ack=principal.role in ("supervisor", "admin"),
         )

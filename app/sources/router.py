@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response
 
-from app.auth.deps import Ingester
+from app.auth.deps import Ingester, Supervisor
 from app.deps import ConnDep
 from app.events.router import read_body
 from app.sources.schemas import SourceError, SourceResponse
@@ -21,6 +21,20 @@ from ingest.sources.commit import Committer, Summary
 from ingest.sources.normalize import Normalizer
 
 router = APIRouter(prefix="/api/v1/sources", tags=["sources"])
+
+
+@router.get("", summary="Each source's health (what the /sup panel shows)")
+def get_sources(request: Request, _: Supervisor, conn: ConnDep) -> dict[str, Any]:
+    """Per source: the newest event's time and age, when it was last heard from, events per
+    minute, stored, duplicates, rejects, gaps, followed files' offsets and lag, and whether it
+    is stale (silent longer than its `max_silence_s`). Supervisors and admins."""
+    from datetime import UTC, datetime
+
+    from ingest.sources.health import sources_payload
+
+    config = request.app.state.config
+    now = request.app.state.clock.now()
+    return sources_payload(conn, config, now, wall=datetime.now(UTC))
 
 
 async def body_text(request: Request) -> str:

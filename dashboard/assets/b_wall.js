@@ -110,7 +110,8 @@
           cb.cell(c.projection, { id: "center-next" })) +
         "</div>";
     }
-    head += '<div class="when"><div id="clock" data-tick="clock"></div><div id="freshness" data-tick="fresh" class="fresh wait"></div></div></header>';
+    head += '<div class="when"><div id="clock" data-tick="clock"></div><div id="freshness" data-tick="fresh" class="fresh wait"></div></div>' +
+      (cb.sources ? cb.sources.behind(state, "wall") : "") + "</header>"; // a stale source (e_sources.js)
     if (!t) {
       body = '<div class="waiting-for-data">' + esc(cb.w("common.waiting_for_data")) + "</div>";
     } else {

@@ -43,13 +43,14 @@
     let html = '<header class="agent-head"><span class="agent-name">' + esc(me()) +
       '</span><span id="freshness" data-tick="fresh" class="fresh wait"></span></header>';
     if (!v || !v.agent) {
-      cb.patch(root, html + '<div class="waiting-for-data">' + esc(cb.w("common.waiting_for_data")) + "</div>");
+      cb.patch(root, html + (cb.sources ? cb.sources.behind(state, "agent") : "") + '<div class="waiting-for-data">' + esc(cb.w("common.waiting_for_data")) + "</div>");
       return;
     }
     const a = v.agent;
     if (a.state !== lastState) { lastState = a.state; loadPlan(); }
     html = '<header class="agent-head"><span class="agent-name">' + esc(a.name || a.key) +
       (a.team ? " · " + esc(a.team) : "") + '</span><span id="freshness" data-tick="fresh" class="fresh wait"></span></header>';
+    if (cb.sources) html += cb.sources.behind(state, "agent"); // a stale source (e_sources.js)
     const state_ = cb.w("common.state." + (a.state || "none")) + (a.reason ? " · " + cb.reason(a.reason) : "");
     html += '<div class="state state-' + esc(a.state || "none") + '" id="agent-state"><span>' +
       esc(cb.w("agent.you_are", { state: state_ })) + "</span>" + cb.timer(a.in_state, { id: "agent-in-state" }) + "</div>";

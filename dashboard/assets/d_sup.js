@@ -178,12 +178,12 @@
 
   // regions patched on their own: a frame that changes one queue's figures leaves the agent
   // grid, the scorecards and the drill-down untouched
-  const REGIONS = ["sup-head", "r-queues", "r-agents", "r-teams", "r-cards", "side", "r-modal"];
+  const REGIONS = ["sup-head", "r-queues", "r-agents", "r-teams", "r-sources", "r-cards", "side", "r-modal"];
   function skeleton(root) {
     if (root.__skeleton) return;
     root.__skeleton = true;
     root.innerHTML = '<header class="sup-head" id="sup-head"></header><div class="sup-main"><div class="sup-left">' +
-      '<div id="r-queues"></div><div id="r-agents"></div><div id="r-teams"></div><div id="r-cards"></div></div>' +
+      '<div id="r-queues"></div><div id="r-agents"></div><div id="r-teams"></div><div id="r-sources"></div><div id="r-cards"></div></div>' +
       '<aside class="sup-side" id="side"></aside></div><div id="r-modal"></div>';
   }
 
@@ -199,8 +199,9 @@
         esc(cb.w("sup.sl")) + " · " + cb.cell(c.answered, { glyph: false }) + " " + esc(cb.w("wall.answered")) + " · " +
         cb.cell(c.abandon_rate) + " " + esc(cb.w("wall.abandoned")) + " · " + cb.cell(c.waiting) + " " + esc(cb.w("sup.waiting_now")) + "</div>";
     }
+    if (cb.sources) head += cb.sources.mark(state); // a stale source (e_sources.js)
     head += '<div class="when"><span id="clock" data-tick="clock"></span> <span id="freshness" data-tick="fresh" class="fresh wait"></span></div>';
-    const html = { "sup-head": head };
+    const html = { "sup-head": head, "r-sources": cb.sources ? cb.sources.panel(state) : "" };
     if (!t) {
       html["r-queues"] = '<div class="waiting-for-data">' + esc(cb.w("common.waiting_for_data")) + "</div>";
     } else {

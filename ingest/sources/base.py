@@ -6,6 +6,7 @@ A source turns its platform's input into a stream of *items*, each one of:
 - `Rejected`: input that should have been an event and is not (bad value, bad row), with its
   position in the source and the reason, so the operator can find and fix it;
 - `Raw`: an event with the source text it came from (a queue_log line, a CSV row);
+- `At`: an event with its position (and index) in its input, for sources that answer by index;
 - `Skipped`: input that is fine but makes no event (a verb without contact or agent state, a
   heartbeat), kept with its reason so nothing is silently dropped.
 
@@ -30,6 +31,7 @@ class Rejected:
     position: str  # where in the source: "line 12", "row 7", "record 3 of shard-0001", "seq 99"
     reason: str  # one line a person can act on
     raw: str | None = None
+    index: int | None = None  # the item's index in its input, where callers speak of indexes
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +62,18 @@ class Raw:
     raw: str
 
 
-Item = Event | Raw | Rejected | Skipped | Position
+@dataclass(frozen=True, slots=True)
+class At:
+    """An event with where it is in its input (`line 3`, `item 7`, and its index there), for
+    sources whose callers name items by index (an HTTP batch, a JSON-lines file): should the
+    writer refuse it (a cap on new queues or agents), the reject names it like a parse error."""
+
+    event: Event
+    position: str
+    index: int | None = None
+
+
+Item = Event | Raw | At | Rejected | Skipped | Position
 
 
 class Source(Protocol):

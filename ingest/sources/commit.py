@@ -24,7 +24,8 @@ import orjson
 import psycopg
 from pydantic import BaseModel
 
-from ingest.sources.base import Item, Position, Raw, Rejected, Skipped
+from ingest.changelog import prune_unread
+from ingest.sources.base import At, Item, Position, Raw, Rejected, Skipped
 from ingest.sources.normalize import Normalizer
 from ingest.writer import ingest
 
@@ -48,6 +49,7 @@ class Summary:
     position: dict[str, Any] | None = None
     batches: int = 0
     counts: dict[str, int] = field(default_factory=dict)  # a source's own: lines, rows, ...
+    keep: int = KEEP_REJECTS  # how many rejects are listed
 
     @property
     def events(self) -> int:
@@ -55,7 +57,7 @@ class Summary:
 
     def reject(self, r: Rejected) -> None:
         self.rejected += 1
-        if len(self.rejects) < KEEP_REJECTS:
+        if len(self.rejects) < self.keep:
             self.rejects.append(r)
 
     def as_dict(self) -> dict[str, Any]:
@@ -88,6 +90,8 @@ def stored_position(conn: psycopg.Connection[Any], source: str, key: str = "") -
 def _line_id(*parts: str | None) -> str:
     return hashlib.sha256("\x1f".join(p or "" for p in parts).encode()).hexdigest()[:24]
 
+
+PRUNE_EVERY = 50  # batches between two prunings of the unread change log
 
 _STATS = """
 INSERT INTO source_stats AS s (source, inserted, duplicates, rejected, skipped, gaps,
@@ -126,15 +130,17 @@ class Committer:
         normalizer: Normalizer | None = None,
         batch: int = BATCH,
         progress: Callable[[Summary], None] | None = None,
+        keep_rejects: int = KEEP_REJECTS,
     ) -> None:
         self.conn, self.source, self.batch, self.progress = conn, source, batch, progress
         idle = conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
         self._commits = not conn.autocommit and idle
         # none given: the configuration in force, as stored (every source gets it)
         self.normalizer = normalizer or Normalizer.from_stored(conn)
-        self.summary = Summary(source)
+        self.summary = Summary(source, keep=keep_rejects)
         self._events: list[BaseModel] = []
         self._raws: list[str | None] = []
+        self._where: list[At | None] = []  # each event's position, when its source gives it
         self._lines: list[tuple[str, datetime | None, str, str, str | None]] = []
         self._position: Position | None = None
         self._gaps = 0
@@ -146,8 +152,12 @@ class Committer:
         """One item; flushes when the batch is full."""
         s = self.summary
         raw: str | None = None
+        where: At | None = None
         if isinstance(item, Raw):
             raw = item.raw
+            item = item.event
+        elif isinstance(item, At):
+            where = item
             item = item.event
         if isinstance(item, Position):
             self._seq_gap(item)
@@ -169,6 +179,7 @@ class Committer:
             s.by_type[event.type] += 1
             self._events.append(event)
             self._raws.append(raw)
+            self._where.append(where)
         if len(self._events) + len(self._lines) >= self.batch:
             self.flush()
 
@@ -188,6 +199,7 @@ class Committer:
         if not (self._events or self._lines or self._position):
             return
         events, raws, lines, position = self._events, self._raws, self._lines, self._position
+        where = self._where
         with self.conn.transaction():
             result = ingest(self.conn, events, raws=raws) if events else None
             if lines:
@@ -202,7 +214,7 @@ class Committer:
                         [x[1] for x in lines],
                         [x[2] for x in lines],
                         [x[3].replace("\x00", "\ufffd") for x in lines],
-                        [x[4] for x in lines],
+                        [x[4].replace("\x00", "\ufffd") if x[4] else x[4] for x in lines],
                     ),
                 )
             if position is not None:
@@ -231,14 +243,24 @@ class Committer:
             )
         if self._commits:
             self.conn.commit()
+        if (self._commits or self.conn.autocommit) and (
+            self.summary.batches % PRUNE_EVERY == PRUNE_EVERY - 1
+        ):
+            prune_unread(self.conn)  # nobody reads the change log while no leader runs
+            if self._commits:
+                self.conn.commit()
         s = self.summary
         s.inserted += inserted
         s.duplicates += duplicates
         if result is not None:
-            for err in result.errors:  # models are valid; kept in case the writer says no
-                s.reject(Rejected(f"event {err.index + 1} of a batch", err.message))
+            for err in result.errors:  # valid models the writer refused (over a cap)
+                at = where[err.index]
+                if at is None:
+                    s.reject(Rejected(f"event {err.index + 1} of a batch", err.message))
+                else:
+                    s.reject(Rejected(at.position, err.message, index=at.index))
         s.batches += 1
-        self._events, self._raws, self._lines = [], [], []
+        self._events, self._raws, self._lines, self._where = [], [], [], []
         self._gaps = self._rejected = 0
         if self.progress is not None:
             self.progress(s)

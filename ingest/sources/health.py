@@ -5,7 +5,8 @@ Per source: the newest event's own time and its age, when the source was last he
 events stored per minute (the last 5 minutes), duplicates, rejects, skipped lines, gaps (for
 sources that number their messages), followed files' offsets and lag (bytes not read yet), and
 `stale` when it has been silent longer than its `[sources.<name>] max_silence_s`. One payload
-serves `callboard sources`, the `sources` websocket topic and the Prometheus gauges."""
+serves `callboard sources`, the `sources` websocket topic and the Prometheus gauges; the `feed`
+topic carries only whether some source is stale (what a wallboard or an agent may know)."""
 
 from __future__ import annotations
 
@@ -104,21 +105,47 @@ def _engine_conn(engine: Any) -> Iterator[psycopg.Connection[Any]]:
         yield sa_conn.connection.driver_connection
 
 
-TOPIC_ROLES = frozenset({"admin", "supervisor", "wallboard"})
+# who may follow the `sources` topic: the sources' names, positions, rates and rejects are the
+# center's plumbing, not figures a floor reads (wallboards and agents get `feed` instead)
+TOPIC_ROLES = frozenset({"admin", "supervisor"})
+
+
+def feed_payload(payload: dict[str, Any]) -> dict[str, Any]:
+    """What every screen may know of the sources (the `feed` topic): whether the figures may be
+    behind because a source is stale, and for how long, never which source or how many.
+    `silent_s` is the longest silence of a stale source heard from at all, floored to 10 s
+    under a minute and to whole minutes above (the payload then changes at most that often on
+    every wallboard and agent widget); `unheard`: a stale source never heard from."""
+    stale = [s for s in payload["sources"] if s["stale"]]
+    heard = [float(s["silent_s"]) for s in stale if s["silent_s"] is not None]
+    silent = max(heard) if heard else None
+    if silent is not None:
+        silent = silent // 10 * 10 if silent < 60 else silent // 60 * 60
+    return {
+        "stale": bool(stale),
+        "silent_s": silent,
+        "unheard": any(s["silent_s"] is None for s in stale),
+    }
 
 
 def _topic(pg: Any, config: Any, rows: Any, now: datetime) -> dict[str, Any]:
     return sources_payload(pg, config, now, wall=datetime.now(UTC))
 
 
+def _feed(pg: Any, config: Any, rows: Any, now: datetime) -> dict[str, Any]:
+    return feed_payload(sources_payload(pg, config, now, wall=datetime.now(UTC)))
+
+
 def install(app: Any) -> None:
     """Source gauges on the app's /metrics (read at each scrape from the app's engine, or from
-    `app.state.sources_connect` when set, e.g. by tests), and the `sources` live topic
-    (supervisors, admins and wallboards)."""
+    `app.state.sources_connect` when set, e.g. by tests); the `sources` live topic (supervisors
+    and admins) and the `feed` topic (every reading role: stale or not, no source named)."""
     from app.live.topics import KINDS, register
 
     if "sources" not in KINDS:
         register("sources", _topic, allow=lambda who: who.role in TOPIC_ROLES)
+    if "feed" not in KINDS:
+        register("feed", _feed)
 
     def connect() -> Any:
         custom = getattr(app.state, "sources_connect", None)

@@ -49,20 +49,21 @@ def test_each_screen_follows_the_alerts_its_token_may_see(
     page: Callable[..., dict[str, Any]],
 ) -> None:
     wall = page("wallboard", "wall")
-    assert wall["topics"] == ["center", "alerts"] and wall["ack"] is False
+    assert wall["topics"] == ["center", "feed", "alerts"] and wall["ack"] is False
     assert wall["board"]["sound"] is False
-    assert page("a1", "wall")["topics"] == ["center", "alerts"]
+    assert page("a1", "wall")["topics"] == ["center", "feed", "alerts"]
     mine = page("a1", "agent", agent="a1")
-    assert mine["topics"] == ["agent:a1", "alerts:agent:a1"] and mine["ack"] is False
+    assert mine["topics"] == ["agent:a1", "feed", "alerts:agent:a1"] and mine["ack"] is False
     theirs = page("north", "agent", agent="a1")  # a supervisor on one of their agents' widget
-    assert theirs["topics"] == ["agent:a1", "alerts:agent:a1"] and theirs["ack"] is True
+    assert theirs["topics"] == ["agent:a1", "feed", "alerts:agent:a1"] and theirs["ack"] is True
     sup = page("north", "sup")
-    assert sup["topics"] == ["center", "team:north", "alerts", "alerts:team:north"]
+    assert sup["topics"] == ["center", "team:north", "sources", "alerts", "alerts:team:north"]
     assert sup["ack"] is True
     assert page("admin", "sup")["topics"] == [
         "center",
         "team:north",
         "team:south",
+        "sources",
         "alerts",
         "alerts:team:north",
         "alerts:team:south",

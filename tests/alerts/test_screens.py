@@ -150,7 +150,7 @@ def test_a_breach_is_on_the_wall_within_2_s_of_its_tick_and_goes_when_the_metric
         page.goto(f"{srv.base}/wall?sound=1&token={tokens['wallboard']}")
         expect(page.locator("#freshness")).to_have_class("fresh live", timeout=20_000)
         topics = page.evaluate("callboard.page.topics")
-        assert topics == ["center", "alerts"]
+        assert topics == ["center", "feed", "alerts"]
         page.evaluate(WATCH)
         srv.post(tokens["ingest"], queued(3, "wb"))
         page.wait_for_function("window.__banner.shown !== null", timeout=20_000)
@@ -207,6 +207,7 @@ def test_a_supervisor_acknowledges_on_sup_and_the_wall_says_who(
         assert sup.evaluate("callboard.page.topics") == [
             "center",
             "team:north",
+            "sources",
             "alerts",
             "alerts:team:north",
         ]
@@ -288,7 +289,7 @@ def test_an_agent_sees_their_own_alert_and_nobody_elses(
         expect(mine).to_have_count(1, timeout=20_000)
         # 200 s in wrap-up: 3 whole minutes (4 if this machine is slow to get here)
         expect(mine).to_have_text(re.compile(r"^InfoWrap-up running for [34] min$"))
-        assert page.evaluate("callboard.page.topics") == ["agent:a1", "alerts:agent:a1"]
+        assert page.evaluate("callboard.page.topics") == ["agent:a1", "feed", "alerts:agent:a1"]
         assert page.locator("#agent-alerts button").count() == 0  # an agent does not acknowledge
         assert page.evaluate("document.documentElement.scrollHeight") <= 480
         assert "a3" not in page.locator("#screen").inner_text()

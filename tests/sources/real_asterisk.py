@@ -61,6 +61,23 @@ def _ifaces(text: str) -> list[str]:
     return [NAMES[n if len(n) == 4 else "10" + n[-2:]] for n in m.group(1).split(",")]
 
 
+# kinds of the record that say nothing about an agent's state: callers, the generator's own
+# bookkeeping (a blind transfer ends the agent's call with `complete` or `hangup_done`)
+NO_STATE = frozenset(
+    {
+        "join",
+        "QueueCallerLeave",
+        "QueueCallerAbandon",
+        "originate",
+        "patience_out",
+        "hangup",
+        "blindtransfer",
+        "blindtransfer_resp",
+        "arrivals_done",
+    }
+)
+
+
 def truth(path: Path) -> tuple[float, float, dict[str, list[tuple[float, str, str | None, str]]]]:
     """(start, end, agent -> [(t, state, reason, queues)]) from driver_truth.jsonl."""
     agents = {n: _Agent() for n in NAMES.values()}
@@ -102,8 +119,28 @@ def truth(path: Path) -> tuple[float, float, dict[str, list[tuple[float, str, st
             (who,) = _ifaces(d["iface"])
             agents[who].paused.pop(d["queue"], None)
             touched = [who]
-        elif kind in ("cli", "manual_cli", "manual_ami"):
-            cmd = d.get("cmd") or d["action"]
+        elif kind in ("ami", "manual_ami"):
+            # an AMI action: recorded with its fields (`ami`, and Asterisk's answer) or as one
+            # line of text (`manual_ami`: "QueuePause Interface=... Paused=true Reason=Lunch")
+            if kind == "ami":
+                action, fields = d["action"], dict(d.get("fields") or {})
+                if d.get("resp") != "Success":
+                    continue  # refused by Asterisk: nothing happened
+            else:
+                action = d["action"].split()[0]
+                fields = dict(re.findall(r"(\w+)=(\S+)", d["action"]))
+            if action != "QueuePause":
+                raise ValueError(f"the record's AMI action {action!r} is not known here: {line}")
+            touched = _ifaces(fields["Interface"])
+            q = fields.get("Queue")
+            for who in touched:
+                a = agents[who]
+                for qq in [q] if q else sorted(a.queues):
+                    a.paused.pop(qq, None)
+                    if fields["Paused"].lower() == "true":
+                        a.paused[qq] = fields.get("Reason") or "paused"
+        elif kind in ("cli", "manual_cli"):
+            cmd = d["cmd"]
             out = d.get("out", "")
             if kind == "cli" and not re.match(r"(Added|Removed|paused|unpaused)", out):
                 continue  # refused by Asterisk (a usage message): nothing happened
@@ -118,16 +155,22 @@ def truth(path: Path) -> tuple[float, float, dict[str, list[tuple[float, str, st
                 elif cmd.startswith("queue remove member"):
                     a.queues.discard(q or "")
                     a.paused.pop(q or "", None)
-                elif "unpause" in cmd:
+                elif cmd.startswith("queue unpause member"):
                     if q:
                         a.paused.pop(q, None)
                     else:
                         a.paused.clear()
-                elif "pause" in cmd.lower():
+                elif cmd.startswith("queue pause member"):
                     r = reason.group(1) if reason else "paused"
                     for qq in [q] if q else sorted(a.queues):
                         a.paused.pop(qq, None)
                         a.paused[qq] = r
+                else:
+                    raise ValueError(f"the record's command is not known here: {line}")
+        elif kind not in NO_STATE:
+            # a kind this reader does not know would silently leave the record's agents as
+            # they were, and a check against it pass where it should not
+            raise ValueError(f"the record's kind {kind!r} is not known here: {line}")
         for who in touched:
             if start:
                 mark(max(t, start), who)

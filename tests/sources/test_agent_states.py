@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 from typing import Any
 
 import psycopg
+import pytest
 
 from ingest.sources.normalize import Normalizer
 from ingest.sources.queue_log_import import import_queue_log
@@ -227,3 +229,70 @@ def test_the_follower_reads_a_seconds_lines_together_when_they_come_apart(tmp_pa
     states = [i.event for i in made if isinstance(i, Raw)]
     assert [s.queues for s in states] == [["billing", "tech"], ["billing", "tech"]]
     assert pos.offset == path.stat().st_size and pos.line == 2
+
+
+def test_the_real_runs_record_reader_knows_ami_pauses_and_refuses_what_it_does_not_know(
+    tmp_path: Path,
+) -> None:
+    """tests/sources/real_asterisk.py's `truth`: the record of the AMI run paused carol with an
+    AMI action (`kind: ami`, with its fields and Asterisk's answer); a kind the reader ignored
+    would leave the record's agent available, and the timeline check pass where it should
+    not."""
+    from tests.sources import real_asterisk as real
+
+    iface = "Local/1003@agents/n"
+    records = [
+        {"t": 100, "kind": "start"},
+        {
+            "t": 101,
+            "kind": "cli",
+            "cmd": f"queue add member {iface} to tech penalty 0 as carol",
+            "out": f"Added interface '{iface}' to queue 'tech'",
+        },
+        {
+            "t": 110,
+            "kind": "ami",
+            "action": "QueuePause",
+            "resp": "Success",
+            "fields": {"Interface": iface, "Paused": "true", "Reason": "Lunch"},
+        },
+        {
+            "t": 120,
+            "kind": "ami",
+            "action": "QueuePause",
+            "resp": "Error",
+            "fields": {"Interface": iface, "Paused": "false"},
+        },
+        {
+            "t": 130,
+            "kind": "manual_ami",
+            "action": f"QueuePause Interface={iface} Paused=false (all queues)",
+        },
+        {"t": 140, "kind": "drained"},
+    ]
+    path = tmp_path / "driver_truth.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    _, _, timeline = real.truth(path)
+    assert [(t, st, r) for t, st, r, _ in timeline["carol"]] == [
+        (100.0, "logged_out", None),
+        (101.0, "available", None),
+        (110.0, "away", "lunch"),  # the refused unpause at 120 changed nothing
+        (130.0, "available", None),
+    ]
+    path.write_text(
+        json.dumps(
+            {
+                "t": 1,
+                "kind": "ami",
+                "action": "QueueRemove",
+                "resp": "Success",
+                "fields": {"Interface": iface},
+            }
+        )
+        + "\n"
+    )
+    with pytest.raises(ValueError, match="QueueRemove"):
+        real.truth(path)
+    path.write_text(json.dumps({"t": 1, "kind": "supervisor_note"}) + "\n")
+    with pytest.raises(ValueError, match="supervisor_note"):
+        real.truth(path)

@@ -67,3 +67,27 @@ def test_inside_a_callers_transaction_batches_are_the_callers_to_commit(db: str)
         assert stored(db) == 0
         conn.rollback()
     assert stored(db) == 0
+
+
+def _log_rows(url: str) -> int:
+    with psycopg.connect(url) as other:
+        return int((other.execute("SELECT count(*) FROM live_changes").fetchone() or (0,))[0])
+
+
+def test_the_change_log_is_pruned_while_no_live_leader_reads_it(db: str) -> None:
+    from ingest.changelog import LEADER_LOCK_KEY
+    from ingest.sources.commit import PRUNE_EVERY
+
+    def run(first: int) -> None:
+        with psycopg.connect(db, autocommit=True) as conn:
+            committer = Committer(conn, "sim", batch=1)
+            for n in range(first, first + PRUNE_EVERY):
+                committer.add(queued(n))
+            committer.flush()
+
+    with psycopg.connect(db, autocommit=True) as leader:
+        leader.execute("SELECT pg_advisory_lock(%s)", (LEADER_LOCK_KEY,))
+        run(0)
+        assert _log_rows(db) >= PRUNE_EVERY  # a leader reads them: left to it
+    run(PRUNE_EVERY)  # no leader: the writer drops what nobody will read
+    assert _log_rows(db) < PRUNE_EVERY
