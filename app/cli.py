@@ -449,6 +449,7 @@ def demo(
         DEMO_HOURS,
         DEMO_SEED,
         DEMO_WALLBOARDS,
+        demo_alerts,
         start_thread,
         store,
         write_config,
@@ -476,6 +477,10 @@ def demo(
             # a new demo day: the previous run's simulated floor is replaced, nothing else
             with conn.transaction():
                 conn.execute("DELETE FROM events WHERE source = %s", (DEMO_SOURCE,))
+                # and the alerts of that floor (an alert left open, acknowledged or raised at a
+                # later simulated hour would carry on into the new morning)
+                rules = [r["name"] for r in demo_alerts(center)]
+                conn.execute("DELETE FROM alerts WHERE rule = ANY(%s)", (rules,))
                 rebuild(conn)
             history = store(conn, sim.advance(sim.sim_time(origin)))
             tokens = _demo_tokens(conn, center, settings.data_dir / "demo" / "tokens.json")
