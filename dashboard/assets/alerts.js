@@ -235,7 +235,7 @@
   }
   /* The wallboard's banner: the center's alerts and those of the board's queues (every queue
      when the board names none). `?sound=1` (or `sound = true` for the board) chimes. */
-  const sized = { key: null, done: null, max: 2 };
+  const sized = { shape: null, key: null, done: null, max: 2 };
   function wall(state, page) {
     const board = (page && page.board) || {};
     const queues = board.queues || [];
@@ -246,11 +246,16 @@
     const asked = new URLSearchParams(window.location.search).get("sound");
     const sound = asked === null ? !!board.sound : asked === "1" || asked === "true";
     const opts = Object.assign(words(page), { sound: sound });
-    // what the banner says and the screen's size: a new size is found when either changes
-    const key = window.innerWidth + "x" + window.innerHeight + "|" + sorted({ active: items }).map(function (a) {
-      return a.id + (a.acknowledged_at ? "+" : "") + text(a, opts);
+    // a new size is found when the words or the screen's size change; whether a second alert
+    // has room is asked again only when the alerts themselves change (a value that changes
+    // every tick must not make the second line come and go)
+    const list = sorted({ active: items });
+    const shape = window.innerWidth + "x" + window.innerHeight + "|" + list.map(function (a) {
+      return a.id + (a.acknowledged_at ? "+" : "");
     }).join("|");
-    if (key !== sized.key) { sized.key = key; sized.done = null; sized.max = 2; }
+    const key = shape + "|" + list.map(function (a) { return text(a, opts); }).join("|");
+    if (shape !== sized.shape) { sized.shape = shape; sized.max = 2; }
+    if (key !== sized.key) { sized.key = key; sized.done = null; }
     return html(banner({ active: items }, Object.assign(opts, { max: sized.max })));
   }
   /* The banner's letters as big as the room allows: 7vh (about 75 px on a 1080p TV; 5.5vw on
