@@ -419,7 +419,9 @@ def _demo_tokens(conn: psycopg.Connection[Any], center: Any, keep: Path) -> dict
             same = principal is not None and principal.role == spec["role"]
             if name == "supervisor" and principal is not None:
                 same = same and principal.teams == frozenset(spec["teams"])
-            out[name] = token if same and token else create_token(conn, label="demo", **spec)
+            # the label is who acknowledges an alert from that screen ("demo supervisor")
+            label = f"demo {name}"
+            out[name] = token if same and token else create_token(conn, label=label, **spec)
     keep.parent.mkdir(parents=True, exist_ok=True)
     keep.touch(mode=0o600)
     keep.write_bytes(orjson.dumps(out))
@@ -432,6 +434,10 @@ def demo(
     agents: Annotated[int, typer.Option(min=1)] = 40,
     speed: Annotated[float, typer.Option(min=0.1, help="simulated seconds per second")] = 10.0,
     at: Annotated[float, typer.Option(help="local hour the live floor starts at")] = 8.5,
+    seed: Annotated[
+        int | None,
+        typer.Option(help="another simulated day (the default one slips at the 09:00 peak)"),
+    ] = None,
 ) -> None:
     """Everything `make demo` does: embedded database, migrations, a simulated center of about
     40 agents in 3 teams over 4 queues, running live at --speed, and the server."""
@@ -439,7 +445,15 @@ def demo(
     from ingest.derived import rebuild
     from ingest.sim.center import demo_center, local
     from ingest.sim.engine import Simulation
-    from ingest.sim.live import start_thread, store, write_config
+    from ingest.sim.live import (
+        DEMO_HOURS,
+        DEMO_SEED,
+        DEMO_WALLBOARDS,
+        demo_alerts,
+        start_thread,
+        store,
+        write_config,
+    )
 
     _sigterm_exits()
     settings = get_settings()
@@ -454,8 +468,8 @@ def demo(
         sim = Simulation(
             center,
             start=local(today, 7.0, center.timezone),
-            hours=11.5,
-            seed=int(clock.wall0) % 100_000,
+            hours=DEMO_HOURS,
+            seed=DEMO_SEED if seed is None else seed,
             source=DEMO_SOURCE,
             prefix=f"d{int(clock.wall0)}-",
         )
@@ -463,6 +477,10 @@ def demo(
             # a new demo day: the previous run's simulated floor is replaced, nothing else
             with conn.transaction():
                 conn.execute("DELETE FROM events WHERE source = %s", (DEMO_SOURCE,))
+                # and the alerts of that floor (an alert left open, acknowledged or raised at a
+                # later simulated hour would carry on into the new morning)
+                rules = [r["name"] for r in demo_alerts(center)]
+                conn.execute("DELETE FROM alerts WHERE rule = ANY(%s)", (rules,))
                 rebuild(conn)
             history = store(conn, sim.advance(sim.sim_time(origin)))
             tokens = _demo_tokens(conn, center, settings.data_dir / "demo" / "tokens.json")
@@ -474,6 +492,8 @@ def demo(
             f"({history.inserted} events of the morning so far)"
         )
         err.print(f"  wallboard    {base}/wall?token={tokens['wallboard']}")
+        for board, spec in DEMO_WALLBOARDS.items():
+            err.print(f"  wall {spec['lang']:7} {base}/wall/{board}?token={tokens['wallboard']}")
         err.print(f"  agent a01    {base}/agent/a01?token={tokens['agent']}")
         err.print(f"  supervisor   {base}/sup?token={tokens['supervisor']}")
         # the API takes the token in a header only (a URL's token would reach logs and history)

@@ -42,6 +42,26 @@ def may_follow(principal: Principal, name: str, team_of: Mapping[str, str | None
     return False
 
 
+def page_topics(
+    principal: Principal, topics: Iterable[str], team_of: Mapping[str, str | None]
+) -> list[str]:
+    """The alerts topics a screen follows beside its own (`center` -> `alerts`, `team:T` ->
+    `alerts:team:T`, `agent:A` -> `alerts:agent:A`), only those the token may follow (the
+    socket refuses the others: one refused topic would close the page's whole socket)."""
+    out: list[str] = []
+    for topic in topics:
+        kind, _, name = topic.partition(":")
+        if kind == "center" and not name:
+            wanted = "alerts"
+        elif kind in ("team", "agent") and name:
+            wanted = f"alerts:{topic}"
+        else:
+            continue
+        if principal.sees_topic(wanted, dict(team_of)):
+            out.append(wanted)
+    return out
+
+
 def tick(
     engine: Engine,
     config: CallboardConfig,

@@ -22,6 +22,7 @@ from app.alerts.readings import Planned, Rows, needs, readings
 from app.auth.service import Principal, team_of
 from app.config import CallboardConfig
 from app.metrics.registry import Level
+from ingest.writer import NOTIFY_CHANNEL
 
 ALERTS_LOCK_KEY = 0x63626131  # pg_try_advisory_xact_lock: one evaluator per tick
 LEVEL_ORDER: tuple[Level, ...] = ("center", "queue", "team", "agent")
@@ -450,6 +451,8 @@ def acknowledge(
             " WHERE id = %s",
             (by, now, now, alert_id),
         )
+        # the live hub recomputes on this (at commit): every screen says who, on the next tick
+        pg.execute("SELECT pg_notify(%s, %s)", (NOTIFY_CHANNEL, '{"alert_ack": true}'))
         current = item(_row(pg, alert_id))
     return current
 

@@ -117,7 +117,12 @@ def _check(
         principal = principal_for(pg, token)
         if principal is None:
             return set(), None
-        agents = [t.partition(":")[2] for t in topics if t.startswith("agent:")]
+        # agent:A and alerts:agent:A are checked against A's team (a supervisor's agents)
+        agents = [
+            t.removeprefix("alerts:").removeprefix("agent:")
+            for t in topics
+            if t.startswith(("agent:", "alerts:agent:"))
+        ]
         teams = team_of(pg, agents)
     return {t for t in topics if not _allowed(principal, t, teams)}, principal
 

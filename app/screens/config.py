@@ -113,3 +113,6 @@ class WallboardConfig(_Strict):
     theme: Literal["dark", "light"] = "dark"
     # the board's language (also `language`); default: the browser's, else [screens] lang
     lang: Annotated[Lang | None, Field(validation_alias=AliasChoices("lang", "language"))] = None
+    # a short chime for each new warning or critical alert (browsers play it after a click, or
+    # in kiosk mode with --autoplay-policy=no-user-gesture-required)
+    sound: bool = False

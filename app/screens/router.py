@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 
+from app.alerts.live import page_topics
 from app.auth.deps import Reader, Supervisor
 from app.auth.service import Principal, team_of, visible
 from app.config import CallboardConfig
@@ -102,7 +103,7 @@ def page(
             screen="wall",
             lang=chosen,
             words=words(chosen),
-            topics=["center", FEED],
+            topics=["center", FEED, *page_topics(principal, ["center"], {})],
             stale_after_s=s.stale_after_s,
             board=Board(
                 name=board or "default",
@@ -113,29 +114,35 @@ def page(
                 per_page=b.per_page,
                 theme=b.theme,
                 lang=chosen,
+                sound=b.sound,
             ),
         )
     chosen = language(config, request, lang, None)
     if screen == "agent":
-        if not agent or not principal.sees_agent(agent, team_of(conn, [agent]).get(agent)):
+        teams = team_of(conn, [agent]) if agent else {}
+        if not agent or not principal.sees_agent(agent, teams.get(agent)):
             raise HTTPException(403, "the token may not see this agent")
+        own = [f"agent:{agent}"]
         return Page(
             screen="agent",
             lang=chosen,
             words=words(chosen),
-            topics=[f"agent:{agent}", FEED],
+            topics=[*own, FEED, *page_topics(principal, own, teams)],
             stale_after_s=s.stale_after_s,
+            ack=principal.role in ("supervisor", "admin"),
         )
     if principal.role not in ("supervisor", "admin"):
         raise HTTPException(403, f"the {principal.role} role may not open the supervisor screen")
+    topics = sup_topics(conn, config, principal)
     return Page(
         screen="sup",
         lang=chosen,
         words=words(chosen),
-        topics=sup_topics(conn, config, principal),
+        topics=[*topics, *page_topics(principal, topics, {})],
         stale_after_s=s.stale_after_s,
         rank_every_s=s.rank_every_s,
         contacts_page=s.contacts_page,
+        ack=True,
     )
 
 

@@ -192,6 +192,7 @@ class Board(BaseModel):
     per_page: int
     theme: str
     lang: str
+    sound: bool = False  # a chime for each new warning or critical alert
 
 
 class Page(BaseModel):
@@ -205,6 +206,7 @@ class Page(BaseModel):
     board: Board | None = None
     rank_every_s: float = 60
     contacts_page: int = 25
+    ack: bool = False  # the token may acknowledge alerts (supervisor, admin)
 
 
 class TrendPoint(BaseModel):

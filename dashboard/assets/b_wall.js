@@ -131,7 +131,10 @@
       }
     }
     root.className = "wall theme-" + board.theme;
-    cb.patch(root, head + body + foot);
+    // alerts (alerts.js): a banner under the header, in the flow: it moves the tiles, never covers them
+    const alerts = '<div id="wall-alerts">' + cb.alerts.wall(state, page) + "</div>";
+    cb.patch(root, head + alerts + body + foot);
+    cb.alerts.fitWall(document.getElementById("wall-alerts"));
   }
 
   async function loadTrends(page) {

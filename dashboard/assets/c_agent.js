@@ -55,6 +55,7 @@
     html += '<div class="state state-' + esc(a.state || "none") + '" id="agent-state"><span>' +
       esc(cb.w("agent.you_are", { state: state_ })) + "</span>" + cb.timer(a.in_state, { id: "agent-in-state" }) + "</div>";
     html += breakLine(a);
+    html += '<div id="agent-alerts">' + cb.alerts.agent(state, page, me()) + "</div>"; // alerts.js: the agent's own
     html += '<table class="kpis"><thead><tr><th>' + esc(cb.w("agent.head.kpi")) + "</th><th>" +
       esc(cb.w("agent.head.you")) + "</th><th>" + esc(cb.w("agent.head.team")) + "</th><th>" +
       esc(cb.w("agent.head.target")) + "</th></tr></thead><tbody>";

@@ -214,6 +214,10 @@
       html["r-modal"] = timelineHtml();
     }
     for (const id of REGIONS) cb.patch(document.getElementById(id), html[id] || "");
+    // alerts (alerts.js): their own panel above the queues, with Acknowledge
+    const alerts = document.getElementById("r-alerts") || document.getElementById("r-queues").insertAdjacentElement(
+      "beforebegin", Object.assign(document.createElement("div"), { id: "r-alerts" }));
+    cb.patch(alerts, t ? cb.alerts.sup(state, cb.page) : "");
   }
 
   async function loadDrill() {

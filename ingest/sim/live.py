@@ -75,11 +75,27 @@ def start_thread(
     return thread, stop
 
 
+# The demo's day: 07:00 for 11.5 hours, and a morning in which the 09:00 peak meets the first
+# breaks and queues slip out of their service level (billing and sales from 08:56, support and
+# chat critical by 09:15), then recover by 09:55; the alert rules below fire on it
+# (tests/alerts/test_demo.py holds the demo to that). `callboard demo --seed N` runs another.
+DEMO_SEED = 17
+DEMO_HOURS = 11.5
+
+# The demo's second floor reads Chinese: its wallboard speaks zh-CN whatever the browser's
+# language (`/wall/shanghai`; `/wall` follows the browser).
+DEMO_WALLBOARDS: dict[str, dict[str, Any]] = {
+    "shanghai": {"title": "上海 · 客服中心", "lang": "zh-CN"},
+}
+
+
 def write_config(center: Center, day: date, path: Path) -> dict[str, Any]:
-    """The center as callboard.toml, with the day's schedules (for adherence)."""
+    """The center as callboard.toml, with the day's schedules (for adherence), its alert
+    rules and its wallboards."""
     body = config(center)
     body["schedules"] = schedule(center, day)
     body["alerts"] = demo_alerts(center)  # docs/ALERTS.md
+    body["wallboards"] = DEMO_WALLBOARDS
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(tomli_w.dumps(body).encode())
     return body

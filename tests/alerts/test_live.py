@@ -88,6 +88,9 @@ def test_a_breach_reaches_the_wall_and_clears(client: tuple[TestClient, dict[str
         ("a1", "alerts:agent:a1", True),
         ("a1", "alerts:agent:a2", False),
         ("admin", "alerts:agent:a3", True),
+        # a supervisor opening one of their agents' widgets follows that agent's alerts
+        ("north", "alerts:agent:a1", True),
+        ("north", "alerts:agent:a3", False),
     ],
 )
 def test_who_may_follow_which_alerts(

@@ -1,6 +1,8 @@
 """Each screen in each language at each of its sizes, in real Chromium against a real server:
 the page speaks the language asked for (its words, not English and never a raw key), and no
-text is cut or pushed off the screen (Chinese labels are short, Russian ones long).
+text is cut or pushed off the screen (Chinese labels are short, Russian ones long). Every
+screen carries active alerts while it is looked at (the wall's banner, the supervisor's list,
+the agent's own line), since those are the longest sentences a screen shows.
 Screenshots land in artifacts/screens/i18n/."""
 
 from __future__ import annotations
@@ -32,7 +34,9 @@ WALL_SIZES = {
 AGENT_SIZES = {"360x480": (360, 480)}
 SUP_SIZES = {"1440x900": (1440, 900)}
 # the teams of tests/conftest.py::LIVE_TEAMS; a board configured in Russian (its language
-# without ?lang=); a staleness limit this busy machine does not reach while it resizes pages
+# without ?lang=); a staleness limit this busy machine does not reach while it resizes pages;
+# alerts that the floor below raises at once: two on the wall (a critical backlog and a
+# service level in long words), and north's agents' own (a1 on a long call, a2 in wrap-up)
 I18N_CONFIG = """
 [teams.north]
 agents = ["a1", "a2"]
@@ -41,6 +45,39 @@ agents = ["a3"]
 
 [queues.billing]
 targets = { service_level = 0.8 }
+[queues.sales]
+[queues.support]
+[queues.claims]
+
+[[alerts]]
+name = "billing backlog"
+scope = "queue:billing"
+metric = "waiting_now"
+above = 0
+severity = "critical"
+
+[[alerts]]
+name = "sales service level"
+scope = "queue:sales"
+metric = "service_level"
+below = 0.99
+severity = "warning"
+
+[[alerts]]
+name = "long call"
+scope = "team:north"
+each_agent = true
+metric = "on_call_s"
+above = 30
+severity = "info"
+
+[[alerts]]
+name = "long wrap-up"
+scope = "team:north"
+each_agent = true
+metric = "wrap_up_s"
+above = 30
+severity = "warning"
 
 [screens]
 stale_after_s = 60
@@ -181,8 +218,10 @@ def floor() -> list[dict[str, Any]]:
     return ev
 
 
-def _ready(page: Any) -> None:
+def _ready(page: Any, alerts: str | None = None) -> None:
     page.locator("#freshness.fresh").first.wait_for(timeout=30_000)
+    if alerts:  # the alerts the floor raised, on the page
+        page.locator(alerts).first.wait_for(timeout=30_000)
     time.sleep(1.0)  # one more frame, so every tile has its figures
 
 
@@ -210,10 +249,23 @@ def _render(
     name: str,
     *,
     scroll_y: bool = False,
+    alerts: tuple[str, int, tuple[str, ...]] | None = None,
 ) -> list[str]:
+    """`alerts`: the selector of one shown alert, how many the screen must show, and the
+    scopes ("queue:billing") whose words must be on it."""
     page.goto(url)
-    _ready(page)
+    _ready(page, alerts[0] if alerts else None)
     problems = [f"{name} {lang}: {p}" for p in _speaks(page, lang, keys)]
+    if alerts:
+        selector, count, scopes = alerts
+        shown = page.locator(selector).all_inner_texts()
+        if len(shown) != count:
+            problems.append(f"{name} {lang}: {len(shown)} alerts shown, wanted {count}: {shown}")
+        for scope in scopes:
+            kind, _, who = scope.partition(":")
+            where = t(lang, f"alert.scope.{kind}", name=who)
+            if not any(where in s for s in shown):
+                problems.append(f"{name} {lang}: no alert says {where!r}: {shown}")
     SHOTS.mkdir(parents=True, exist_ok=True)
     for size, (w, h) in sizes.items():
         page.set_viewport_size({"width": w, "height": h})
@@ -252,9 +304,11 @@ def test_the_wallboard_in_each_language_fits_every_screen(
     problems: list[str] = []
     # a3 is away at lunch: the reason in the floor's words too
     keys = ("wall.waiting", "wall.longest_wait", "wall.sl_today", "wall.asa", "reason.lunch")
+    keys += ("metric.waiting_now", "metric.service_level")  # in the banner's sentences
+    banner = ("#wall-alerts .cb-alert-line", 2, ("queue:billing", "queue:sales"))
     for lang in LANGS:
         url = f"{srv.base}/wall/floor2?token={tokens['wallboard']}&lang={lang}"
-        problems += _render(page, url, lang, WALL_SIZES, keys, "wall")
+        problems += _render(page, url, lang, WALL_SIZES, keys, "wall", alerts=banner)
     # the board set to Russian in callboard.toml speaks Russian without ?lang=
     page.goto(f"{srv.base}/wall/moscow?token={tokens['wallboard']}")
     _ready(page)
@@ -269,10 +323,11 @@ def test_the_agent_widget_with_notes_fits_360x480_in_each_language(
     srv, tokens = floor_server
     page = browser.new_page(viewport={"width": 360, "height": 480})
     problems: list[str] = []
-    keys = ("agent.card", "agent.kpi.handled")
+    keys = ("agent.card", "agent.kpi.handled", "alert.severity.info")
+    own = ("#agent-alerts .cb-alert-item", 1, ())  # a1's long call; not a2's wrap-up
     for lang in LANGS:
         url = f"{srv.base}/agent/a1?token={tokens['a1']}&lang={lang}"
-        problems += _render(page, url, lang, AGENT_SIZES, keys, "agent")
+        problems += _render(page, url, lang, AGENT_SIZES, keys, "agent", alerts=own)
         # the notes, opened by a click: every note in words, none cut
         page.locator("#agent-flags-line").click()
         page.locator("#agent-flags li").first.wait_for(timeout=10_000)
@@ -292,10 +347,12 @@ def test_the_supervisor_screen_in_each_language_fits_1440x900(
     srv, tokens = floor_server
     page = browser.new_page(viewport={"width": 1440, "height": 900})
     problems: list[str] = []
-    keys = ("sup.queues", "sup.agents", "sup.col.queue")
+    keys = ("sup.queues", "sup.agents", "sup.col.queue", "alert.title", "alert.acknowledge")
+    # the floor's two and north's agents' two, each with its Acknowledge
+    listed = ("#panel-alerts .cb-alert-item", 4, ("queue:billing", "agent:a1", "agent:a2"))
     for lang in LANGS:
         url = f"{srv.base}/sup?token={tokens['north']}&lang={lang}"
-        problems += _render(page, url, lang, SUP_SIZES, keys, "sup", scroll_y=True)
+        problems += _render(page, url, lang, SUP_SIZES, keys, "sup", scroll_y=True, alerts=listed)
     page.close()
     assert not problems, "\n".join(problems)
 
