@@ -48,6 +48,31 @@ BUCKET = timedelta(seconds=10)
 MAX_CHANGES = 50_000  # changed rows in one tick above which everything is computed again
 EPOCH = datetime.fromisoformat("1970-01-01T00:00:00+00:00")
 
+# The segments whose parts a changed contact (customer c, queued at t) can change besides its
+# own: every segment of the call of the customer's first contact just before t (first-contact
+# resolution looks at the next first contact), and every segment of the customer queued after
+# t up to their next first contact (a repeat looks at the previous first contact). Within the
+# longest repeat window; what lies beyond it is unaffected.
+_NEIGHBOURS = """
+SELECT s.queued_at, s.handled_at
+FROM unnest(%(c)s::text[], %(t)s::timestamptz[]) AS x(customer, t)
+CROSS JOIN LATERAL (
+  SELECT f.call_id FROM contact_segments f
+  WHERE f.customer = x.customer AND f.is_first AND f.queued_at < x.t
+    AND f.queued_at >= x.t - make_interval(secs => %(rw)s)
+  ORDER BY f.queued_at DESC LIMIT 1) prev
+JOIN contact_segments s ON s.call_id = prev.call_id
+UNION ALL
+SELECT s.queued_at, NULL
+FROM unnest(%(c)s::text[], %(t)s::timestamptz[]) AS x(customer, t)
+CROSS JOIN LATERAL (
+  SELECT min(f.queued_at) AS at FROM contact_segments f
+  WHERE f.customer = x.customer AND f.is_first AND f.queued_at > x.t
+    AND f.queued_at <= x.t + make_interval(secs => %(rw)s)) nxt
+JOIN contact_segments s ON s.customer = x.customer AND s.queued_at > x.t
+  AND s.queued_at <= coalesce(nxt.at, x.t + make_interval(secs => %(rw)s))
+"""
+
 # the part telling that a family has rows for a group (the full computation's GROUP BY
 # yields only groups with rows; a running total back at zero must vanish the same way)
 PRESENCE = {
@@ -349,29 +374,20 @@ class Engine:
         self.watermark = xmin
         prev, hi = self.now, floor_b(now)
         dirty: set[datetime] = set()
-        customers: set[str] = set()
-        touched_at: list[datetime] = []
+        touched: set[tuple[str, datetime]] = set()  # (customer, queued at) of changed rows
         dirty_agents: set[str] = set()
         for kind, t1, t2, t3, customer, agent in changes:
             if kind in ("s", "f", "m"):
                 dirty.update(floor_b(t) for t in (t1, t2, t3) if t is not None)
                 if customer is not None and t1 is not None:
-                    customers.add(customer)
-                    touched_at.append(t1)
+                    touched.add((customer, t1))
             elif agent is not None:  # agent states, schedules
                 dirty_agents.add(agent)
-        if customers:
-            # A contact changes the resolution of the customer's earlier first contacts (their
-            # calls' handling: any segment) and whether the later ones are repeats (their
-            # arrival). Earlier: up to the repeat window before; later: up to it after.
-            for queued, arrived, handled in conn.execute(
-                "SELECT f.queued_at, s.queued_at, s.handled_at FROM contact_segments f"
-                " JOIN contact_segments s ON s.call_id = f.call_id"
-                " WHERE f.customer = ANY(%s) AND f.is_first"
-                "   AND f.queued_at >= %s AND f.queued_at <= %s",
-                (sorted(customers), min(touched_at) - self.max_rw, max(touched_at) + self.max_rw),
-            ):
-                dirty.add(floor_b(queued))
+        if touched:
+            # A contact changes two of its customer's other contacts: the first contact just
+            # before it (its resolution: the handling of that call's segments) and the
+            # arrivals after it up to the next first contact (whether they are repeats).
+            for arrived, handled in conn.execute(_NEIGHBOURS, self._neighbours(touched)):
                 if arrived is not None:
                     dirty.add(floor_b(arrived))
                 if handled is not None:
@@ -443,6 +459,14 @@ class Engine:
             self._read_agents(conn, sorted(dirty_agents), now, self._fixed())
         self._read_adherence(conn, sorted(dirty_agents), prev, now)
         return True
+
+    def _neighbours(self, touched: set[tuple[str, datetime]]) -> dict[str, Any]:
+        pairs = sorted(touched)
+        return {
+            "c": [c for c, _ in pairs],
+            "t": [t for _, t in pairs],
+            "rw": self.max_rw.total_seconds(),
+        }
 
     # --- contact parts ------------------------------------------------------------------
 
