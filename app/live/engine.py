@@ -4,13 +4,13 @@ The full computation (app/metrics/service.py) reads every window's rows at every
 cost follows the size of the floor and of the window. The engine reads only what changed:
 
 - **Contact parts** (outcome, arrivals, handling, surveys, ring-no-answers: every family of
-  `parts.FAMILIES`) are kept per minute and group (center, queue, team, agent) for the minutes
-  the windows cover, with each window's running total. A tick recomputes only the minutes a
-  write touched (the change log `live_changes`, filled by triggers in the writing transaction),
-  the minutes of other contacts of a touched customer (repeats and first-contact resolution
-  look at a customer's other contacts) and the minutes whose resolution matured since the last
-  tick; it reads the minute in progress and the part-minute at the head of a rolling window
-  directly. Rolling windows slide by dropping the minutes that left them.
+  `parts.FAMILIES`) are kept per 10-second bucket and group (center, queue, team, agent) for
+  the span the windows cover, with each window's running total. A tick reads again only the
+  buckets a write touched (the change log `live_changes`, filled by triggers in the writing
+  transaction), the buckets of the customer's neighbouring contacts (resolution looks at the
+  next first contact, a repeat at the previous one) and the buckets whose resolution matured
+  since the last tick; it reads the bucket in progress and the part-bucket at the head of a
+  rolling window directly. Rolling windows slide by dropping the buckets that left them.
 - **Agent time** is the closed intervals' time (recomputed for the agents whose intervals
   changed) plus the open interval's time up to now (from the agents' states now); rolling
   windows sum the few closed intervals they hold.
