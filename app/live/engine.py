@@ -37,7 +37,14 @@ import psycopg
 from app.config import CallboardConfig
 from app.metrics import parts as P
 from app.metrics.registry import LEVELS, METRICS, Level, evaluate
-from app.metrics.service import Shared, _agent_state, _iso, compute_many, known_queues
+from app.metrics.service import (
+    WAITING_HORIZON_H,
+    Shared,
+    _agent_state,
+    _iso,
+    compute_many,
+    known_queues,
+)
 from app.metrics.windows import ROLLING, interval_start, local_midnight, resolve
 
 log = logging.getLogger(__name__)
@@ -69,7 +76,11 @@ CROSS JOIN LATERAL (
   SELECT min(f.queued_at) AS at FROM contact_segments f
   WHERE f.customer = x.customer AND f.is_first AND f.queued_at > x.t
     AND f.queued_at <= x.t + make_interval(secs => %(rw)s)) nxt
-JOIN contact_segments s ON s.customer = x.customer AND s.queued_at > x.t
+JOIN contact_segments f ON f.customer = x.customer AND f.is_first
+  -- calls that began up to a contact's longest life before (a later segment of theirs)
+  AND f.queued_at > x.t - make_interval(secs => %(life)s)
+  AND f.queued_at <= coalesce(nxt.at, x.t + make_interval(secs => %(rw)s))
+JOIN contact_segments s ON s.call_id = f.call_id AND s.queued_at > x.t
   AND s.queued_at <= coalesce(nxt.at, x.t + make_interval(secs => %(rw)s))
 """
 
@@ -466,6 +477,7 @@ class Engine:
             "c": [c for c, _ in pairs],
             "t": [t for _, t in pairs],
             "rw": self.max_rw.total_seconds(),
+            "life": WAITING_HORIZON_H * 3600,
         }
 
     # --- contact parts ------------------------------------------------------------------
