@@ -112,7 +112,7 @@ def ceil_b(t: datetime) -> datetime:
     return f if f == t else f + BUCKET
 
 
-def minutes(lo: datetime, hi: datetime) -> Iterator[datetime]:
+def buckets(lo: datetime, hi: datetime) -> Iterator[datetime]:
     m = lo
     while m < hi:
         yield m
@@ -140,7 +140,7 @@ class Stats:
 
     full: bool = False
     changes: int = 0
-    minutes_read: int = 0
+    buckets_read: int = 0
     agents_read: int = 0
 
 
@@ -342,8 +342,8 @@ class Engine:
         self.hi = floor_b(now)
         self.spans = {k: self._span(k, now) for k in self._span_keys()}
         self.lo = min([lo for lo, _ in self.spans.values()] or [self.hi])
-        read = list(minutes(self.lo, self.hi))
-        self.stats.minutes_read = len(read)
+        read = list(buckets(self.lo, self.hi))
+        self.stats.buckets_read = len(read)
         self.store: dict[datetime, dict[Group, Parts]] = self._read(conn, read, now, dense=BUCKET)
         self.expiry: dict[datetime, datetime] = {}
         for m in self.store:
@@ -351,7 +351,7 @@ class Engine:
         self.totals: dict[str, dict[Group, Parts]] = {w: {} for w in self.windows}
         by_minute: dict[datetime, set[SpanKey]] = defaultdict(set)
         for key, (lo, hi) in self.spans.items():
-            for m in minutes(lo, hi):
+            for m in buckets(lo, hi):
                 by_minute[m].add(key)
         for m, keys in by_minute.items():
             self._shift(m, +1, keys)
@@ -406,8 +406,8 @@ class Engine:
         # first contacts whose resolution became final since the last tick
         dirty.update(m for m, t in self.expiry.items() if t <= now)
         redo = sorted(m for m in dirty if self.lo <= m < self.hi)
-        new = list(minutes(self.hi, hi))
-        self.stats.minutes_read = len(redo) + len(new)
+        new = list(buckets(self.hi, hi))
+        self.stats.buckets_read = len(redo) + len(new)
         self.now = now
         fresh = self._read(conn, redo, now) if redo else {}
         if new:
@@ -432,7 +432,7 @@ class Engine:
         moved: dict[datetime, dict[int, set[SpanKey]]] = defaultdict(lambda: defaultdict(set))
         for key in self.spans:  # slide: the minutes that entered and left each window
             (lo0, hi0), (lo1, hi1) = self.spans[key], self._span(key, now)
-            for m in minutes(min(lo0, lo1), max(hi0, hi1)):
+            for m in buckets(min(lo0, lo1), max(hi0, hi1)):
                 was, is_in = lo0 <= m < hi0, lo1 <= m < hi1
                 if was != is_in:
                     moved[m][+1 if is_in else -1].add(key)
@@ -700,9 +700,11 @@ class Engine:
             wf, wf_prev = self._start(w, now, self.tz), self._start(w, prev, self.tz)
             who: list[str] | None = None
             if agents is not None and (w in ROLLING or wf == wf_prev):
+                # plans running since the last tick, and (rolling) those the start slid over
                 running = conn.execute(
-                    "SELECT DISTINCT agent FROM schedules WHERE starts_at < %s AND ends_at > %s",
-                    (now, min(prev, wf_prev)),
+                    "SELECT DISTINCT agent FROM schedules"
+                    " WHERE (starts_at < %s AND ends_at > %s) OR (starts_at < %s AND ends_at > %s)",
+                    (now, prev, wf, wf_prev),
                 ).fetchall()
                 who = sorted(set(agents) | {r[0] for r in running})
                 if not who:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import psycopg
@@ -323,21 +323,3 @@ def _agent_state(a: P.AgentNow | None, now: datetime) -> dict[str, Any]:
 
 def _iso(t: datetime) -> str:
     return t.isoformat().replace("+00:00", "Z")
-
-
-def trends(
-    conn: psycopg.Connection[Any],
-    config: CallboardConfig,
-    *,
-    by: Level,
-    key: str,
-    start: datetime,
-    end: datetime,
-    now: datetime,
-    step: timedelta = timedelta(minutes=15),
-) -> list[dict[str, Any]]:
-    """One row per interval of `step` in [start, end) for the group `key` of `by`, in one
-    statement (app/metrics/trends.py)."""
-    from app.metrics.trends import trends as one_statement
-
-    return one_statement(conn, config, by=by, key=key, start=start, end=end, now=now, step=step)

@@ -4,7 +4,7 @@ browser receives levels (good / warn / bad / none), never a number to compare ag
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
 
@@ -86,16 +86,7 @@ WallTile = Literal[
     "agents",
     "trend",
 ]
-ALL_TILES: tuple[WallTile, ...] = (
-    "waiting",
-    "longest_wait",
-    "service_level",
-    "service_level_recent",
-    "asa",
-    "abandon_rate",
-    "agents",
-    "trend",
-)
+ALL_TILES: tuple[WallTile, ...] = get_args(WallTile)
 
 
 class WallboardConfig(_Strict):
