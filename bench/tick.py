@@ -17,6 +17,8 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -92,6 +94,47 @@ def fill(conn: psycopg.Connection[Any], hours: int) -> None:
     conn.commit()
     conn.execute("VACUUM ANALYZE contact_segments")
     conn.execute("VACUUM ANALYZE agent_states")
+
+
+def floor_config() -> CallboardConfig:
+    """200 teams of 25 agents."""
+    return CallboardConfig.model_validate(
+        {
+            "teams": {
+                f"t{t}": {"agents": [f"a{a}" for a in range(t * TEAM_SIZE, (t + 1) * TEAM_SIZE)]}
+                for t in range(AGENTS // TEAM_SIZE)
+            }
+        }
+    )
+
+
+@contextmanager
+def filled(config: CallboardConfig, hours: int) -> Iterator[tuple[psycopg.Connection[Any], int]]:
+    """An embedded server holding `hours` of history (its change log emptied), stopped after:
+    a connection (autocommit) and the number of contacts."""
+    with tempfile.TemporaryDirectory() as tmp:
+        server = db.EmbeddedServer(Path(tmp) / "pg")
+        try:
+            engine = db.make_engine(server.url)
+            with engine.begin() as c:
+                migrate.upgrade(c)
+            engine.dispose()
+            url = server.url.replace("postgresql+psycopg://", "postgresql://", 1)
+            with psycopg.connect(url, autocommit=True) as conn:
+                store_config(conn, config, origin="bench")
+                t0 = time.perf_counter()
+                fill(conn, hours)
+                conn.execute("TRUNCATE live_changes")
+                row = conn.execute("SELECT count(*) FROM contact_segments").fetchone()
+                contacts = row[0] if row else 0
+                print(
+                    f"  {hours} h of history: {contacts:,} contacts "
+                    f"(written in {time.perf_counter() - t0:.0f} s)",
+                    flush=True,
+                )
+                yield conn, contacts
+        finally:
+            server.close()
 
 
 def tick(
@@ -177,49 +220,21 @@ CPU: list[float] = []  # the engine's own CPU time per tick (Python; the databas
 
 
 def measure(days: int, window: tuple[str, ...], repeats: int) -> tuple[float, float]:
-    config = CallboardConfig.model_validate(
-        {
-            "teams": {
-                f"t{t}": {"agents": [f"a{a}" for a in range(t * TEAM_SIZE, (t + 1) * TEAM_SIZE)]}
-                for t in range(AGENTS // TEAM_SIZE)
-            }
-        }
-    )
-    hours = 1 if days == 0 else days * OPEN_HOURS
-    with tempfile.TemporaryDirectory() as tmp:
-        server = db.EmbeddedServer(Path(tmp) / "pg")
-        try:
-            engine = db.make_engine(server.url)
-            with engine.begin() as c:
-                migrate.upgrade(c)
-            engine.dispose()
-            url = server.url.replace("postgresql+psycopg://", "postgresql://", 1)
-            with psycopg.connect(url, autocommit=True) as conn:
-                store_config(conn, config, origin="bench")
-                t0 = time.perf_counter()
-                fill(conn, hours)
-                conn.execute("TRUNCATE live_changes")
-                rows = conn.execute("SELECT count(*) FROM contact_segments").fetchone()
-                print(
-                    f"  {hours} h of history: {rows[0] if rows else 0:,} contacts "
-                    f"(written in {time.perf_counter() - t0:.0f} s)",
-                    flush=True,
-                )
-                tick(conn, config, window, NOW)  # warm the cache
-                full = statistics.median(tick(conn, config, window, NOW) for _ in range(repeats))
-                first, again, busy, idle = steady(conn, config, window, repeats)
-                p50 = statistics.median(busy)
-                p95 = sorted(busy)[int(0.95 * (len(busy) - 1))]
-                print(
-                    f"    full computation {full * 1000:.1f} ms; engine start {first * 1000:.0f} ms"
-                    f" (again {again * 1000:.0f} ms); tick p50 {p50 * 1000:.1f} ms,"
-                    f" p95 {p95 * 1000:.1f} ms; nothing new {statistics.median(idle) * 1000:.1f}"
-                    f" ms; incremental / full {p50 / full:.3f}; the tick's Python CPU"
-                    f" {CPU[-1] * 1000:.1f} ms",
-                    flush=True,
-                )
-        finally:
-            server.close()
+    config = floor_config()
+    with filled(config, 1 if days == 0 else days * OPEN_HOURS) as (conn, _):
+        tick(conn, config, window, NOW)  # warm the cache
+        full = statistics.median(tick(conn, config, window, NOW) for _ in range(repeats))
+        first, again, busy, idle = steady(conn, config, window, repeats)
+        p50 = statistics.median(busy)
+        p95 = sorted(busy)[int(0.95 * (len(busy) - 1))]
+        print(
+            f"    full computation {full * 1000:.1f} ms; engine start {first * 1000:.0f} ms"
+            f" (again {again * 1000:.0f} ms); tick p50 {p50 * 1000:.1f} ms,"
+            f" p95 {p95 * 1000:.1f} ms; nothing new {statistics.median(idle) * 1000:.1f}"
+            f" ms; incremental / full {p50 / full:.3f}; the tick's Python CPU"
+            f" {CPU[-1] * 1000:.1f} ms",
+            flush=True,
+        )
     return p50, full
 
 

@@ -15,7 +15,6 @@ import argparse
 import os
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -26,13 +25,12 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app import db, migrate
-from app.config import CallboardConfig, store_config
+from app.config import CallboardConfig
 from app.metrics.registry import Level
 from app.metrics.service import compute
 from app.metrics.trends import buckets, trends
 from app.metrics.windows import local_midnight
-from bench.tick import AGENTS, NOW, OPEN_HOURS, QUEUES, TEAM_SIZE, fill
+from bench.tick import AGENTS, NOW, OPEN_HOURS, QUEUES, filled, floor_config
 
 STEP = timedelta(minutes=15)
 
@@ -88,14 +86,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=20)
     parser.add_argument("--old", action="store_true", help="also time the per-bucket trend once")
     args = parser.parse_args()
-    config = CallboardConfig.model_validate(
-        {
-            "teams": {
-                f"t{t}": {"agents": [f"a{a}" for a in range(t * TEAM_SIZE, (t + 1) * TEAM_SIZE)]}
-                for t in range(AGENTS // TEAM_SIZE)
-            }
-        }
-    )
+    config = floor_config()
     start = local_midnight(NOW, config.defaults.timezone)
     hours = args.days * OPEN_HOURS
     print(
@@ -104,57 +95,35 @@ def main() -> None:
         f" 15 minutes), median of {args.repeats}",
         flush=True,
     )
-    with tempfile.TemporaryDirectory() as tmp:
-        server = db.EmbeddedServer(Path(tmp) / "pg")
-        try:
-            engine = db.make_engine(server.url)
-            with engine.begin() as c:
-                migrate.upgrade(c)
-            engine.dispose()
-            url = server.url.replace("postgresql+psycopg://", "postgresql://", 1)
-            with psycopg.connect(url, autocommit=True) as conn:
-                store_config(conn, config, origin="bench")
+    with filled(config, hours) as (conn, _):
+
+        def trend(by: Level, keys: list[str]) -> Callable[[], object]:
+            return lambda: trends(conn, config, by=by, keys=keys, start=start, end=NOW, now=NOW)
+
+        cases: list[tuple[str, Level, list[str]]] = [
+            ("one queue", "queue", ["q7"]),
+            ("the wall's 40 queues", "queue", [f"q{i}" for i in range(40)]),
+            ("one team (25 agents)", "team", ["t3"]),
+            ("one agent", "agent", ["a77"]),
+            ("the center", "center", ["center"]),
+        ]
+        for name, by, keys in cases:
+            seconds, n = timed(trend(by, keys), args.repeats)
+            print(
+                f"  {name:24} {seconds * 1000:8.1f} ms  {n} statement(s)"
+                f"  (load average {os.getloadavg()[0]:.2f})",
+                flush=True,
+            )
+        if args.old:
+            with Counted() as counted:
                 t0 = time.perf_counter()
-                fill(conn, hours)
-                conn.execute("TRUNCATE live_changes")
-                row = conn.execute("SELECT count(*) FROM contact_segments").fetchone()
-                print(
-                    f"  {row[0] if row else 0:,} contacts (written in"
-                    f" {time.perf_counter() - t0:.0f} s)",
-                    flush=True,
-                )
-
-                def trend(by: Level, keys: list[str]) -> Callable[[], object]:
-                    return lambda: trends(
-                        conn, config, by=by, keys=keys, start=start, end=NOW, now=NOW
-                    )
-
-                cases: list[tuple[str, Level, list[str]]] = [
-                    ("one queue", "queue", ["q7"]),
-                    ("the wall's 40 queues", "queue", [f"q{i}" for i in range(40)]),
-                    ("one team (25 agents)", "team", ["t3"]),
-                    ("one agent", "agent", ["a77"]),
-                    ("the center", "center", ["center"]),
-                ]
-                for name, by, keys in cases:
-                    seconds, n = timed(trend(by, keys), args.repeats)
-                    print(
-                        f"  {name:24} {seconds * 1000:8.1f} ms  {n} statement(s)"
-                        f"  (load average {os.getloadavg()[0]:.2f})",
-                        flush=True,
-                    )
-                if args.old:
-                    with Counted() as counted:
-                        t0 = time.perf_counter()
-                        old_trend(conn, config, "queue", "q7", start)
-                        seconds = time.perf_counter() - t0
-                    print(
-                        f"  {'one queue, per bucket':24} {seconds * 1000:8.1f} ms"
-                        f"  {counted.n} statements (once; the computation it replaces)",
-                        flush=True,
-                    )
-        finally:
-            server.close()
+                old_trend(conn, config, "queue", "q7", start)
+                seconds = time.perf_counter() - t0
+            print(
+                f"  {'one queue, per bucket':24} {seconds * 1000:8.1f} ms"
+                f"  {counted.n} statements (once; the computation it replaces)",
+                flush=True,
+            )
     print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}  (target: <= 50 ms)")
 
 
