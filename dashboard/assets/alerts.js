@@ -15,7 +15,7 @@
     "alert.long_call": "On this call for {minutes} min",
     "alert.away_long": "Away for {minutes} min",
     "alert.available_long": "Available for {minutes} min",
-    "alert.break_ending": "Your break ends in {minutes} min",
+    "alert.break_ending": "Break ends in {minutes} min",
     "alert.severity.info": "Info",
     "alert.severity.warning": "Warning",
     "alert.severity.critical": "Critical",

@@ -52,7 +52,7 @@ def test_notifications_in_the_targets_language() -> None:
         "code": "break_ending",
         "params": {"minutes": 2, "unit": "seconds", "value": 100},
     }
-    assert text("en", "raised", agent) == "Agent a1: Your break ends in 2 min"
+    assert text("en", "raised", agent) == "Agent a1: Break ends in 2 min"
 
 
 def test_numbers_as_a_floor_reads_them() -> None:
