@@ -176,12 +176,11 @@ def compute_windows(
     now: datetime,
     windows: tuple[str, ...],
     config_version: int | None = None,
-    evaluated: dict[tuple[str, Level, str], tuple[dict[str, Any], dict[str, Any]]] | None = None,
 ) -> dict[str, dict[Level, dict[str, Any]]]:
-    """The live snapshot's rows: window -> level -> result, for several named windows at one
-    instant. `evaluated` (kept by the caller between computations, emptied when the
-    configuration changes) spares re-evaluating groups whose parts did not change."""
-    shared = Shared(evaluated=evaluated if evaluated is not None else {})
+    """The live snapshot's rows computed in full: window -> level -> result, for several
+    named windows at one instant (what the live engine, app/live/engine.py, keeps up to date
+    incrementally)."""
+    shared = Shared()
     out = {}
     for w in windows:
         shared.window = w
