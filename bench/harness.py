@@ -89,11 +89,13 @@ class Run:
         print(f"\n== {self.name}: {len(self.checks)} precondition(s) held", flush=True)
         for what, detail in self.checks:
             print(f"   ok  {what}" + (f" ({detail})" if detail else ""))
-        print(f"   machine: {os.cpu_count()} cores, load {self.load_before:.2f} -> {load_after:.2f}")
+        load = f"load {self.load_before:.2f} -> {load_after:.2f}"
+        print(f"   machine: {os.cpu_count()} cores, {load}")
         width = max([len(f.name) for f in self.figures] + [6])
         for f in self.figures:
             verdict = {None: "", True: "met", False: "MISSED"}[f.met]
-            target = "" if f.target is None else f"{'<=' if f.better == 'lower' else '>='} {f.target:g}"
+            sign = "<=" if f.better == "lower" else ">="
+            target = "" if f.target is None else f"{sign} {f.target:g}"
             print(f"   {f.name:<{width}}  {f.value:>12,.3f} {f.unit:<6} {target:<12} {verdict}")
         self._write(status="measured", load_after=load_after)
 
