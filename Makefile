@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test bench lint serve clean
+.PHONY: demo test bench bench-quick lint serve clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "callboard needs Python >= 3.11"'
@@ -24,10 +24,12 @@ test: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/pytest
 
+# Every bench with its checks; the summary goes into docs/PERFORMANCE.md (bench/all.py).
 bench: $(STAMP)
-	$(BIN)/python bench/ingest.py
-	$(BIN)/python bench/tick.py
-	$(BIN)/python bench/live.py
+	$(BIN)/python bench/all.py
+
+bench-quick: $(STAMP)
+	$(BIN)/python bench/all.py --quick
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
