@@ -72,16 +72,18 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 class Load(threading.Thread):
-    """A steady background of `call.queued` events over `queues` queues, posted in batches
-    every 100 ms. A slow or failed response is retried (at most `retries` times per batch,
-    the same ids: ingest is idempotent), never the end of the load; `sent`, `failed` and
-    `rate()` say what it achieved, so a bench can check it did the work it claims."""
+    """A steady background of `call.queued` events over `queues` queues, posted every 100 ms:
+    what is due by then, so a slow response makes the next batch larger, not the rate lower.
+    A failed response is retried (at most `retries` times per batch, the same ids: ingest is
+    idempotent), never the end of the load; `sent`, `failed` and `rate()` say what it
+    achieved, so a bench can check it did the work it claims."""
 
     def __init__(
         self, base: str, token: str, rate: float, *, queues: int = 10, retries: int = 5
     ) -> None:
         super().__init__(daemon=True, name="load")
-        self.base, self.token, self.per_batch = base, token, max(1, int(rate / 10))
+        self.base, self.token, self.rate = base, token, rate
+        self.per_batch = max(1, int(rate / 10))
         self.queues, self.retries = queues, retries
         self.halt = threading.Event()
         self.sent = 0  # events accepted (stored or duplicates of a retried batch)
@@ -91,26 +93,31 @@ class Load(threading.Thread):
 
     def run(self) -> None:
         n = 0
+        start = time.monotonic()
         with httpx.Client(headers={"Authorization": f"Bearer {self.token}"}, timeout=10) as c:
             while not self.halt.is_set():
                 t0 = time.monotonic()
-                now = datetime.now(UTC).isoformat()
-                batch = [
-                    {
-                        "id": f"bg{n + i}",
-                        "ts": now,
-                        "type": "call.queued",
-                        "call_id": f"bgc{n + i}",
-                        "queue": f"bg{(n + i) % self.queues}",
-                    }
-                    for i in range(self.per_batch)
-                ]
-                n += len(batch)
-                if self._post(c, batch):
-                    self.sent += len(batch)
-                else:
-                    self.failed += 1
-                self._marks.append((time.monotonic(), self.sent))
+                # what is due by now: a slow response makes the next batch larger, not the
+                # rate lower
+                due = min(int(self.rate * (t0 - start)) - n, 50 * self.per_batch)
+                if due > 0:
+                    now = datetime.now(UTC).isoformat()
+                    batch = [
+                        {
+                            "id": f"bg{n + i}",
+                            "ts": now,
+                            "type": "call.queued",
+                            "call_id": f"bgc{n + i}",
+                            "queue": f"bg{(n + i) % self.queues}",
+                        }
+                        for i in range(due)
+                    ]
+                    n += len(batch)
+                    if self._post(c, batch):
+                        self.sent += len(batch)
+                    else:
+                        self.failed += 1
+                    self._marks.append((time.monotonic(), self.sent))
                 self.halt.wait(max(0.0, 0.1 - (time.monotonic() - t0)))
 
     def _post(self, client: httpx.Client, batch: list[dict[str, str]]) -> bool:
