@@ -36,11 +36,11 @@ NOT_BENCHES = {"all", "common", "harness", "__init__"}
 TIMEOUT_S = {True: 15 * 60, False: 90 * 60}  # per bench: quick, full
 
 
-def benches() -> list[str]:
+def benches(folder: Path = BENCH) -> list[str]:
     """The bench scripts: those that report through the harness."""
     return sorted(
         p.stem
-        for p in BENCH.glob("*.py")
+        for p in folder.glob("*.py")
         if p.stem not in NOT_BENCHES and "from bench.harness import" in p.read_text()
     )
 
@@ -67,16 +67,17 @@ def run_one(name: str, quick: bool, out: Path) -> tuple[str, float]:
     return "measured", took
 
 
-def record_path(name: str, quick: bool) -> Path:
-    return RESULTS / f"{name}{'.quick' if quick else ''}.json"
+def record_path(name: str, quick: bool, results: Path = RESULTS) -> Path:
+    return results / f"{name}{'.quick' if quick else ''}.json"
 
 
-def records() -> list[dict[str, Any]]:
+def records(results: Path = RESULTS) -> list[dict[str, Any]]:
     """The newest record of each bench: the full size where one exists, else the quick one."""
     found = []
-    for name in benches():
+    names = sorted({p.name.split(".")[0] for p in results.glob("*.json")})
+    for name in names:
         for quick in (False, True):
-            path = record_path(name, quick)
+            path = record_path(name, quick, results)
             if path.exists():
                 found.append(json.loads(path.read_text()))
                 break
@@ -138,8 +139,8 @@ def page_part(found: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def write_page(found: list[dict[str, Any]]) -> None:
-    text = PAGE.read_text() if PAGE.exists() else "# Performance\n\n"
+def write_page(found: list[dict[str, Any]], page: Path = PAGE) -> None:
+    text = page.read_text() if page.exists() else "# Performance\n\n"
     part = page_part(found)
     if BEGIN in text and END in text:
         head, rest = text.split(BEGIN, 1)
@@ -147,8 +148,8 @@ def write_page(found: list[dict[str, Any]]) -> None:
     else:
         head, _, tail = text.partition("\n\n")
         text = f"{head}\n\n{part}\n\n{tail}".rstrip() + "\n"
-    PAGE.write_text(text)
-    print(f"\nwrote {PAGE.relative_to(ROOT)} ({len(found)} benches)")
+    page.write_text(text)
+    print(f"\nwrote {page} ({len(found)} benches)")
 
 
 def summary(

@@ -79,12 +79,19 @@ class Load(threading.Thread):
     achieved, so a bench can check it did the work it claims."""
 
     def __init__(
-        self, base: str, token: str, rate: float, *, queues: int = 10, retries: int = 5
+        self,
+        base: str,
+        token: str,
+        rate: float,
+        *,
+        queues: int = 10,
+        retries: int = 5,
+        timeout: float = 10.0,
     ) -> None:
         super().__init__(daemon=True, name="load")
-        self.base, self.token, self.rate = base, token, rate
+        self.base, self.token, self.target_rate = base, token, rate
         self.per_batch = max(1, int(rate / 10))
-        self.queues, self.retries = queues, retries
+        self.queues, self.retries, self.timeout = queues, retries, timeout
         self.halt = threading.Event()
         self.sent = 0  # events accepted (stored or duplicates of a retried batch)
         self.failed = 0  # batches given up after their retries
@@ -94,12 +101,13 @@ class Load(threading.Thread):
     def run(self) -> None:
         n = 0
         start = time.monotonic()
-        with httpx.Client(headers={"Authorization": f"Bearer {self.token}"}, timeout=10) as c:
+        auth = {"Authorization": f"Bearer {self.token}"}
+        with httpx.Client(headers=auth, timeout=self.timeout) as c:
             while not self.halt.is_set():
                 t0 = time.monotonic()
                 # what is due by now: a slow response makes the next batch larger, not the
                 # rate lower
-                due = min(int(self.rate * (t0 - start)) - n, 50 * self.per_batch)
+                due = min(int(self.target_rate * (t0 - start)) - n, 50 * self.per_batch)
                 if due > 0:
                     now = datetime.now(UTC).isoformat()
                     batch = [

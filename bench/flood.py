@@ -35,7 +35,7 @@ PATHS = ("/api/v1/metrics?by=queue", "/api/v1/staffing", "/api/v1/me")
 async def flood(base: str, token: str, n: int) -> list[tuple[bool, int, float]]:
     """n requests at once, every other one with a made-up token; status 0 is a connection
     that ended without a response."""
-    limits = httpx.Limits(max_connections=n, max_keepalive_connections=0)
+    limits = httpx.Limits(max_connections=max(1, n), max_keepalive_connections=0)
     async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as c:
 
         async def one(i: int) -> tuple[bool, int, float]:
