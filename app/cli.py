@@ -24,6 +24,7 @@ from rich.console import Console
 
 from app import db, migrate
 from app.alerts.cli import alerts_cli
+from app.audit import commands as _audit_commands
 from app.auth import commands as _token_commands
 from app.commands import adapters
 from app.commands.sources import register as _register_sources
@@ -38,6 +39,7 @@ cli.add_typer(import_cli, name="import")
 token_cli = typer.Typer(no_args_is_help=True, help="Access tokens.")
 cli.add_typer(token_cli, name="token")
 _token_commands.register(token_cli)  # token list, token revoke
+cli.command("audit")(_audit_commands.audit)
 consume_cli = typer.Typer(no_args_is_help=True, help="Read events from a message stream.")
 cli.add_typer(consume_cli, name="consume")
 adapters.register(import_cli, consume_cli)  # the platform adapters (AMI, FreeSWITCH, ...)
@@ -372,8 +374,12 @@ def token_create(
     agent: Annotated[str | None, typer.Option(help="the agent an agent token is bound to")] = None,
     team: Annotated[list[str] | None, typer.Option(help="a supervisor's team (repeat)")] = None,
     label: Annotated[str | None, typer.Option(help="what the token is for")] = None,
+    source: Annotated[
+        list[str] | None, typer.Option(help="an ingest token writes only this source (repeat)")
+    ] = None,
 ) -> None:
     """Print a new access token (only its hash is stored: keep it, it is shown once)."""
+    from app.auth.commands import token_target
     from app.auth.service import create_token
 
     with _database(get_settings()) as url:
@@ -386,10 +392,12 @@ def token_create(
                     agent=agent,
                     teams=tuple(team or ()),
                     label=label,
+                    sources=tuple(source or ()),
                 )
             except ValueError as exc:
                 err.print(f"[red]{exc}[/]")
                 raise typer.Exit(2) from exc
+            _token_commands.audit_cli(conn, "token.create", token_target(conn, token))
             conn.commit()
     sys.stdout.write(token + "\n")
 

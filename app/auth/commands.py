@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from app import db
-from app.auth.service import list_tokens, revoke_token
+from app.auth.service import digest, list_tokens, revoke_token
 from app.settings import get_settings
 
 err = Console(stderr=True, soft_wrap=True)
@@ -72,9 +73,25 @@ def token_revoke(
         if not revoked:
             err.print(f"[red]no active token matches {which!r}[/] (see callboard token list)")
             raise typer.Exit(1)
+        t = revoked[0]
+        audit_cli(conn, "token.revoke", f"token {t['id']} ({t['role']})")
         conn.commit()
-    t = revoked[0]
     err.print(f"revoked token {t['id']} ({t['role']}{', ' + t['agent'] if t['agent'] else ''})")
+
+
+def audit_cli(conn: psycopg.Connection[Any], action: str, target: str) -> None:
+    """An audit entry for a command run on the server: the operating system's user."""
+    from app.audit.service import record
+
+    record(conn, action=action, actor=f"cli:{getpass.getuser()}", role="admin", target=target)
+
+
+def token_target(conn: psycopg.Connection[Any], token: str) -> str:
+    row = conn.execute(
+        "SELECT id, role, label FROM tokens WHERE token_sha256 = %s", (digest(token),)
+    ).fetchone()
+    assert row is not None
+    return f"token {row[0]} ({row[1]}{', ' + row[2] if row[2] else ''})"
 
 
 def register(token_cli: typer.Typer) -> None:

@@ -66,8 +66,8 @@ async def live(websocket: WebSocket) -> None:
             async def receiver() -> None:
                 # the client only talks to close; whichever side ends first ends both
                 with contextlib.suppress(WebSocketDisconnect):
-                    while True:
-                        await websocket.receive_text()
+                    while await client_talks(websocket):
+                        pass
                 tg.cancel_scope.cancel()
 
             tg.start_soon(sender)
@@ -76,6 +76,18 @@ async def live(websocket: WebSocket) -> None:
         pass
     finally:
         hub.unsubscribe(sub)
+
+
+async def client_talks(websocket: WebSocket) -> bool:
+    """One message from the client: text is ignored; a binary frame is closed with 1003
+    (unsupported data), as RFC 6455 says, not a traceback. False when the socket ended."""
+    message = await websocket.receive()
+    if message["type"] == "websocket.disconnect":
+        return False
+    if message.get("bytes") is not None:
+        await websocket.close(1003, "this socket takes no binary frames")
+        return False
+    return True
 
 
 def view_for(principal: Principal) -> View | None:

@@ -4,16 +4,16 @@ rules as the rest of the API (app/auth); the browser never reaches data another 
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 
 from app.alerts.live import page_topics
+from app.audit.service import record_by
 from app.auth.deps import Reader, Supervisor
 from app.auth.service import Principal, team_of, visible
+from app.cells import csv_text
 from app.config import CallboardConfig
 from app.deps import ConnDep
 from app.i18n import catalogue
@@ -24,7 +24,7 @@ from app.scorecard.service import rank, scored
 from app.screens import service
 from app.screens.config import WallboardConfig
 from app.screens.schemas import AdherenceRow, Board, Drill, Page, Timeline, Trend
-from app.screens.words import csv_safe, flag_text
+from app.screens.words import flag_text
 
 router = APIRouter(prefix="/api/v1/screens", tags=["screens"])
 
@@ -302,6 +302,14 @@ def export(
         rows = visible(conn, principal, raw, agent_key="agent")
         for r in rows:
             r["notes"] = "; ".join(r.get("notes") or [])
+    record_by(
+        conn,
+        principal,
+        action="export",
+        address=request.client.host if request.client else None,
+        target=f"{table}.csv",
+        detail={"rows": len(rows), "queue": queue, "agent": agent},
+    )
     return Response(
         _csv(rows),
         media_type="text/csv",
@@ -312,10 +320,4 @@ def export(
 def _csv(rows: list[dict[str, Any]]) -> str:
     if not rows:
         return ""
-    cols = [k for k, v in rows[0].items() if not isinstance(v, dict | list)]
-    out = io.StringIO()
-    w = csv.writer(out, lineterminator="\n")
-    w.writerow(cols)
-    for r in rows:
-        w.writerow([csv_safe(r.get(c)) for c in cols])
-    return out.getvalue()
+    return csv_text([k for k, v in rows[0].items() if not isinstance(v, dict | list)], rows)

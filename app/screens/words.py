@@ -48,14 +48,3 @@ def flag_text(flag: Mapping[str, Any], lang: str = "en") -> str:
         else:
             params[name] = fmt(value, PARAM_UNITS.get(name, "count"), lang)
     return t(lang, f"flag.{flag['code']}", **params)
-
-
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_safe(value: Any) -> Any:
-    """A text cell that a spreadsheet would run as a formula (= + - @, tab, CR first) is
-    written with a leading apostrophe, so it stays text (OWASP, CSV injection)."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
