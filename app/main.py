@@ -36,6 +36,7 @@ from app.screens.router import router as screens_router
 from app.settings import Settings, get_settings
 from app.sources.router import router as sources_router
 from app.staffing.router import router as staffing_router
+from app.forecast.router import router as forecast_router
 from ingest.sources.health import install as install_source_gauges
 
 
@@ -108,6 +109,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(events_router)
     app.include_router(metrics_router)
     app.include_router(staffing_router)
+    app.include_router(forecast_router)
     app.include_router(schedules_router)
     app.include_router(live_router)
     app.include_router(contacts_router)
