@@ -22,6 +22,7 @@ from app.config import CallboardConfig, current_config, load_config, store_confi
 from app.contacts.router import router as contacts_router
 from app.events.router import EVENTS_SCHEMA
 from app.events.router import router as events_router
+from app.forecast.router import router as forecast_router
 from app.live.hub import Hub
 from app.live.router import router as live_router
 from app.metrics.router import router as metrics_router
@@ -36,7 +37,6 @@ from app.screens.router import router as screens_router
 from app.settings import Settings, get_settings
 from app.sources.router import router as sources_router
 from app.staffing.router import router as staffing_router
-from app.forecast.router import router as forecast_router
 from ingest.sources.health import install as install_source_gauges
 
 

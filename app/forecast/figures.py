@@ -46,6 +46,13 @@ def intraday_figure(day: QueueDay, *, tz: ZoneInfo, w: Callable[[str], str]) -> 
         }
 
     ivs = day.intervals
+    busy = [
+        i
+        for i, iv in enumerate(ivs)
+        if (iv.forecast or 0) >= 0.05 or iv.actual or iv.scheduled or iv.required
+    ]
+    # the open hours, an hour either side: 96 quarter hours of a whole night are unreadable
+    first, last = (max(0, busy[0] - 4), min(len(ivs) - 1, busy[-1] + 4)) if busy else (0, 95)
     return {
         "data": [
             bars("required", [iv.required for iv in ivs]),
@@ -63,7 +70,12 @@ def intraday_figure(day: QueueDay, *, tz: ZoneInfo, w: Callable[[str], str]) -> 
             "plot_bgcolor": "rgba(0,0,0,0)",
             "font": {"color": "#e5e7eb", "size": 12},
             "legend": {"orientation": "h", "y": -0.18},
-            "xaxis": {"type": "date", "tickformat": "%H:%M", "gridcolor": "#374151"},
+            "xaxis": {
+                "type": "date",
+                "tickformat": "%H:%M",
+                "gridcolor": "#374151",
+                "range": [x[first], x[last]],
+            },
             "yaxis": {
                 "title": {"text": w("sup.forecast.contacts")},
                 "gridcolor": "#374151",

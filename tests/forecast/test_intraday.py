@@ -59,9 +59,7 @@ def test_the_rest_of_the_day_is_reforecast_from_the_ratio_so_far(
     assert nine.reforecast == pytest.approx(nine.forecast * day.ratio, rel=1e-3)
     assert nine.aht_s == pytest.approx(130.0)
     traffic = nine.reforecast * 130.0 / INTERVAL.total_seconds()
-    assert nine.required == agents_required(
-        round(traffic, 6), aht_s=130.0, target=0.8, within_s=20
-    )
+    assert nine.required == agents_required(round(traffic, 6), aht_s=130.0, target=0.8, within_s=20)
     assert nine.scheduled == 1 and by[at(12)].scheduled == 0  # lunch is not on the phones
     assert nine.over_under == 1 - nine.required
     assert day.short is not None and day.short.start in (at(9), at(10), at(11))
@@ -111,7 +109,13 @@ def test_the_api_answers_per_queue_and_in_total(
         q = body["queues"][0]
         assert q["queue"] == "sales" and len(q["intervals"]) == 96
         assert set(q["intervals"][0]) == {
-            "start", "forecast", "aht_s", "actual", "reforecast", "required", "scheduled",
+            "start",
+            "forecast",
+            "aht_s",
+            "actual",
+            "reforecast",
+            "required",
+            "scheduled",
             "over_under",
         }
         fig = client.get("/api/v1/forecast/figure", params={"queue": "sales", "lang": "ru"})
