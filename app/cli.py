@@ -27,6 +27,7 @@ from app.alerts.cli import alerts_cli
 from app.auth import commands as _token_commands
 from app.commands import adapters
 from app.commands.sources import register as _register_sources
+from app.forecast.cli import forecast_cli
 from app.i18n.cli import i18n_cli
 from app.settings import Settings, get_settings
 
@@ -43,6 +44,7 @@ cli.add_typer(consume_cli, name="consume")
 adapters.register(import_cli, consume_cli)  # the platform adapters (AMI, FreeSWITCH, ...)
 cli.add_typer(alerts_cli, name="alerts")
 cli.add_typer(i18n_cli, name="i18n")
+cli.add_typer(forecast_cli, name="forecast")
 err = Console(stderr=True, soft_wrap=True)
 _register_sources(cli, import_cli, consume_cli)
 
