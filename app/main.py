@@ -34,9 +34,9 @@ from app.schedules.router import router as schedules_router
 from app.scorecard.router import router as scorecard_router
 from app.screens.router import router as screens_router
 from app.settings import Settings, get_settings
+from app.sources.health import install as install_source_gauges
 from app.sources.router import router as sources_router
 from app.staffing.router import router as staffing_router
-from ingest.sources.health import install as install_source_gauges
 
 
 def _startup_config(engine: Engine, settings: Settings) -> tuple[int, CallboardConfig]:
