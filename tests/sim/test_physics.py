@@ -46,6 +46,7 @@ def test_infinite_patience_and_fixed_staff_give_erlang_c(agents: int, seed: int)
         survey_p=0,
         qa_p=0,
         callback_after_abandon_p=0,
+        callback_offer_p=0,
         return_if_unresolved_p=0,
         exponential_talk=True,
         hold=False,
