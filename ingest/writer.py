@@ -44,6 +44,7 @@ class IngestResult:
     duplicates: int = 0
     rejected: int = 0
     errors: list[ItemError] = field(default_factory=list)
+    first_seq: int | None = None  # the smallest seq of the events this call inserted
 
     def add(self, other: IngestResult, *, offset: int = 0) -> None:
         self.inserted += other.inserted
@@ -111,11 +112,14 @@ def ingest(
     *,
     raws: Sequence[str | None] | None = None,
     stages: Stages | None = None,
+    derive: bool = True,
 ) -> IngestResult:
     """Store a batch of events (dicts to validate, or contract models already validated).
 
     `raws` optionally gives each item's source text (a queue_log line); `stages` collects the
-    time of each stage. Does not commit."""
+    time of each stage. `derive=False` (a bulk import) leaves the derived tables and the NOTIFY
+    to the caller, who must then call `derived.derive_span` from `first_seq` on. Does not
+    commit."""
     clock = stages if stages is not None else Stages()
     with clock("validation"):
         events, result = _validate(items)
@@ -142,10 +146,19 @@ def ingest(
     result.inserted = len(new_rows)
     result.duplicates = len(kept) - len(new_rows)
     if new_rows:
+        # Every committed row has a smaller seq than this batch's (the lock is held from
+        # before the insert to the commit): older events are those below the first new seq.
+        first_seq = result.first_seq = min(seq for seq, _, _ in new_rows)
+        if not derive:
+            with clock("derive"):
+                names = [_names(row) for _, row in kept]
+                derived.ensure_reference(
+                    conn,
+                    queues=set().union(*(q for q, _ in names)),
+                    agents=set().union(*(a for _, a in names)),
+                )
+            return result
         with clock("derive"):
-            # Every committed row has a smaller seq than this batch's (the lock is held from
-            # before the insert to the commit): older events are those below the first new seq.
-            first_seq = min(seq for seq, _, _ in new_rows)
             stored: dict[tuple[str, str], Row] = {}
             for _, row in kept:
                 stored.setdefault((row[0], row[1]), row)  # the first of one key was stored
