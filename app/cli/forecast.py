@@ -16,27 +16,24 @@ import psycopg
 import typer
 from rich.console import Console
 
+from app.cli.root import app, connect, current_clock, database, err
 from app.config import CallboardConfig
 
-forecast_cli = typer.Typer(no_args_is_help=True, help="Demand forecasts (docs/FORECAST.md).")
-err = Console(stderr=True, soft_wrap=True)
+forecast_app = typer.Typer(no_args_is_help=True, help="Demand forecasts (docs/FORECAST.md).")
+app.add_typer(forecast_app, name="forecast")
 
 
 @contextmanager
 def _connection() -> Iterator[tuple[psycopg.Connection[Any], CallboardConfig, datetime]]:
-    from app.cli import _database, _libpq, _require_schema
-    from app.commands.metrics import current_clock
     from app.config import current_config, load_config
     from app.settings import get_settings
 
     settings = get_settings()
     clock, _ = current_clock(settings)
-    with _database(settings) as url:
-        _require_schema(url)
-        with psycopg.connect(_libpq(url)) as conn:
-            stored = current_config(conn)
-            config = stored[1] if stored else load_config(settings.config)
-            yield conn, config, clock.now()  # commits on a clean exit
+    with database(settings) as url, connect(url) as conn:
+        stored = current_config(conn)
+        config = stored[1] if stored else load_config(settings.config)
+        yield conn, config, clock.now()  # commits on a clean exit
 
 
 def _day(text: str, option: str) -> date:
@@ -47,7 +44,7 @@ def _day(text: str, option: str) -> date:
         raise typer.Exit(2) from None
 
 
-@forecast_cli.command("build")
+@forecast_app.command("build")
 def build_cmd(
     days: Annotated[int, typer.Option(min=1, max=62, help="days from today")] = 7,
     method: Annotated[str | None, typer.Option(help="a method of docs/FORECAST.md")] = None,
@@ -78,7 +75,7 @@ def build_cmd(
         err.print("no history on these weekdays yet: " + ", ".join(result["without_history"]))
 
 
-@forecast_cli.command("import")
+@forecast_app.command("import")
 def import_cmd(
     file: Annotated[Path, typer.Argument(help="CSV: queue,start,offered[,aht_s]")],
 ) -> None:
@@ -101,7 +98,7 @@ def import_cmd(
         raise typer.Exit(1)
 
 
-@forecast_cli.command("backtest")
+@forecast_app.command("backtest")
 def backtest_cmd(
     start: Annotated[str, typer.Option("--from", help="first test day, YYYY-MM-DD")],
     end: Annotated[str, typer.Option("--to", help="last test day, YYYY-MM-DD (inclusive)")],
