@@ -151,12 +151,8 @@ def ingest(
         first_seq = result.first_seq = min(seq for seq, _, _ in new_rows)
         if not derive:
             with clock("derive"):
-                names = [_names(row) for _, row in kept]
-                derived.ensure_reference(
-                    conn,
-                    queues=set().union(*(q for q, _ in names)),
-                    agents=set().union(*(a for _, a in names)),
-                )
+                queues, agents = _all_names(row for _, row in kept)
+                derived.ensure_reference(conn, queues=queues, agents=agents)
             return result
         with clock("derive"):
             stored: dict[tuple[str, str], Row] = {}
@@ -210,6 +206,21 @@ def _names(row: Row) -> tuple[set[str], set[str]]:
     return queues, {row[6]} if row[6] else set()
 
 
+def _all_names(rows: Iterable[Row]) -> tuple[set[str], set[str]]:
+    """The queues and agents a batch names (`_names` of every row, united, in one pass)."""
+    queues: set[str | None] = set()
+    agents: set[str | None] = set()
+    for row in rows:
+        queues.add(row[5])
+        agents.add(row[6])
+        data = row[7]
+        if "to_queue" in data:
+            queues.add(data["to_queue"])
+        if "queues" in data:
+            queues.update(data["queues"])
+    return {q for q in queues if q}, {a for a in agents if a}
+
+
 def _limits(conn: psycopg.Connection[Any]) -> tuple[int, int]:
     """[limits] of the configuration in force (the writer runs in the server and in the CLI
     importers alike, so it reads the stored config rather than being handed it)."""
@@ -225,12 +236,7 @@ def _over_cap(conn: psycopg.Connection[Any], events: list[tuple[int, Row]]) -> d
     """index -> reason, for the events that would create a queue or an agent beyond the caps.
     Names are admitted in item order until the cap is reached; events naming existing ones,
     or names admitted earlier in the batch, pass."""
-    queues: set[str] = set()
-    agents: set[str] = set()
-    for _, ev in events:
-        q, a = _names(ev)
-        queues |= q
-        agents |= a
+    queues, agents = _all_names(row for _, row in events)
     if not queues and not agents:
         return {}
     new_queues = queues - {
