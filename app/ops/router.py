@@ -5,6 +5,7 @@ import anyio
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel, Field
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
@@ -30,7 +31,33 @@ def _revision(engine: Engine) -> str | None:
         return None if version is None else str(version)
 
 
-@router.get("/healthz", summary="Liveness and readiness")
+class LiveHealth(BaseModel):
+    leader: bool
+    version: int
+    snapshot_age_s: float | None  # the age of the newest live snapshot this worker has
+    subscribers: int
+    topics: int
+
+
+class Health(BaseModel):
+    status: str  # ok, unavailable, migration needed
+    database: str  # embedded or external
+    postmaster: dict[str, Any] | None = None  # the embedded server's watch
+    schema_: str | None = Field(None, alias="schema")
+    expected_schema: str | None = None
+    live: LiveHealth | None = None
+    error: str | None = None
+
+
+@router.get(
+    "/healthz",
+    summary="Liveness and readiness",
+    response_model=None,
+    responses={
+        200: {"model": Health, "description": "ready"},
+        503: {"model": Health, "description": "not ready: the database, or its schema"},
+    },
+)
 async def healthz(request: Request) -> Response:
     """200 when the database answers and its schema is the one this code expects; 503 with
     the reason otherwise. Answers within a second whatever the load: its connection comes
