@@ -5,13 +5,13 @@ import anyio
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import BaseModel, Field
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from app import migrate
 from app.auth.deps import Admin
 from app.ops.postmaster import read_status
+from app.ops.schemas import Health
 
 router = APIRouter(tags=["operations"])
 
@@ -29,24 +29,6 @@ def _revision(engine: Engine) -> str | None:
             return None
         version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
         return None if version is None else str(version)
-
-
-class LiveHealth(BaseModel):
-    leader: bool
-    version: int
-    snapshot_age_s: float | None  # the age of the newest live snapshot this worker has
-    subscribers: int
-    topics: int
-
-
-class Health(BaseModel):
-    status: str  # ok, unavailable, migration needed
-    database: str  # embedded or external
-    postmaster: dict[str, Any] | None = None  # the embedded server's watch
-    schema_: str | None = Field(None, alias="schema")
-    expected_schema: str | None = None
-    live: LiveHealth | None = None
-    error: str | None = None
 
 
 @router.get(
