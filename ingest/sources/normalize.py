@@ -76,22 +76,6 @@ class Normalizer:
         key = text if self.case_sensitive else text.strip().casefold()
         return self.reasons.get(key, text)
 
-    def apply_raw(self, item: Any) -> Any:
-        """The same on an item not validated yet (a JSON object posted to the API)."""
-        if not isinstance(item, dict):
-            return item
-        out = item
-        for name in ("agent", "to_agent"):
-            value = item.get(name)
-            if isinstance(value, str) and value in self.aliases:
-                out = {**out, name: self.aliases[value]}
-        reason = item.get("reason")
-        if item.get("type") == "agent.state" and isinstance(reason, str):
-            mapped = self.reason(reason)
-            if mapped != reason:
-                out = {**out, "reason": mapped}
-        return out
-
     def apply(self, event: Any) -> Any:
         if not isinstance(event, BaseModel):
             return event
