@@ -25,6 +25,7 @@ from app.events.router import router as events_router
 from app.live.hub import Hub
 from app.live.router import router as live_router
 from app.metrics.router import router as metrics_router
+from app.reports.router import router as reports_router
 from app.ops import docs, logs
 from app.ops.guard import InputGuard, SecurityHeaders, install_errors
 from app.ops.loops import PerLoop
@@ -116,6 +117,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(screens_router)
     app.include_router(sources_router)  # the platform adapters over HTTP
     app.include_router(alerts_router)
+    app.include_router(reports_router)
 
     @app.api_route(
         "/api/{path:path}",
