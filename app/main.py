@@ -22,6 +22,7 @@ from app.config import CallboardConfig, current_config, load_config, store_confi
 from app.contacts.router import router as contacts_router
 from app.events.router import EVENTS_SCHEMA
 from app.events.router import router as events_router
+from app.forecast.router import router as forecast_router
 from app.live.hub import Hub
 from app.live.router import router as live_router
 from app.metrics.router import router as metrics_router
@@ -35,9 +36,9 @@ from app.schedules.router import router as schedules_router
 from app.scorecard.router import router as scorecard_router
 from app.screens.router import router as screens_router
 from app.settings import Settings, get_settings
+from app.sources.health import install as install_source_gauges
 from app.sources.router import router as sources_router
 from app.staffing.router import router as staffing_router
-from ingest.sources.health import install as install_source_gauges
 
 
 def _startup_config(engine: Engine, settings: Settings) -> tuple[int, CallboardConfig]:
@@ -76,9 +77,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             app.state.config_version, app.state.config = _startup_config(app.state.engine, settings)
             app.state.hub = Hub(
                 engine=app.state.engine,
-                listen_url=app.state.engine.url.render_as_string(hide_password=False).replace(
-                    "postgresql+psycopg://", "postgresql://", 1
-                ),
+                listen_url=db.libpq_url(app.state.engine.url.render_as_string(hide_password=False)),
                 clock=app.state.clock,
                 config=lambda: (app.state.config, app.state.config_version),
                 tick_s=settings.tick_s,
@@ -109,6 +108,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(events_router)
     app.include_router(metrics_router)
     app.include_router(staffing_router)
+    app.include_router(forecast_router)
     app.include_router(schedules_router)
     app.include_router(live_router)
     app.include_router(contacts_router)

@@ -6,6 +6,7 @@ history. Per-queue parameters and windows come in as a table (`p`) built from un
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -453,16 +454,20 @@ class AgentNow:
     queues: list[str] | None
 
 
-def agents_now(conn: psycopg.Connection[Any], now: datetime) -> list[AgentNow]:
-    """Each agent's state at `now` (the interval holding it), logged-out agents included."""
+def agents_now(
+    conn: psycopg.Connection[Any], now: datetime, agents: Sequence[str] | None = None
+) -> list[AgentNow]:
+    """Each agent's state at `now` (the interval holding it), logged-out agents included
+    (`agents`: only these, for the live engine's agents that changed)."""
     rows = conn.execute(
         "SELECT a.agent, ag.display_name, ag.team, a.state, a.reason, a.started_at, a.queues"
         " FROM (SELECT * FROM agent_states WHERE ended_at IS NULL AND started_at <= %(now)s"
         "       UNION ALL"  # two index scans, never the history (an OR would scan it)
         "       SELECT * FROM agent_states WHERE ended_at > %(now)s AND started_at <= %(now)s) a"
         " LEFT JOIN agents ag ON ag.id = a.agent"
+        " WHERE %(all)s OR a.agent = ANY(%(agents)s)"
         " ORDER BY a.agent",
-        {"now": now},
+        {"now": now, "all": agents is None, "agents": list(agents or [])},
     ).fetchall()
     return [AgentNow(*row) for row in rows]
 
@@ -499,11 +504,10 @@ def _query_templates() -> list[str]:
     return [s for s in dict.fromkeys(found) if "{cols}" in s and "{group}" in s]
 
 
-def _aliases(template: str) -> list[str]:
-    """The aliases of the columns after `SELECT {cols},` up to the FROM of that SELECT (commas
-    and FROMs inside parentheses belong to expressions and subqueries)."""
-    import re
-
+def select_items(template: str) -> list[tuple[str, str]]:
+    """(alias, expression) of each column after `SELECT {cols},` up to the FROM of that SELECT
+    (commas and FROMs inside parentheses belong to expressions and subqueries). The trends read
+    their columns with it too."""
     start = template.index("SELECT {cols},") + len("SELECT {cols},")
     items: list[str] = []
     depth, last = 0, start
@@ -519,14 +523,14 @@ def _aliases(template: str) -> list[str]:
                 break
     else:
         raise ValueError(f"no FROM after SELECT {{cols}} in {template!r}")
-    aliases = []
+    out = []
     for item in items:
-        alias = re.search(r"\bAS\s+(\w+)\s*\Z", item, re.IGNORECASE)
-        if alias is None:
+        found = re.fullmatch(r"\s*(.*?)\s+AS\s+(\w+)\s*", item, re.S | re.I)
+        if found is None:
             raise ValueError(f"a part without an alias ('expr AS name'): {item.strip()!r}")
-        aliases.append(alias.group(1))
-    return aliases
+        out.append((found.group(2), found.group(1)))
+    return out
 
 
-QUERIED: frozenset[str] = frozenset(a for t in _query_templates() for a in _aliases(t))
+QUERIED: frozenset[str] = frozenset(a for t in _query_templates() for a, _ in select_items(t))
 PRODUCED: frozenset[str] = QUERIED | PYTHON_PARTS
