@@ -26,12 +26,12 @@ from app.forecast.router import router as forecast_router
 from app.live.hub import Hub
 from app.live.router import router as live_router
 from app.metrics.router import router as metrics_router
-from app.reports.router import router as reports_router
 from app.ops import docs, logs
 from app.ops.guard import InputGuard, SecurityHeaders, install_errors
 from app.ops.loops import PerLoop
 from app.ops.router import router as ops_router
 from app.ops.telemetry import Telemetry, install
+from app.reports.router import router as reports_router
 from app.schedules.router import router as schedules_router
 from app.scorecard.router import router as scorecard_router
 from app.screens.router import router as screens_router
