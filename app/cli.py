@@ -145,13 +145,15 @@ def import_events(
 
 @cli.command()
 def rebuild() -> None:
-    """Recompute every derived table from the stored events."""
+    """Recompute every derived table from the stored events, then the interval rollups."""
+    from app.rollups.maintain import rebuild as rebuild_rollups
     from ingest.derived import rebuild as rebuild_all
 
     with _database(get_settings()) as url:
         _require_schema(url)
         with psycopg.connect(_libpq(url)) as conn:
             counts = rebuild_all(conn)
+            counts.update(rebuild_rollups(conn))
     sys.stdout.write(orjson.dumps(counts).decode() + "\n")
 
 

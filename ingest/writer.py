@@ -127,6 +127,11 @@ def ingest(
         first_seq = min(seq for seq, _, _ in new_rows)
         new = [stored[(source, id_)] for _, source, id_ in new_rows]
         touched = apply_new(conn, new, older_than=first_seq)
+        # the interval rollups of what this batch changed, from the change log: after every
+        # derived row of the batch is written (imported here: app.config imports this module)
+        from app.rollups.maintain import refresh_rollups
+
+        refresh_rollups(conn)
         notify(conn, touched, inserted=result.inserted)
     return result
 
