@@ -239,9 +239,6 @@ def store_config(conn: psycopg.Connection[Any], config: CallboardConfig, *, orig
         " ON CONFLICT (id) DO UPDATE SET team = EXCLUDED.team, auto_created = false",
         (list(members), list(members.values())),
     )
-    from app.rollups.maintain import rebuild_if_outdated
-
-    rebuild_if_outdated(conn, config)  # the rollups hold the thresholds in force
     return version
 
 

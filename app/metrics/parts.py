@@ -6,6 +6,7 @@ history. Per-queue parameters and windows come in as a table (`p`) built from un
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -499,11 +500,10 @@ def _query_templates() -> list[str]:
     return [s for s in dict.fromkeys(found) if "{cols}" in s and "{group}" in s]
 
 
-def _aliases(template: str) -> list[str]:
-    """The aliases of the columns after `SELECT {cols},` up to the FROM of that SELECT (commas
-    and FROMs inside parentheses belong to expressions and subqueries)."""
-    import re
-
+def select_items(template: str) -> list[tuple[str, str]]:
+    """(alias, expression) of each column after `SELECT {cols},` up to the FROM of that SELECT
+    (commas and FROMs inside parentheses belong to expressions and subqueries). The trends read
+    their columns with it too."""
     start = template.index("SELECT {cols},") + len("SELECT {cols},")
     items: list[str] = []
     depth, last = 0, start
@@ -519,14 +519,14 @@ def _aliases(template: str) -> list[str]:
                 break
     else:
         raise ValueError(f"no FROM after SELECT {{cols}} in {template!r}")
-    aliases = []
+    out = []
     for item in items:
-        alias = re.search(r"\bAS\s+(\w+)\s*\Z", item, re.IGNORECASE)
-        if alias is None:
+        found = re.fullmatch(r"\s*(.*?)\s+AS\s+(\w+)\s*", item, re.S | re.I)
+        if found is None:
             raise ValueError(f"a part without an alias ('expr AS name'): {item.strip()!r}")
-        aliases.append(alias.group(1))
-    return aliases
+        out.append((found.group(2), found.group(1)))
+    return out
 
 
-QUERIED: frozenset[str] = frozenset(a for t in _query_templates() for a in _aliases(t))
+QUERIED: frozenset[str] = frozenset(a for t in _query_templates() for a, _ in select_items(t))
 PRODUCED: frozenset[str] = QUERIED | PYTHON_PARTS

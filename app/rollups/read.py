@@ -48,9 +48,10 @@ from app.metrics import parts as P
 from app.metrics.registry import Level
 from app.metrics.service import Shared, compute_many
 from app.models import ROLLUP_COUNTS
-from app.rollups import families as F
-from app.rollups.maintain import EPOCH, INTERVAL, is_current, queues_of
 from app.rollups.rows import buckets, row_parts
+from app.rollups.service import is_current, thresholds
+from ingest import rollup_parts as F
+from ingest.rollups import EPOCH, INTERVAL, queues_of
 
 _MIN = frozenset({"fcr_next_change", "fcr_h_min"})
 _MAX = frozenset({"fcr_h_max"})
@@ -277,8 +278,8 @@ def _handling_from_rows(
     ranges = sorted(starts)
     lo, hi = ranges[0], ranges[-1] + step
     windows = [
-        P.QueueWindow(q.name, q.sl_threshold_s, q.short_abandon_s, q.repeat_window_h, lo, hi)
-        for q in queues_of(conn, config)
+        P.QueueWindow(name, t, s, rw, lo, hi)
+        for name, t, s, rw in queues_of(conn, thresholds(config))
     ]
     if not windows:
         return
@@ -290,7 +291,7 @@ def _handling_from_rows(
         "center": False,
     }
     found = P._run(conn, P._HANDLED, "seg", [by], params, "s.handled_at")[by]
-    columns = P._aliases(P._HANDLED)
+    columns = [a for a, _ in P.select_items(P._HANDLED)]
     for k in keys:
         for b in ranges:
             p = out[k].get(b)

@@ -14,7 +14,6 @@ none starting at or after `now` (the same buckets in every time zone)."""
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta
 from typing import Any, LiteralString
 
@@ -26,7 +25,7 @@ from app.config import CallboardConfig
 from app.metrics import parts as P
 from app.metrics.registry import Level
 from app.metrics.service import WAITING_HORIZON_H, Shared
-from app.rollups import families as F
+from ingest import rollup_parts as F
 
 STEP = timedelta(minutes=15)
 
@@ -55,35 +54,11 @@ FAMILIES: dict[str, _Family] = {
 _CONTACTS = frozenset(P.FAMILIES)
 
 
-def _items(template: str) -> list[tuple[str, str]]:
-    """(alias, expression) of the parts after `SELECT {cols},` (as parts._aliases reads them)."""
-    start = template.index("SELECT {cols},") + len("SELECT {cols},")
-    out = []
-    depth, last = 0, start
-    for m in re.compile(r"[(),]|\bFROM\b", re.IGNORECASE).finditer(template, start):
-        if m.group() == "(":
-            depth += 1
-        elif m.group() == ")":
-            depth -= 1
-        elif depth == 0:
-            item = template[last : m.start()]
-            last = m.end()
-            found = re.fullmatch(r"\s*(.*?)\s+AS\s+(\w+)\s*", item, re.S | re.I)
-            if found is None:
-                raise RuntimeError(f"trends: a part without an alias: {item.strip()!r}")
-            out.append((found.group(2), found.group(1)))
-            if m.group() != ",":
-                break
-    if [a for a, _ in out] != P._aliases(template):
-        raise RuntimeError("trends: the parts of a template are not read as parts.py reads them")
-    return out
-
-
 # Each family's columns, and its row over no rows at all (counts 0, sums and minimums None):
 # what the center gets from a window without any (its query has no GROUP BY).
-_COLUMNS = {name: [a for a, _ in _items(f[0])] for name, f in FAMILIES.items()}
+_COLUMNS = {name: [a for a, _ in P.select_items(f[0])] for name, f in FAMILIES.items()}
 _EMPTY = {
-    name: {a: 0 if e.lower().startswith("count(") else None for a, e in _items(f[0])}
+    name: {a: 0 if e.lower().startswith("count(") else None for a, e in P.select_items(f[0])}
     for name, f in FAMILIES.items()
 }
 _seen: set[str] = set()

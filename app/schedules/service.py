@@ -6,8 +6,8 @@ from typing import Any
 
 import psycopg
 
-from app.rollups.maintain import refresh_rollups
 from app.schedules.schemas import ScheduleEntry
+from ingest.rollups import refresh_rollups
 
 
 def replace(

@@ -10,7 +10,7 @@ thresholds the rows were computed with; rows made with other thresholds are not 
 any after a TRUNCATE of the rows they are made of (until `callboard rebuild`).
 
 Revision ID: rollup1
-Revises: trends1
+Revises: forecast1
 Create Date: 2026-12-07 20:15:00
 """
 
@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "rollup1"
-down_revision: str | None = "trends1"
+down_revision: str | None = "forecast1"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -104,6 +104,7 @@ CREATE TABLE {table} (
 CREATE TABLE rollup_state (
   id smallint PRIMARY KEY,
   params jsonb NOT NULL,
+  behind_xid bigint,
   built_at timestamptz NOT NULL DEFAULT now(),
   CONSTRAINT ck_rollup_state_one CHECK (id = 1))"""
     )
@@ -119,17 +120,35 @@ BEGIN
   RETURN NULL;
 END $$"""
     )
+    # Any write to the rows marks the rollups behind until `refresh_rollups` (app/rollups/
+    # maintain.py) brings them up to date in the same transaction: a write nobody maintained
+    # them for is read from rows, never from stale rollups.
+    op.execute(
+        """
+CREATE FUNCTION rollups_behind() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  UPDATE rollup_state SET behind_xid = pg_current_xact_id()::text::bigint
+  WHERE behind_xid IS NULL;
+  RETURN NULL;
+END $$"""
+    )
     for table in _SOURCES:
         op.execute(
             f"CREATE TRIGGER rollups_forget AFTER TRUNCATE ON {table}"
             " FOR EACH STATEMENT EXECUTE FUNCTION rollups_forget()"
+        )
+        op.execute(
+            f"CREATE TRIGGER rollups_behind AFTER INSERT OR UPDATE OR DELETE ON {table}"
+            " FOR EACH STATEMENT EXECUTE FUNCTION rollups_behind()"
         )
 
 
 def downgrade() -> None:
     for table in _SOURCES:
         op.execute(f"DROP TRIGGER rollups_forget ON {table}")
+        op.execute(f"DROP TRIGGER rollups_behind ON {table}")
     op.execute("DROP FUNCTION rollups_forget()")
+    op.execute("DROP FUNCTION rollups_behind()")
     op.execute("DROP TABLE rollup_state")
     op.execute("DROP TABLE rollup_agent_time")
     op.execute("DROP TABLE rollup_contacts")

@@ -2,7 +2,7 @@
 process on real PostgreSQL: a breach is on the wall within 2 s of the tick that saw it and goes
 when the metric is back; a supervisor acknowledges it on /sup with a mouse click, and /sup and
 the wall then say who and when; an agent sees their own alert and nobody else's. Screenshots
-land in artifacts/screens/alerts-*.png."""
+land in the screenshots folder (tests/browser.py) as alerts-*.png."""
 
 from __future__ import annotations
 
@@ -21,8 +21,9 @@ from playwright.sync_api import expect
 
 from app.auth.service import create_token
 from tests.alerts.conftest import TEAMS, abandoned, queued
+from tests.browser import launched, shot
 from tests.conftest import libpq
-from tests.e2e.conftest import CHROMIUM, FLAGS, Server, shot
+from tests.e2e.conftest import Server
 from tests.e2e.test_screens import fits
 
 CONFIG = {
@@ -50,14 +51,8 @@ CONFIG = {
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip("no chromium here: apt-get install chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+    with launched() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture

@@ -1,7 +1,8 @@
 """The three screens in a real browser (headless Chromium): events POSTed over HTTP show up
 with the same figures as /api/v1/metrics; every screen fits its sizes; stale data greys the
 whole screen, with the socket up or down; the supervisor drills down by real mouse clicks.
-Screenshots land in artifacts/screens/ (and the README's in docs/screens/)."""
+Screenshots land in the screenshots folder (tests/browser.py); `make screenshots` refreshes
+the README's in docs/screens/."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import psycopg
 from playwright.sync_api import expect
 
 from app.screens.words import fmt
+from tests.browser import require_chinese_font
 from tests.conftest import libpq
 from tests.e2e.conftest import Server, shot
 
@@ -609,6 +611,7 @@ def test_the_supervisor_tab_stays_light_and_every_click_registers(
 def test_the_screens_speak_the_floor_s_language_and_still_fit(
     server: tuple[Server, dict[str, str]], browser: Any
 ) -> None:
+    require_chinese_font()
     srv, tokens = server
     srv.post(tokens["ingest"], busy_floor())
     page = browser.new_page(viewport={"width": 1920, "height": 1080})

@@ -21,7 +21,7 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import dict_row
 
-from app.metrics import parts as P
+import app.metrics.parts as P
 from app.metrics.registry import Level
 from app.models import ROLLUP_AGENT_TIME, ROLLUP_COUNTS, ROLLUP_SUMS, ROLLUP_TIMES
 

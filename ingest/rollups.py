@@ -14,14 +14,17 @@ its own transaction it has not read yet and computes again
 - the changed agents' time and adherence over the intervals the changed spans cover, then
   the center's, as the sum of the agents'.
 
-Rows are computed by the queries of app/metrics/parts.py (app/rollups/families.py), with the
-thresholds of the stored configuration; `rollup_state` records them. When the configuration's
-thresholds change, the rollups are rebuilt (`rebuild_if_outdated`, at the configuration's
-store); until then a reader with other thresholds reads rows."""
+Rows are computed by the queries of app/metrics/parts.py (ingest/rollup_parts.py) with the
+thresholds `rollup_state` records (T, S and repeat window of the configuration they were
+built for). A new configuration with other thresholds rebuilds them as it is stored
+(app/rollups/service.py); a reader with other thresholds reads rows.
+
+Any write to the rows marks the rollups behind (`rollup_state.behind_xid`, by triggers) until
+`refresh_rollups` runs in the same transaction: a write that did not go through it (a script,
+an autocommit connection) leaves them out of use, read from rows, until the next rebuild."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -29,15 +32,10 @@ from typing import Any
 import orjson
 import psycopg
 from psycopg import sql
-from psycopg.pq import TransactionStatus
 
-from app.config import CallboardConfig, QueueParams, current_config
-from app.metrics import parts as P
+import app.metrics.parts as P
 from app.metrics.registry import Level
-from app.metrics.service import WAITING_HORIZON_H
-from app.rollups import families as F
-
-log = logging.getLogger(__name__)
+from ingest import rollup_parts as F
 
 INTERVAL = timedelta(minutes=15)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -48,6 +46,7 @@ _SETTING = "callboard.rollups_seen"  # the last change-log line this transaction
 _CONTACT_LEVELS: tuple[Level, ...] = ("center", "queue", "agent")
 _AGENT_LEVELS: tuple[Level, ...] = ("agent",)
 CHUNK = timedelta(days=1)  # a rebuild's span per statement
+LIFE_H = 12.0  # a contact's longest life in the queue (app.metrics.service.WAITING_HORIZON_H)
 
 
 def floor15(t: datetime) -> datetime:
@@ -63,32 +62,41 @@ def intervals(lo: datetime, hi: datetime) -> list[datetime]:
     return out
 
 
-def params_of(config: CallboardConfig) -> dict[str, Any]:
-    """The thresholds the parts depend on (T, S, repeat window), defaults and per queue."""
-    d = config.defaults
-    return {
-        "defaults": [d.sl_threshold_s, d.short_abandon_s, d.repeat_window_h],
-        "queues": {
-            name: [q.sl_threshold_s, q.short_abandon_s, q.repeat_window_h]
-            for name in sorted(config.queues)
-            for q in [config.queue(name)]
-        },
-    }
+# The thresholds the parts depend on (T, S, repeat window): [defaults] and each configured
+# queue's effective values, as lists [T, S, repeat window in hours].
+Thresholds = dict[str, Any]
 
 
-def stored_config(conn: psycopg.Connection[Any]) -> CallboardConfig:
-    found = current_config(conn)
-    return found[1] if found else CallboardConfig()
+def thresholds_of(body: dict[str, Any]) -> Thresholds:
+    """The thresholds of a configuration (its JSON, as `config_versions` stores it), each
+    queue's own values over the defaults (as CallboardConfig.queue reads them)."""
+    d = body["defaults"]
+    names = ("sl_threshold_s", "short_abandon_s", "repeat_window_h")
+    defaults = [float(d[n]) for n in names]
+    queues = {}
+    for name, own in sorted((body.get("queues") or {}).items()):
+        queues[name] = [
+            float(own[n]) if own.get(n) is not None and (n != "repeat_window_h" or own[n]) else v
+            for n, v in zip(names, defaults, strict=True)
+        ]
+    return {"defaults": defaults, "queues": queues}
 
 
-def built_with(conn: psycopg.Connection[Any]) -> dict[str, Any] | None:
-    row = conn.execute("SELECT params FROM rollup_state WHERE id = 1").fetchone()
-    return row[0] if row else None
+def _state(conn: psycopg.Connection[Any]) -> tuple[Thresholds | None, bool]:
+    """The thresholds the rollups hold, and whether a write of another transaction left them
+    behind (None: never built)."""
+    row = conn.execute(
+        "SELECT params, behind_xid IS NOT NULL"
+        " AND behind_xid <> pg_current_xact_id_if_assigned()::text::bigint"
+        " FROM rollup_state WHERE id = 1"
+    ).fetchone()
+    return (row[0], bool(row[1])) if row else (None, False)
 
 
-def is_current(conn: psycopg.Connection[Any], config: CallboardConfig) -> bool:
-    """The rollups were computed with the thresholds of `config`."""
-    return bool(built_with(conn) == orjson.loads(orjson.dumps(params_of(config))))
+def is_current(conn: psycopg.Connection[Any], thresholds: Thresholds) -> bool:
+    """The rollups hold these thresholds and every write since was followed by its refresh."""
+    built, behind = _state(conn)
+    return not behind and built == thresholds
 
 
 # --- the writer's call ---------------------------------------------------------------------
@@ -97,24 +105,19 @@ def is_current(conn: psycopg.Connection[Any], config: CallboardConfig) -> bool:
 def refresh_rollups(conn: psycopg.Connection[Any]) -> None:
     """Bring the rollups up to date with what this transaction wrote so far (the writer calls
     it once per batch, after the derived rows; app/schedules after a plan's change)."""
-    state = built_with(conn)
-    if state is None:  # never built: nothing reads them until `callboard rebuild`
+    thresholds, behind = _state(conn)
+    if thresholds is None or behind:  # never built, or left behind: rows until rebuilt
         return
-    if conn.info.transaction_status == TransactionStatus.IDLE:
-        # autocommit: the batch's statements committed one by one and its change log lines
-        # are not this transaction's; the rollups are out of use until rebuilt
-        log.warning("rollups: a write outside a transaction; they are read again after a rebuild")
-        conn.execute("DELETE FROM rollup_state")
-        return
-    config = stored_config(conn)
-    if state != orjson.loads(orjson.dumps(params_of(config))):
-        return  # other thresholds: readers read rows until the rebuild at the config's store
     seen = conn.execute("SELECT coalesce(current_setting(%s, true), '')", (_SETTING,)).fetchone()
     changes = conn.execute(
         "SELECT id, kind, t1, t2, t3, customer, agent FROM live_changes"
         " WHERE xid = pg_current_xact_id()::text::bigint AND id > %s ORDER BY id",
         (int(seen[0]) if seen and seen[0] else 0,),
     ).fetchall()
+    conn.execute(
+        "UPDATE rollup_state SET behind_xid = NULL"
+        " WHERE behind_xid = pg_current_xact_id()::text::bigint"
+    )
     if not changes:
         return
     conn.execute("SELECT set_config(%s, %s, true)", (_SETTING, str(changes[-1][0])))
@@ -132,9 +135,9 @@ def refresh_rollups(conn: psycopg.Connection[Any]) -> None:
             agents.add(agent)
             spans.update(intervals(t1, t2))
     if touched:
-        dirty.update(_neighbours(conn, config, touched))
+        dirty.update(_neighbours(conn, thresholds, touched))
     if dirty:
-        refresh_contacts(conn, config, sorted(dirty))
+        refresh_contacts(conn, thresholds, sorted(dirty))
     if agents:
         refresh_agent_time(conn, sorted(spans), agents=sorted(agents))
 
@@ -166,46 +169,44 @@ JOIN contact_segments s ON s.call_id = f.call_id AND s.queued_at > x.t
 
 
 def _neighbours(
-    conn: psycopg.Connection[Any], config: CallboardConfig, touched: set[tuple[str, datetime]]
+    conn: psycopg.Connection[Any], thresholds: Thresholds, touched: set[tuple[str, datetime]]
 ) -> set[datetime]:
     pairs = sorted(touched)
-    longest = max(
-        [config.defaults.repeat_window_h, *(q.repeat_window_h for q in queues_of(conn, config))]
-    )
+    longest = max(rw for _, _, _, rw in queues_of(conn, thresholds))
     rows = conn.execute(
         _NEIGHBOURS,
         {
             "c": [c for c, _ in pairs],
             "t": [t for _, t in pairs],
             "rw": longest * 3600,
-            "life": WAITING_HORIZON_H * 3600,
+            "life": LIFE_H * 3600,
         },
     ).fetchall()
     return {floor15(t) for (t,) in rows}
 
 
-def queues_of(conn: psycopg.Connection[Any], config: CallboardConfig) -> list[QueueParams]:
-    """Every known queue's thresholds (stored queues and configured ones)."""
-    names = {r[0] for r in conn.execute("SELECT name FROM queues").fetchall()} | set(config.queues)
-    return [config.queue(n) for n in sorted(names)]
+def queues_of(
+    conn: psycopg.Connection[Any], thresholds: Thresholds
+) -> list[tuple[str, float, float, float]]:
+    """(name, T, S, repeat window in hours) of every known queue (stored and configured)."""
+    own = thresholds["queues"]
+    names = {r[0] for r in conn.execute("SELECT name FROM queues").fetchall()} | set(own)
+    return [(n, *own.get(n, thresholds["defaults"])) for n in sorted(names)]
 
 
 # --- computing and writing rows ------------------------------------------------------------
 
 
 def contact_rows(
-    conn: psycopg.Connection[Any], config: CallboardConfig, starts: Sequence[datetime]
+    conn: psycopg.Connection[Any], thresholds: Thresholds, starts: Sequence[datetime]
 ) -> dict[tuple[Level, str, datetime], dict[str, Any]]:
     """Every group's contact parts of the 15-minute intervals starting at `starts`."""
     out: dict[tuple[Level, str, datetime], dict[str, Any]] = {}
-    queues = queues_of(conn, config)
+    queues = queues_of(conn, thresholds)
     if not starts or not queues:
         return out
     lo, hi = min(starts), max(starts) + INTERVAL
-    windows = [
-        P.QueueWindow(q.name, q.sl_threshold_s, q.short_abandon_s, q.repeat_window_h, lo, hi)
-        for q in queues
-    ]
+    windows = [P.QueueWindow(name, t, s, rw, lo, hi) for name, t, s, rw in queues]
     dense = len(starts) > 8
     base = {
         **P._params(windows, FAR),
@@ -266,11 +267,11 @@ def _write(
 
 
 def refresh_contacts(
-    conn: psycopg.Connection[Any], config: CallboardConfig, starts: Sequence[datetime]
+    conn: psycopg.Connection[Any], thresholds: Thresholds, starts: Sequence[datetime]
 ) -> None:
     """Replace every group's contact rows of these intervals."""
     conn.execute("DELETE FROM rollup_contacts WHERE bucket = ANY(%s)", (list(starts),))
-    _write(conn, "rollup_contacts", F.CONTACT_COLUMNS, contact_rows(conn, config, starts))
+    _write(conn, "rollup_contacts", F.CONTACT_COLUMNS, contact_rows(conn, thresholds, starts))
 
 
 _CENTER = sql.SQL(
@@ -311,39 +312,30 @@ def refresh_agent_time(
 # --- rebuild -------------------------------------------------------------------------------
 
 
-def rebuild(conn: psycopg.Connection[Any], config: CallboardConfig | None = None) -> dict[str, int]:
-    """Compute every rollup again from the rows, with the stored configuration's thresholds
-    (a day per statement). Does not commit."""
-    config = config or stored_config(conn)
+def rebuild(conn: psycopg.Connection[Any], thresholds: Thresholds) -> dict[str, int]:
+    """Compute every rollup again from the rows with these thresholds (a day of intervals
+    per statement). Does not commit."""
     conn.execute("TRUNCATE rollup_contacts, rollup_agent_time")
     lo, hi = _span(conn)
     day = lo
     while lo is not None and hi is not None and day < hi:
         upper = min(day + CHUNK, hi)
         starts = intervals(day, upper)
-        refresh_contacts(conn, config, starts)
+        refresh_contacts(conn, thresholds, starts)
         _write(conn, "rollup_agent_time", F.AGENT_COLUMNS, agent_rows(conn, starts, None))
         conn.execute(_CENTER, (starts,))
         day = upper
     conn.execute(
-        "INSERT INTO rollup_state (id, params, built_at) VALUES (1, %s, now())"
-        " ON CONFLICT (id) DO UPDATE SET params = EXCLUDED.params, built_at = now()",
-        (orjson.dumps(params_of(config)).decode(),),
+        "INSERT INTO rollup_state (id, params, behind_xid, built_at) VALUES (1, %s, NULL, now())"
+        " ON CONFLICT (id) DO UPDATE SET params = EXCLUDED.params, behind_xid = NULL,"
+        " built_at = now()",
+        (orjson.dumps(thresholds).decode(),),
     )
     counts = {}
     for table in ("rollup_contacts", "rollup_agent_time"):
         row = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table)))
         counts[table] = int(row.fetchone()[0])  # type: ignore[index]
     return counts
-
-
-def rebuild_if_outdated(conn: psycopg.Connection[Any], config: CallboardConfig) -> bool:
-    """Rebuild when the rollups were never built or were built with other thresholds."""
-    if is_current(conn, config):
-        return False
-    log.info("rollups: computing them again with the configuration's thresholds")
-    rebuild(conn, config)
-    return True
 
 
 def _span(conn: psycopg.Connection[Any]) -> tuple[Any, Any]:
