@@ -22,6 +22,7 @@ from app.config import CallboardConfig, current_config, load_config, store_confi
 from app.contacts.router import router as contacts_router
 from app.events.router import EVENTS_SCHEMA
 from app.events.router import router as events_router
+from app.forecast.router import router as forecast_router
 from app.live.hub import Hub
 from app.live.router import router as live_router
 from app.metrics.router import router as metrics_router
@@ -111,6 +112,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(events_router)
     app.include_router(metrics_router)
     app.include_router(staffing_router)
+    app.include_router(forecast_router)
     app.include_router(schedules_router)
     app.include_router(live_router)
     app.include_router(contacts_router)

@@ -17,7 +17,6 @@ from starlette.requests import Request
 from app.i18n import DEFAULT_LANG, LANGS
 
 _TRADITIONAL = {"hant", "tw", "hk", "mo"}
-_SIMPLIFIED = {"hans", "cn", "sg", "my"}
 
 
 def supported(tag: str | None) -> str | None:

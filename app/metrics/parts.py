@@ -454,16 +454,20 @@ class AgentNow:
     queues: list[str] | None
 
 
-def agents_now(conn: psycopg.Connection[Any], now: datetime) -> list[AgentNow]:
-    """Each agent's state at `now` (the interval holding it), logged-out agents included."""
+def agents_now(
+    conn: psycopg.Connection[Any], now: datetime, agents: Sequence[str] | None = None
+) -> list[AgentNow]:
+    """Each agent's state at `now` (the interval holding it), logged-out agents included
+    (`agents`: only these, for the live engine's agents that changed)."""
     rows = conn.execute(
         "SELECT a.agent, ag.display_name, ag.team, a.state, a.reason, a.started_at, a.queues"
         " FROM (SELECT * FROM agent_states WHERE ended_at IS NULL AND started_at <= %(now)s"
         "       UNION ALL"  # two index scans, never the history (an OR would scan it)
         "       SELECT * FROM agent_states WHERE ended_at > %(now)s AND started_at <= %(now)s) a"
         " LEFT JOIN agents ag ON ag.id = a.agent"
+        " WHERE %(all)s OR a.agent = ANY(%(agents)s)"
         " ORDER BY a.agent",
-        {"now": now},
+        {"now": now, "all": agents is None, "agents": list(agents or [])},
     ).fetchall()
     return [AgentNow(*row) for row in rows]
 

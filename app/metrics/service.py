@@ -65,9 +65,11 @@ def compute_many(
     only: str | None = None,
     shared: Shared | None = None,
     given: dict[Level, dict[str, dict[str, Any]]] | None = None,
+    among: dict[Level, set[str]] | None = None,
 ) -> dict[Level, dict[str, Any]]:
     """Several levels at once (a live tick): what they share is read once. `shared` carries
-    what several windows of one instant have in common (now values, evaluated rows)."""
+    what several windows of one instant have in common (now values, evaluated rows); `among`
+    keeps only these groups of a level (those present: the live engine's touched groups)."""
     main = resolve(window, start, end, now=now, tz=config.defaults.timezone)
     live = main.ends_now(now)
     if shared is None:
@@ -138,6 +140,7 @@ def compute_many(
             live,
             only,
             shared,
+            None if among is None else among.get(by, set()),
         )
         out[by] = {
             "from": _iso(main.start),
@@ -209,6 +212,7 @@ def _rows(
     live: bool,
     only: str | None,
     shared: Shared,
+    among: set[str] | None = None,
 ) -> list[dict[str, Any]]:
     keys: set[str] = set(parts) | set(waiting)
     if by == "queue":
@@ -222,6 +226,8 @@ def _rows(
         keys |= {a.agent for a in agents if a.state != "logged_out"}
     if only is not None:
         keys = {only}
+    if among is not None:
+        keys &= among
 
     by_state: dict[str, dict[str, int]] = {}
     if live and by != "agent":

@@ -275,3 +275,11 @@ class Drill(BaseModel):
 
     trend: Trend
     contacts: Contacts
+
+
+class PlanNow(BaseModel):
+    """The agent's planned activity now (GET /api/v1/screens/agent/{agent}/plan)."""
+
+    activity: str
+    start: str
+    end: str

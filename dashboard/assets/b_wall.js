@@ -133,7 +133,8 @@
     root.className = "wall theme-" + board.theme;
     // alerts (alerts.js): a banner under the header, in the flow: it moves the tiles, never covers them
     const alerts = '<div id="wall-alerts">' + cb.alerts.wall(state, page) + "</div>";
-    cb.patch(root, head + alerts + body + foot);
+    const forecast = cb.forecast ? cb.forecast.wall(page) : ""; // f_forecast.js
+    cb.patch(root, head + forecast + alerts + body + foot);
     cb.alerts.fitWall(document.getElementById("wall-alerts"));
   }
 

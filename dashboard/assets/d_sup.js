@@ -218,6 +218,7 @@
     const alerts = document.getElementById("r-alerts") || document.getElementById("r-queues").insertAdjacentElement(
       "beforebegin", Object.assign(document.createElement("div"), { id: "r-alerts" }));
     cb.patch(alerts, t ? cb.alerts.sup(state, cb.page) : "");
+    if (cb.forecast) cb.forecast.sup(state); // today against its forecast (f_forecast.js)
   }
 
   async function loadDrill() {
