@@ -27,13 +27,6 @@ from app.models import ROLLUP_AGENT_TIME, ROLLUP_COUNTS, ROLLUP_SUMS, ROLLUP_TIM
 
 CONTACT_COLUMNS: tuple[str, ...] = (*ROLLUP_COUNTS, *ROLLUP_SUMS, *ROLLUP_TIMES)
 AGENT_COLUMNS: tuple[str, ...] = tuple(ROLLUP_AGENT_TIME)
-# Parts of handling that depend on `now` (a first contact's repeat window still open): never
-# stored; a reader makes them from fcr_h_min / fcr_h_max, or reads the rows where they straddle.
-NOW_PARTS = ("fcr_pending", "fcr_open", "fcr_next_change")
-# Levels stored; a team is read as the sum of its current members' agent rows.
-STORED_LEVELS: tuple[Level, ...] = ("center", "queue", "agent")
-
-
 def swap(template: str, old: str, new: str) -> LiteralString:
     """`template` with `old` (found exactly once) replaced."""
     if template.count(old) != 1:
