@@ -31,6 +31,7 @@ from app.ops.guard import InputGuard, SecurityHeaders, install_errors
 from app.ops.loops import PerLoop
 from app.ops.router import router as ops_router
 from app.ops.telemetry import Telemetry, install
+from app.reports.router import router as reports_router
 from app.rollups.service import rebuild_if_outdated
 from app.schedules.router import router as schedules_router
 from app.scorecard.router import router as scorecard_router
@@ -121,6 +122,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(screens_router)
     app.include_router(sources_router)  # the platform adapters over HTTP
     app.include_router(alerts_router)
+    app.include_router(reports_router)
 
     @app.api_route(
         "/api/{path:path}",

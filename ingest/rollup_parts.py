@@ -27,6 +27,8 @@ from app.models import ROLLUP_AGENT_TIME, ROLLUP_COUNTS, ROLLUP_SUMS, ROLLUP_TIM
 
 CONTACT_COLUMNS: tuple[str, ...] = (*ROLLUP_COUNTS, *ROLLUP_SUMS, *ROLLUP_TIMES)
 AGENT_COLUMNS: tuple[str, ...] = tuple(ROLLUP_AGENT_TIME)
+
+
 def swap(template: str, old: str, new: str) -> LiteralString:
     """`template` with `old` (found exactly once) replaced."""
     if template.count(old) != 1:
