@@ -112,6 +112,23 @@ CONTACT_FAMILIES: dict[str, tuple[LiteralString, str, tuple[Level, ...], bool, L
     name: (HANDLED if name == "handled" else template, family, serves, center, dating)
     for name, (template, family, serves, center, dating) in P.FAMILIES.items()
 }
+# Parts that move with the clock: made by the reader at `now` (app/rollups/read.py).
+NOW_PARTS = frozenset({"fcr_pending", "fcr_open", "fcr_next_change"})
+# A part added to a query without its rollup column fails here, not as a wrong sum.
+_missing = (
+    {
+        a
+        for template in [*(f[0] for f in CONTACT_FAMILIES.values()), AGENT_TIME, ADHERENCE]
+        for a, _ in P.select_items(template)
+    }
+    - NOW_PARTS
+    - set(CONTACT_COLUMNS)
+    - set(AGENT_COLUMNS)
+)
+if _missing:
+    raise RuntimeError(
+        f"rollups: parts without a rollup column (app/models.py): {sorted(_missing)}"
+    )
 
 
 def run_intervals(

@@ -62,8 +62,8 @@ def intervals(lo: datetime, hi: datetime) -> list[datetime]:
     return out
 
 
-# The thresholds the parts depend on (T, S, repeat window): [defaults] and each configured
-# queue's effective values, as lists [T, S, repeat window in hours].
+# The thresholds the parts depend on: [defaults] and each configured queue's effective values,
+# as lists [T, S, repeat window in hours, callback target in seconds].
 Thresholds = dict[str, Any]
 
 
@@ -71,12 +71,13 @@ def thresholds_of(body: dict[str, Any]) -> Thresholds:
     """The thresholds of a configuration (its JSON, as `config_versions` stores it), each
     queue's own values over the defaults (as CallboardConfig.queue reads them)."""
     d = body["defaults"]
-    names = ("sl_threshold_s", "short_abandon_s", "repeat_window_h")
+    names = ("sl_threshold_s", "short_abandon_s", "repeat_window_h", "callback_target_s")
     defaults = [float(d[n]) for n in names]
     queues = {}
     for name, own in sorted((body.get("queues") or {}).items()):
         queues[name] = [
-            float(own[n]) if own.get(n) is not None and (n != "repeat_window_h" or own[n]) else v
+            # as CallboardConfig.queue: T and S may be 0; the windows fall back when 0 too
+            float(own[n]) if own.get(n) is not None and (n in names[:2] or own[n]) else v
             for n, v in zip(names, defaults, strict=True)
         ]
     return {"defaults": defaults, "queues": queues}
@@ -172,7 +173,7 @@ def _neighbours(
     conn: psycopg.Connection[Any], thresholds: Thresholds, touched: set[tuple[str, datetime]]
 ) -> set[datetime]:
     pairs = sorted(touched)
-    longest = max(rw for _, _, _, rw in queues_of(conn, thresholds))
+    longest = max(rw for _, _, _, rw, _ in queues_of(conn, thresholds))
     rows = conn.execute(
         _NEIGHBOURS,
         {
@@ -187,8 +188,9 @@ def _neighbours(
 
 def queues_of(
     conn: psycopg.Connection[Any], thresholds: Thresholds
-) -> list[tuple[str, float, float, float]]:
-    """(name, T, S, repeat window in hours) of every known queue (stored and configured)."""
+) -> list[tuple[str, float, float, float, float]]:
+    """(name, T, S, repeat window in hours, callback target) of every known queue (stored and
+    configured)."""
     own = thresholds["queues"]
     names = {r[0] for r in conn.execute("SELECT name FROM queues").fetchall()} | set(own)
     return [(n, *own.get(n, thresholds["defaults"])) for n in sorted(names)]
@@ -206,7 +208,7 @@ def contact_rows(
     if not starts or not queues:
         return out
     lo, hi = min(starts), max(starts) + INTERVAL
-    windows = [P.QueueWindow(name, t, s, rw, lo, hi) for name, t, s, rw in queues]
+    windows = [P.QueueWindow(name, t, s, rw, lo, hi, cbt) for name, t, s, rw, cbt in queues]
     dense = len(starts) > 8
     base = {
         **P._params(windows, FAR),

@@ -278,8 +278,8 @@ def _handling_from_rows(
     ranges = sorted(starts)
     lo, hi = ranges[0], ranges[-1] + step
     windows = [
-        P.QueueWindow(name, t, s, rw, lo, hi)
-        for name, t, s, rw in queues_of(conn, thresholds(config))
+        P.QueueWindow(name, t, s, rw, lo, hi, cbt)
+        for name, t, s, rw, cbt in queues_of(conn, thresholds(config))
     ]
     if not windows:
         return

@@ -10,7 +10,7 @@ thresholds the rows were computed with; rows made with other thresholds are not 
 any after a TRUNCATE of the rows they are made of (until `callboard rebuild`).
 
 Revision ID: rollup1
-Revises: forecast1
+Revises: callback1
 Create Date: 2026-12-07 20:15:00
 """
 
@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "rollup1"
-down_revision: str | None = "forecast1"
+down_revision: str | None = "callback1"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -56,6 +56,11 @@ _COUNTS = [
     "resolved_yes",
     "qa_n",
     "missed",
+    "callbacks_requested",
+    "callbacks_done",
+    "callbacks_connected",
+    "callbacks_in_target",
+    "callback_attempts",
 ]
 _SUMS = [
     "wait_answered_sum",
