@@ -269,6 +269,7 @@
     const url = proto + "://" + window.location.host + "/api/v1/live?topics=" +
       encodeURIComponent(page.topics.join(",")) + (token ? "&token=" + encodeURIComponent(token) : "");
     const ws = new WebSocket(url);
+    const seq = {}; // topic -> the seq of the frame the page's state is at (patches name theirs)
     cb.socket = ws;
     ws.onopen = function () { cb.connected = true; cb.everConnected = true; backoff = 500; cb.render(); };
     ws.onmessage = function (m) {
@@ -278,8 +279,14 @@
         cb.timezone = f.data.timezone;
       } else if (f.kind === "snapshot") {
         cb.state[f.topic] = f.data;
+        seq[f.topic] = f.seq;
+      } else if (f.base !== undefined && seq[f.topic] !== f.base) {
+        // a patch against a state this page does not hold: ask for the whole topic again
+        ws.send(JSON.stringify({ snapshot: [f.topic] }));
+        return;
       } else {
         cb.state[f.topic] = apply(cb.state[f.topic] || {}, f.data);
+        seq[f.topic] = f.seq;
       }
       cb.refused = null;
       cb.render();
