@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from app.screens.config import Tone, WallTile
+from app.screens.tiles import FigureTile
 
 Unit = Literal["count", "percent", "seconds", "score", "nps", "per_hour", "text"]
 
@@ -64,6 +65,13 @@ class AgentsByState(BaseModel):
     away_by_reason: dict[str, int] = Field(default_factory=dict)
 
 
+class Figure(BaseModel):
+    """A figure tile's value (app/screens/tiles.py) and the catalogue key of its name."""
+
+    label: str
+    cell: Cell
+
+
 class QueueView(BaseModel):
     key: str
     waiting: Cell
@@ -80,6 +88,7 @@ class QueueView(BaseModel):
     agents: AgentsByState
     # callbacks waiting now ("waiting N + M callbacks"), apart from the callers on the line
     callbacks: Cell = Cell(value=0, unit="count")
+    figures: dict[str, Figure] = Field(default_factory=dict)  # the figure tiles
 
 
 class CenterView(BaseModel):
@@ -189,7 +198,7 @@ class Board(BaseModel):
     name: str
     title: str | None
     queues: list[str]
-    tiles: list[WallTile]
+    tiles: list[WallTile | FigureTile]
     rotation_s: float
     per_page: int
     theme: str

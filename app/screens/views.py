@@ -19,6 +19,7 @@ from app.screens.schemas import (
     CardView,
     Cell,
     CenterView,
+    Figure,
     Flag,
     KpiLine,
     Param,
@@ -26,6 +27,7 @@ from app.screens.schemas import (
     TeamView,
     Unit,
 )
+from app.screens.tiles import FIGURES
 
 Row = Mapping[str, Any]
 
@@ -89,6 +91,13 @@ def queue_view(
         arrived=Cell(value=row.get("arrived"), unit="count"),
         agents=agents_by_state(row.get("agents_by_state")),
         callbacks=Cell(value=row.get("callbacks_waiting_now") or 0, unit="count"),
+        figures={
+            name: Figure(
+                label=f"metric.{metric}.short",
+                cell=cell(s, metric, row.get(metric), unit_of(metric), targets),
+            )
+            for name, metric in FIGURES.items()
+        },
     )
 
 

@@ -74,6 +74,11 @@
     if (has("service_level_recent") && q.recent_window) figs.push(fig(recentLabel, cb.cell(q.service_level_recent, { id: "slr-" + q.key })));
     if (has("asa")) figs.push(fig(cb.w("wall.asa"), cb.cell(q.asa, { id: "asa-" + q.key })));
     if (has("abandon_rate")) figs.push(fig(cb.w("wall.abandon_rate"), cb.cell(q.abandon_rate, { id: "abandon-" + q.key })));
+    // figure tiles (app/screens/tiles.py): a metric under its short name, in the board's order
+    tiles.forEach(function (t) {
+      const f = (q.figures || {})[t];
+      if (f) figs.push(fig(cb.w(f.label), cb.cell(f.cell, { id: "fig-" + t + "-" + q.key })));
+    });
     return '<section class="tile lvl-' + level + '" id="tile-' + esc(q.key) + '">' +
       '<h2><span class="qname">' + esc(q.key) + "</span>" + cb.glyph(level) + '<small>' + esc(rule) + "</small></h2>" +
       '<div class="main">' + main.join("") + "</div>" +
