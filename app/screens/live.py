@@ -107,7 +107,19 @@ def topic_view(
         served = (row or {}).get("queues") or []
         view = AgentTopic(
             meta=m,
-            agent=agent_self(config, row, team_row, card) if row else None,
+            agent=agent_self(
+                config,
+                row,
+                team_row,
+                card,
+                team_working=sum(
+                    1
+                    for r in agents.values()
+                    if r.get("team") == (row or {}).get("team") and (r.get("handled") or 0) > 0
+                ),
+            )
+            if row
+            else None,
             queues={k: v for k in sorted(served) if (v := q(k)) is not None},
             card=card_view(config, card) if card else None,
         )
