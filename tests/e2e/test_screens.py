@@ -253,7 +253,14 @@ def test_the_wallboard_shows_the_api_figures_and_fits_every_screen(
         assert n(page, f"#waiting-{q}") == fmt(row["waiting_now"], "count"), q
     # non-colour cues: every figure with a level carries a glyph
     assert page.locator("#tile-billing .glyph").count() >= 4
-    expect(page.locator("#agents-billing")).to_contain_text("lunch")
+    # the floor's agents by state once each (the header), adding up to the staffed figure; a
+    # queue's tile says who is free for it (an agent serving two queues is in both tiles)
+    expect(page.locator("#center-agents")).to_contain_text("lunch")
+    states = page.locator("#center-agents .st").all_inner_texts()
+    assert len(states) == 4 and sum(int(s.split()[1]) for s in states) == int(
+        n(page, "#center-staffed")
+    )
+    expect(page.locator("#agents-billing")).to_contain_text("available")
     for name, (w, h) in SIZES.items():
         page.set_viewport_size({"width": w, "height": h})
         time.sleep(0.5)
