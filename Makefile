@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-deps screenshots bench lint serve clean
+.PHONY: demo test test-deps screenshots bench bench-quick lint serve clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "callboard needs Python >= 3.11"'
@@ -34,10 +34,12 @@ screenshots: test-deps
 	CALLBOARD_DOCS_SCREENS=1 $(BIN)/pytest -q -p no:randomly $(SCREENSHOT_TESTS) -k \
 	  'stale_data_greys or agent_widget_fits or supervisor_drills or silent_source or breach_is_on_the_wall'
 
+# Every bench with its checks; the summary goes into docs/PERFORMANCE.md (bench/all.py).
 bench: $(STAMP)
-	$(BIN)/python bench/ingest.py
-	$(BIN)/python bench/tick.py
-	$(BIN)/python bench/live.py
+	$(BIN)/python bench/all.py
+
+bench-quick: $(STAMP)
+	$(BIN)/python bench/all.py --quick
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

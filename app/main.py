@@ -75,9 +75,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             app.state.config_version, app.state.config = _startup_config(app.state.engine, settings)
             app.state.hub = Hub(
                 engine=app.state.engine,
-                listen_url=app.state.engine.url.render_as_string(hide_password=False).replace(
-                    "postgresql+psycopg://", "postgresql://", 1
-                ),
+                listen_url=db.libpq_url(app.state.engine.url.render_as_string(hide_password=False)),
                 clock=app.state.clock,
                 config=lambda: (app.state.config, app.state.config_version),
                 tick_s=settings.tick_s,

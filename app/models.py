@@ -219,6 +219,25 @@ class Schedule(Base):
     __table_args__ = (sa.CheckConstraint("ends_at > starts_at", name="positive"),)
 
 
+class ForecastInterval(Base):
+    """Contacts offered and AHT forecast for one queue and quarter hour (docs/FORECAST.md):
+    built from history or imported from a WFM tool; a newer one replaces it."""
+
+    __tablename__ = "forecast_intervals"
+
+    queue: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    starts_at: Mapped[datetime] = mapped_column(TS, primary_key=True)
+    offered: Mapped[float] = mapped_column(sa.Float)
+    aht_s: Mapped[float | None] = mapped_column(sa.Float)
+    method: Mapped[str] = mapped_column(sa.Text)  # a METHODS name, or "import"
+    made_at: Mapped[datetime] = mapped_column(TS, server_default=sa.func.now())
+
+    __table_args__ = (
+        sa.CheckConstraint("offered >= 0", name="offered"),
+        sa.CheckConstraint("aht_s > 0", name="aht"),
+    )
+
+
 class DerivedMeta(Base):
     """Which derivation produced the derived tables (`ingest.derive.DERIVE_VERSION`)."""
 

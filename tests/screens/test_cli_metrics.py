@@ -7,8 +7,9 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+from app.cli.metrics import render
+from app.cli.root import current_clock, write_demo_clock
 from app.clock import Clock
-from app.commands.metrics import current_clock, render, write_demo_clock
 from app.settings import Settings
 
 RESULT = {

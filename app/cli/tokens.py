@@ -1,41 +1,31 @@
-"""`callboard token list` and `callboard token revoke` (registered on `token` in app/cli.py)."""
+"""`callboard token create`, `token list` and `token revoke`: access tokens."""
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Annotated, Any
+from typing import Annotated
 
 import orjson
-import psycopg
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from app import db
-from app.auth.service import list_tokens, revoke_token
-from app.settings import get_settings
+from app.cli.root import app, connect, connection, database, err
 
-err = Console(stderr=True, soft_wrap=True)
-
-
-@contextmanager
-def _connection() -> Iterator[psycopg.Connection[Any]]:
-    with (
-        db.database_url(get_settings()) as url,
-        psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://", 1)) as conn,
-    ):
-        yield conn
+token_app = typer.Typer(no_args_is_help=True, help="Access tokens.")
+app.add_typer(token_app, name="token")
 
 
+@token_app.command("list")
 def token_list(
     revoked: Annotated[bool, typer.Option(help="also revoked tokens")] = False,
     json: Annotated[bool, typer.Option("--json", help="JSON lines, for scripts")] = False,
 ) -> None:
     """The tokens: id, hash prefix, role, what they are bound to, label, when made and
     revoked. The tokens themselves are never stored, so never shown."""
-    with _connection() as conn:
+    from app.auth.service import list_tokens
+
+    with database(schema=False) as url, connect(url) as conn:
         tokens = list_tokens(conn, revoked=revoked)
     if json:
         for t in tokens:
@@ -58,12 +48,15 @@ def token_list(
     Console().print(table)
 
 
+@token_app.command("revoke")
 def token_revoke(
     which: Annotated[str, typer.Argument(help="the id (token list), the token, or its sha256")],
 ) -> None:
     """Revoke a token: requests with it are refused within 5 seconds on every server
     (at once on new ones), its screens with them."""
-    with _connection() as conn:
+    from app.auth.service import revoke_token
+
+    with database(schema=False) as url, connect(url) as conn:
         try:
             revoked = revoke_token(conn, which)
         except ValueError as exc:
@@ -77,6 +70,27 @@ def token_revoke(
     err.print(f"revoked token {t['id']} ({t['role']}{', ' + t['agent'] if t['agent'] else ''})")
 
 
-def register(token_cli: typer.Typer) -> None:
-    token_cli.command("list")(token_list)
-    token_cli.command("revoke")(token_revoke)
+@token_app.command("create")
+def token_create(
+    role: Annotated[str, typer.Option(help="agent, supervisor, wallboard, ingest or admin")],
+    agent: Annotated[str | None, typer.Option(help="the agent an agent token is bound to")] = None,
+    team: Annotated[list[str] | None, typer.Option(help="a supervisor's team (repeat)")] = None,
+    label: Annotated[str | None, typer.Option(help="what the token is for")] = None,
+) -> None:
+    """Print a new access token (only its hash is stored: keep it, it is shown once)."""
+    from app.auth.service import create_token
+
+    with connection() as conn:
+        try:
+            token = create_token(
+                conn,
+                role=role,  # type: ignore[arg-type]  # checked by create_token
+                agent=agent,
+                teams=tuple(team or ()),
+                label=label,
+            )
+        except ValueError as exc:
+            err.print(f"[red]{exc}[/]")
+            raise typer.Exit(2) from exc
+        conn.commit()
+    sys.stdout.write(token + "\n")

@@ -13,33 +13,24 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from app.commands.sources import err, print_summary, source_config
+from app.cli.root import consume_app, err, import_app, writer_connection
+from app.cli.summary import print_summary, source_config
 
 if TYPE_CHECKING:
     from ingest.sources.base import AsyncSource, Item
     from ingest.sources.commit import Summary
 
-import_cli = typer.Typer()
-consume_cli = typer.Typer()
-
 Source = Annotated[str, typer.Option(help="names this system's events (one PBX: one name)")]
 File = Annotated[Path, typer.Argument(exists=True, dir_okay=False)]
-
-
-def register(imports: typer.Typer, consumes: typer.Typer) -> None:
-    """Add the adapters' commands to `callboard import` and `callboard consume`."""
-    imports.registered_commands += import_cli.registered_commands
-    consumes.registered_commands += consume_cli.registered_commands
 
 
 def _import(source: str, items: Callable[[], Iterable[Item]], title: str, **extra: Any) -> None:
     """Commit a file's items through the one committer, print the one summary; exit 1 when
     something was rejected."""
-    from app.cli import _writer_connection
     from ingest.sources.commit import Committer
     from ingest.sources.normalize import Normalizer
 
-    with _writer_connection() as conn:
+    with writer_connection() as conn:
         normalizer = Normalizer.from_config(source_config(conn))
         summary = Committer(conn, source, normalizer=normalizer).run(items())
     print_summary(summary, title, **extra)
@@ -49,9 +40,7 @@ def _import(source: str, items: Callable[[], Iterable[Item]], title: str, **extr
 
 def _static(source: str) -> dict[str, list[str]] | None:
     """`[sources.<name>] static_members` (queues.conf `member =>`), agent -> queues."""
-    from app.cli import _writer_connection
-
-    with _writer_connection() as conn:
+    with writer_connection() as conn:
         settings = source_config(conn).sources.get(source)
     return settings.static_by_agent() if settings else None
 
@@ -66,11 +55,10 @@ def _secret(path: Path) -> str:
 
 def _run_live(source: str, make: Callable[[asyncio.Event], AsyncSource]) -> Summary:
     """Run a live adapter until SIGINT/SIGTERM, committing at each position it yields."""
-    from app.cli import _writer_connection
     from ingest.sources.commit import Committer
     from ingest.sources.normalize import Normalizer
 
-    with _writer_connection() as conn:
+    with writer_connection() as conn:
         normalizer = Normalizer.from_config(source_config(conn))
 
         async def run() -> Summary:
@@ -86,7 +74,7 @@ def _run_live(source: str, make: Callable[[asyncio.Event], AsyncSource]) -> Summ
 # --- Asterisk AMI -------------------------------------------------------------------------------
 
 
-@import_cli.command("ami")
+@import_app.command("ami")
 def import_ami(file: File, source: Source = "asterisk") -> None:
     """A recorded AMI event stream (raw protocol text). Give the name the same PBX's queue_log
     import uses: the two then agree on every event id."""
@@ -96,7 +84,7 @@ def import_ami(file: File, source: Source = "asterisk") -> None:
     _import(source, src.items, f"{file.name} as {source}", not_queue_events=src.ignored)
 
 
-@consume_cli.command("ami")
+@consume_app.command("ami")
 def consume_ami(
     host: Annotated[str, typer.Option(help="the Asterisk host")],
     username: Annotated[str, typer.Option(help="a manager.conf user with read=agent")],
@@ -126,7 +114,7 @@ def consume_ami(
 # --- FreeSWITCH mod_callcenter ------------------------------------------------------------------
 
 
-@consume_cli.command("freeswitch")
+@consume_app.command("freeswitch")
 def consume_freeswitch(
     host: Annotated[str, typer.Option(help="the FreeSWITCH host")],
     password_file: Annotated[Path, typer.Option(help="a file holding the event socket password")],
@@ -150,7 +138,7 @@ def consume_freeswitch(
 # --- Amazon Connect ----------------------------------------------------------------------------
 
 
-@import_cli.command("amazon-connect")
+@import_app.command("amazon-connect")
 def import_amazon_connect(file: File, source: Source = "amazon-connect") -> None:
     """Amazon Connect records: agent event stream (Kinesis) and contact events (EventBridge),
     as JSON lines, Firehose/S3 objects (records back to back) or a Lambda Records batch; each
@@ -164,7 +152,7 @@ def import_amazon_connect(file: File, source: Source = "amazon-connect") -> None
 # --- Genesys Cloud -----------------------------------------------------------------------------
 
 
-@import_cli.command("genesys")
+@import_app.command("genesys")
 def import_genesys(file: File, source: Source = "genesys") -> None:
     """Genesys Cloud notifications (v2.detail.events.conversation.{id}.acd.start / acd.end /
     acw / user.end, v2.users.{id}.activity), as JSON lines or a JSON array."""

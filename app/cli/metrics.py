@@ -4,21 +4,17 @@ runs, the figures are taken at the demo's simulated time, as the screens show th
 
 from __future__ import annotations
 
-import json
-import os
+import sys
 import textwrap
-import time
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from app.clock import Clock
-from app.i18n import t
-from app.screens.views import unit_of
-from app.screens.words import fmt
-from app.settings import Settings
+import typer
+
+from app.cli.root import app, connect, current_clock, database, err, print_json, timestamp
+from app.settings import get_settings
 
 # per level: (metric, catalogue key of the column's name); the JSON has every metric
 COLUMNS: dict[str, list[tuple[str, str]]] = {
@@ -73,6 +69,10 @@ def _fit(text: str, width: int) -> str:
 
 
 def _value(row: Mapping[str, Any], metric: str, lang: str) -> str:
+    from app.i18n import t
+    from app.screens.views import unit_of
+    from app.screens.words import fmt
+
     value = row.get(metric)
     if metric == "state":
         return t(lang, f"common.state.{value}") if value else t(lang, "common.none")
@@ -81,6 +81,8 @@ def _value(row: Mapping[str, Any], metric: str, lang: str) -> str:
 
 def render(result: Mapping[str, Any], *, by: str, lang: str = "en", tz: str = "UTC") -> str:
     """The rows as an aligned table of at most 80 columns, with a title and a legend."""
+    from app.i18n import t
+
     cols: Sequence[tuple[str, str]] = COLUMNS[by]
     zone = ZoneInfo(tz)
 
@@ -122,49 +124,46 @@ def render(result: Mapping[str, Any], *, by: str, lang: str = "en", tz: str = "U
     return "\n".join(lines) + "\n"
 
 
-# --- the demo's clock -----------------------------------------------------------------------
+@app.command()
+def metrics(
+    window: Annotated[str | None, typer.Option(help="15m, 30m, 60m, today, interval")] = None,
+    start: Annotated[str | None, typer.Option("--from", help="RFC 3339, inclusive")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="RFC 3339, exclusive")] = None,
+    by: Annotated[str, typer.Option(help="center, queue, team or agent")] = "center",
+    as_json: Annotated[bool, typer.Option("--json", help="JSON for scripts")] = False,
+) -> None:
+    """The metrics of docs/METRICS.md over a window: a table for people (80 columns, the
+    screens' names and units), JSON for scripts. While a demo runs, at the demo's time."""
+    from app.config import current_config, load_config
+    from app.metrics.registry import LEVELS
+    from app.metrics.service import compute
+    from app.metrics.windows import WindowError
 
-
-def demo_clock_file(settings: Settings) -> Path:
-    return settings.data_dir / "demo" / "clock.json"
-
-
-def write_demo_clock(settings: Settings, clock: Clock) -> None:
-    """Written by `callboard demo`, so other commands use its simulated time meanwhile."""
-    path = demo_clock_file(settings)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    assert clock.origin is not None
-    body = {
-        "origin": clock.origin.isoformat(),
-        "wall0": clock.wall0,
-        "speed": clock.speed,
-        "pid": os.getpid(),
-    }
-    path.write_text(json.dumps(body), encoding="utf-8")
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def current_clock(settings: Settings) -> tuple[Clock, bool]:
-    """The clock the screens use: the settings' (a demo's server has it in its environment),
-    else a running demo's (from its clock file), else real time. True when simulated."""
-    clock = settings.clock()
-    if clock.simulated:
-        return clock, True
-    path = demo_clock_file(settings)
-    try:
-        body = json.loads(path.read_text(encoding="utf-8"))
-        if _alive(int(body["pid"])):
-            origin = datetime.fromisoformat(body["origin"])
-            return Clock(origin, float(body["wall0"]), float(body["speed"])), True
-    except (OSError, ValueError, KeyError, TypeError):
-        pass
-    return Clock(None, time.time(), 1.0), False
+    if by not in LEVELS:
+        err.print(f"[red]--by must be one of {', '.join(LEVELS)}[/]")
+        raise typer.Exit(2)
+    settings = get_settings()
+    clock, simulated = current_clock(settings)
+    with database(settings, schema=False) as url, connect(url) as conn:
+        stored = current_config(conn)
+        version, config = stored if stored else (None, load_config(settings.config))
+        try:
+            result = compute(
+                conn,
+                config,
+                by=by,
+                now=clock.now(),
+                window=window,
+                start=timestamp(start),
+                end=timestamp(end),
+                config_version=version,
+            )
+        except (WindowError, ValueError) as exc:
+            err.print(f"[red]{exc}[/]")
+            raise typer.Exit(2) from exc
+    if as_json:
+        print_json(result)
+        return
+    if simulated:
+        err.print(f"the demo's simulated clock: {clock.now().isoformat(timespec='seconds')}")
+    sys.stdout.write(render(result, by=by, tz=config.defaults.timezone))

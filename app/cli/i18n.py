@@ -1,4 +1,4 @@
-"""`callboard i18n`: the state of the message catalogues (also `python -m app.i18n`)."""
+"""`callboard i18n`: the state of the message catalogues."""
 
 from __future__ import annotations
 
@@ -6,18 +6,20 @@ from typing import Annotated
 
 import typer
 
+from app.cli.root import app
 from app.i18n import DEFAULT_LANG, LANGS, own
 from app.i18n.check import check
 
-i18n_cli = typer.Typer(no_args_is_help=True, help="Languages and their message catalogues.")
+i18n_app = typer.Typer(no_args_is_help=True, help="Languages and their message catalogues.")
+app.add_typer(i18n_app, name="i18n")
 
 
-@i18n_cli.callback()
+@i18n_app.callback()
 def _group() -> None:
     """Languages and their message catalogues (en, zh-CN, zh-TW, ru)."""
 
 
-@i18n_cli.command("check")
+@i18n_app.command("check")
 def check_command(
     lang: Annotated[
         list[str] | None, typer.Option("--lang", help="Only these languages (repeatable).")
@@ -41,7 +43,7 @@ def check_command(
     typer.echo(f"all {len(wanted)} languages complete ({english} English keys)")
 
 
-@i18n_cli.command("show")
+@i18n_app.command("show")
 def show_command(
     prefix: Annotated[str, typer.Argument(help="Only keys that start with this.")] = "",
 ) -> None:

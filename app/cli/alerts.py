@@ -4,39 +4,22 @@
 from __future__ import annotations
 
 import getpass
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
-import orjson
-import psycopg
 import typer
 from rich.console import Console
 
-from app.alerts import service
-from app.alerts.texts import alert_text, scope_words
+from app.cli.root import app, connection, err, print_json
 
-alerts_cli = typer.Typer(
+alerts_app = typer.Typer(
     invoke_without_command=True,
     help="Alerts raised, acknowledged, cleared.",
 )
-err = Console(stderr=True, soft_wrap=True)
+app.add_typer(alerts_app, name="alerts")
 
 
-@contextmanager
-def _connection() -> Iterator[psycopg.Connection[Any]]:
-    from app.cli import _database, _libpq, _require_schema
-    from app.settings import get_settings
-
-    with _database(get_settings()) as url:
-        _require_schema(url)
-        with psycopg.connect(_libpq(url)) as conn:
-            yield conn  # commits on a clean exit
-
-
-@alerts_cli.callback()
+@alerts_app.callback()
 def alerts(
     ctx: typer.Context,
     all_: Annotated[bool, typer.Option("--all", help="cleared alerts too")] = False,
@@ -46,10 +29,13 @@ def alerts(
     """Active alerts, most severe first (with --all, then the newest cleared)."""
     if ctx.invoked_subcommand is not None:
         return
-    with _connection() as conn:
+    from app.alerts import service
+    from app.alerts.texts import alert_text, scope_words
+
+    with connection() as conn:
         items = service.listing(conn, cleared=all_, limit=limit)
     if as_json:
-        sys.stdout.write(orjson.dumps({"alerts": items}).decode() + "\n")
+        print_json({"alerts": items})
         return
     if not items:
         Console().print("No active alerts." if not all_ else "No alerts.")
@@ -67,15 +53,17 @@ def alerts(
         out.print(line, markup=False)
 
 
-@alerts_cli.command()
+@alerts_app.command()
 def ack(
     alert_id: Annotated[int, typer.Argument(help="the alert's id (first column of the list)")],
     by: Annotated[str | None, typer.Option(help="who; default cli:<your login>")] = None,
 ) -> None:
     """Acknowledge an alert: records who and when."""
+    from app.alerts import service
+
     who = by or f"cli:{getpass.getuser()}"
     try:
-        with _connection() as conn:
+        with connection() as conn:
             done = service.acknowledge(conn, alert_id, by=who, now=datetime.now(UTC))
     except service.AckError as exc:
         err.print(f"[red]{exc}[/]")
@@ -85,16 +73,18 @@ def ack(
     )
 
 
-@alerts_cli.command()
+@alerts_app.command()
 def deliveries(
     alert_id: Annotated[int, typer.Argument()],
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Each notification of an alert and every attempt to deliver it."""
-    with _connection() as conn:
+    from app.alerts import service
+
+    with connection() as conn:
         rows = service.deliveries(conn, alert_id)
     if as_json:
-        sys.stdout.write(orjson.dumps({"deliveries": rows}).decode() + "\n")
+        print_json({"deliveries": rows})
         return
     for r in rows:
         Console().print(f"{r['target']} {r['event']} ({r['step']}): {r['status']}")

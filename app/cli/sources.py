@@ -7,101 +7,27 @@ something was rejected, 2 when nothing could start (a bad mapping, an unknown ti
 from __future__ import annotations
 
 import signal
-import sys
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
-import orjson
-import psycopg
 import typer
 from rich.console import Console
 
-if TYPE_CHECKING:
-    from app.config import CallboardConfig
-    from ingest.sources.commit import Summary
-
-err = Console(stderr=True, soft_wrap=True)
-
-
-def print_summary(summary: Summary, title: str, **extra: Any) -> None:
-    """The one way a source's run is reported: the table for people on stderr, the summary's
-    JSON on stdout (the caller exits 1 when something was rejected)."""
-    print_table(summary, title)
-    out = summary.as_dict() | extra
-    sys.stdout.write(orjson.dumps(out).decode() + "\n")
-    sys.stdout.flush()
+from app.cli.root import (
+    app,
+    connect,
+    consume_app,
+    database,
+    err,
+    import_app,
+    print_json,
+    writer_connection,
+)
+from app.cli.summary import exit_for, print_summary, progress, source_config, stopping
 
 
-def print_table(summary: Summary, title: str) -> None:
-    """The summary's table on stderr: events per type, skipped kinds and why, rejects by
-    position (`callboard import events` keeps its own JSON line, a promise of INTERFACES)."""
-    from rich.table import Table
-
-    from ingest.sources.commit import rows_of
-
-    table = Table(title=title)
-    table.add_column("event, skipped or rejected")
-    table.add_column("count", justify="right")
-    table.add_column("why")
-    for row in rows_of(summary):
-        table.add_row(*row)
-    for r in summary.rejects[:20]:
-        table.add_row(f"[red]{r.position}[/]", "", r.reason)
-    if summary.rejected > 20:
-        table.add_row(
-            "[red]...[/]", str(summary.rejected - 20), "more in the JSON and source_lines"
-        )
-    err.print(table)
-
-
-def _exit_for(summary: Summary) -> None:
-    if summary.rejected:
-        raise typer.Exit(1)
-
-
-def source_config(conn: psycopg.Connection[Any]) -> CallboardConfig:
-    """The configuration in force: CALLBOARD_CONFIG's file, else the stored one, else defaults."""
-    from app.config import ConfigError, current_config, load_config
-    from app.settings import get_settings
-
-    settings = get_settings()
-    if settings.config is not None:
-        try:
-            return load_config(settings.config)
-        except ConfigError as exc:
-            err.print(f"[red]{exc}[/]")
-            raise typer.Exit(2) from exc
-    stored = current_config(conn)
-    return stored[1] if stored else load_config(None)
-
-
-def _progress(what: str) -> Any:
-    def show(s: Summary) -> None:
-        if err.is_terminal:
-            err.print(f"  {s.events} events read, {s.inserted} stored ({what})", end="\r")
-
-    return show
-
-
-@contextmanager
-def _stopping() -> Iterator[threading.Event]:
-    """SIGTERM and Ctrl-C stop a follower after its last committed batch (it then prints its
-    summary), instead of killing it mid-batch."""
-    stop = threading.Event()
-    old = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
-    for sig in old:
-        signal.signal(sig, lambda *_: stop.set())
-    try:
-        yield stop
-    finally:
-        for sig, handler in old.items():
-            signal.signal(sig, handler)
-
-
+@import_app.command("queue-log")
 def import_queue_log_cmd(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)],
     source: Annotated[str, typer.Option(help="names this PBX's events")] = "queue_log",
@@ -114,7 +40,6 @@ def import_queue_log_cmd(
     PBXware's layout), told apart by their content. Prints a summary per event type."""
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-    from app.cli import _writer_connection
     from ingest.sources.follow import Follower
     from ingest.sources.normalize import Normalizer
     from ingest.sources.queue_log_import import import_queue_log
@@ -124,13 +49,13 @@ def import_queue_log_cmd(
     except (ZoneInfoNotFoundError, ValueError) as exc:
         err.print(f"[red]--tz: unknown time zone {tz!r}[/]")
         raise typer.Exit(2) from exc
-    with _writer_connection() as conn:
+    with writer_connection() as conn:
         config = source_config(conn)
         normalizer = Normalizer.from_config(config)
         settings = config.sources.get(source)
         static = settings.static_by_agent() if settings else None
         if follow:
-            with _stopping() as stop:
+            with stopping() as stop:
                 err.print(f"following {file} as {source}; Ctrl-C or SIGTERM stops")
                 follower = Follower(
                     conn, file.resolve(), source=source, static=static, normalizer=normalizer
@@ -145,19 +70,19 @@ def import_queue_log_cmd(
             tz=tz,
             static=static,
             normalizer=normalizer,
-            progress=_progress(file.name),
+            progress=progress(file.name),
         )
     print_summary(summary, file.name)
-    _exit_for(summary)
+    exit_for(summary)
 
 
+@import_app.command("cdr")
 def import_cdr_cmd(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)],
     mapping: Annotated[str, typer.Option(help="a mapping TOML file, or a shipped one's name")],
     source: Annotated[str | None, typer.Option(help="default: the mapping's name")] = None,
 ) -> None:
     """One-row-per-contact CSV exports with a column mapping (`anonymous-bank` is shipped)."""
-    from app.cli import _writer_connection
     from ingest.sources.cdr import MappingError, check_header, import_cdr, load_mapping
     from ingest.sources.normalize import Normalizer
 
@@ -167,7 +92,7 @@ def import_cdr_cmd(
     except MappingError as exc:
         err.print(f"[red]{exc}[/]")
         raise typer.Exit(2) from exc
-    with _writer_connection() as conn:
+    with writer_connection() as conn:
         normalizer = Normalizer.from_config(source_config(conn))
         summary = import_cdr(
             conn,
@@ -175,12 +100,13 @@ def import_cdr_cmd(
             m,
             source=source or name,
             normalizer=normalizer,
-            progress=_progress(file.name),
+            progress=progress(file.name),
         )
     print_summary(summary, file.name)
-    _exit_for(summary)
+    exit_for(summary)
 
 
+@consume_app.command("nats")
 def consume_nats(
     subject: Annotated[str, typer.Option()] = "callboard.events",
     durable: Annotated[str, typer.Option(help="the durable consumer's name")] = "callboard",
@@ -194,14 +120,11 @@ def consume_nats(
     batch acknowledged after the database commit."""
     import asyncio
 
-    from app.cli import _database, _libpq, _require_schema
-    from app.settings import get_settings
     from ingest.sources.normalize import Normalizer
     from ingest.sources.stream import consume
 
-    with _database(get_settings()) as url_db:
-        _require_schema(url_db)
-        with psycopg.connect(_libpq(url_db), autocommit=True) as conn:
+    with database() as url_db:
+        with connect(url_db, autocommit=True) as conn:
             normalizer = Normalizer.from_config(source_config(conn))
 
         async def run() -> Any:
@@ -216,7 +139,7 @@ def consume_nats(
                 durable=durable,
                 stream=stream,
                 source=source,
-                connect=lambda: psycopg.connect(_libpq(url_db), autocommit=True),
+                connect=lambda: connect(url_db, autocommit=True),
                 stop=stop,
                 normalizer=normalizer,
             )
@@ -225,6 +148,7 @@ def consume_nats(
     print_summary(summary, f"{subject} (NATS)")
 
 
+@app.command("sources")
 def sources_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="JSON for scripts")] = False,
 ) -> None:
@@ -233,16 +157,12 @@ def sources_cmd(
     `max_silence_s`."""
     from rich.table import Table
 
-    from app.cli import _database, _libpq, _require_schema
-    from app.settings import get_settings
     from ingest.sources.health import sources_payload
 
-    with _database(get_settings()) as url:
-        _require_schema(url)
-        with psycopg.connect(_libpq(url)) as conn:
-            payload = sources_payload(conn, source_config(conn), datetime.now(UTC))
+    with database() as url, connect(url) as conn:
+        payload = sources_payload(conn, source_config(conn), datetime.now(UTC))
     if as_json:
-        sys.stdout.write(orjson.dumps(payload).decode() + "\n")
+        print_json(payload)
         return
     table = Table(title="sources")
     for col in (
@@ -274,10 +194,3 @@ def sources_cmd(
             "[red]stale[/]" if s["stale"] else "ok",
         )
     Console().print(table)
-
-
-def register(cli: typer.Typer, import_cli: typer.Typer, consume_cli: typer.Typer) -> None:
-    import_cli.command("queue-log")(import_queue_log_cmd)
-    import_cli.command("cdr")(import_cdr_cmd)
-    consume_cli.command("nats")(consume_nats)
-    cli.command("sources")(sources_cmd)
