@@ -293,6 +293,7 @@
       });
       loadDrill();
       loadAdherence();
+      window.addEventListener("resize", function () { cb.render(); }); // the chart's width
     },
     render: render,
   };

@@ -85,15 +85,26 @@
     if (!el) return;
     const o = Object.assign({ big: false, bars: false, hover: false }, opts || {});
     o.font = o.big ? Math.max(16, Math.round(window.innerHeight * 0.022)) : 12;
-    const sig = cb.lang + "|" + el.dataset.tick + "|" + el.clientWidth + "x" + el.clientHeight + "|" + JSON.stringify(trend || null);
+    const W = el.clientWidth, H = el.clientHeight;
+    const sig = cb.lang + "|" + el.dataset.tick + "|" + W + "x" + H + "|" + JSON.stringify(trend || null);
     if (el.__sig === sig) return;
+    if (W < 80 || H < 50) {
+      // no room for a readable chart (a portrait TV's short tiles): none, rather than
+      // Plotly's default 700 x 450 spilling over the screen
+      el.__sig = sig;
+      if (window.Plotly && el.__key) { window.Plotly.purge(el); el.__key = null; }
+      return;
+    }
     load().then(function (Plotly) {
       if (el.__sig === sig) return;
       const redo = el.__key !== el.dataset.tick;
       el.__sig = sig;
       el.__key = el.dataset.tick;
       const f = figure(trend, o);
-      const config = { displayModeBar: false, responsive: true, staticPlot: !o.hover, locale: cb.lang };
+      f.layout.width = W;
+      f.layout.height = H;
+      // sized by the screen's own render on resize (the size is part of the signature)
+      const config = { displayModeBar: false, responsive: false, staticPlot: !o.hover, locale: cb.lang };
       if (redo) Plotly.purge(el);
       Plotly.react(el, f.data, f.layout, config);
     }).catch(function () { /* the next render tries again */ });

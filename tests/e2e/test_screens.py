@@ -288,8 +288,8 @@ def test_stale_data_greys_the_screen_with_the_socket_up_and_down(
     expect(page.locator("#freshness")).to_have_class("fresh live")
     expect(page.locator("#stale-banner")).to_be_hidden()
     longest = n(page, "#longest-billing")
-    time.sleep(2.2)
-    assert n(page, "#longest-billing") != longest, "the longest wait ticks while live"
+    # ticks while live (within a few seconds: a loaded machine may hold the page's thread)
+    expect(page.locator("#longest-billing .n").first).not_to_have_text(longest, timeout=6_000)
 
     # 1. the socket stays up (heartbeats keep coming) but no new figures are computed
     frozen = _freeze_the_tick(live_db[0])
