@@ -230,9 +230,16 @@
     seen = mark;
     if (!first) refresh(); // init() asks once at the start
   }
+  // at most one round every few seconds: a busy floor sends frames several times a second,
+  // and the tab must stay light (tests/e2e: under 15 % busy)
+  const GAP_MS = 3000;
+  let askedAt = 0;
   function refresh() {
     if (asking) { again = true; return; }
+    const wait = askedAt + GAP_MS - Date.now();
+    if (wait > 0) { asking = true; setTimeout(function () { asking = false; refresh(); }, wait); return; }
     asking = true;
+    askedAt = Date.now();
     Promise.all([loadDrill(), loadAdherence()]).finally(function () {
       asking = false;
       if (again) { again = false; refresh(); }
