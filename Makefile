@@ -26,6 +26,7 @@ test-deps: $(STAMP)
 test: test-deps
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/vulture
 	$(BIN)/pytest
 
 # the README's pictures (docs/screens/*.png), taken by the screen tests that show them
@@ -45,6 +46,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/vulture
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

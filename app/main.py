@@ -22,6 +22,7 @@ from app.config import CallboardConfig, current_config, load_config, store_confi
 from app.contacts.router import router as contacts_router
 from app.events.router import EVENTS_SCHEMA
 from app.events.router import router as events_router
+from app.forecast.router import router as forecast_router
 from app.live.hub import Hub
 from app.live.router import router as live_router
 from app.metrics.router import router as metrics_router
@@ -30,13 +31,15 @@ from app.ops.guard import InputGuard, SecurityHeaders, install_errors
 from app.ops.loops import PerLoop
 from app.ops.router import router as ops_router
 from app.ops.telemetry import Telemetry, install
+from app.reports.router import router as reports_router
+from app.rollups.service import rebuild_if_outdated
 from app.schedules.router import router as schedules_router
 from app.scorecard.router import router as scorecard_router
 from app.screens.router import router as screens_router
 from app.settings import Settings, get_settings
+from app.sources.health import install as install_source_gauges
 from app.sources.router import router as sources_router
 from app.staffing.router import router as staffing_router
-from ingest.sources.health import install as install_source_gauges
 
 
 def _startup_config(engine: Engine, settings: Settings) -> tuple[int, CallboardConfig]:
@@ -47,9 +50,13 @@ def _startup_config(engine: Engine, settings: Settings) -> tuple[int, CallboardC
         if settings.config is None:
             stored = current_config(pg)
             if stored is not None:
+                rebuild_if_outdated(pg, stored[1])
                 return stored
         config = load_config(settings.config)
-        return store_config(pg, config, origin=str(settings.config or "defaults")), config
+        version = store_config(pg, config, origin=str(settings.config or "defaults"))
+        # the interval rollups for the thresholds in force (built once, kept by every write)
+        rebuild_if_outdated(pg, config)
+        return version, config
 
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
@@ -106,6 +113,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(events_router)
     app.include_router(metrics_router)
     app.include_router(staffing_router)
+    app.include_router(forecast_router)
     app.include_router(schedules_router)
     app.include_router(live_router)
     app.include_router(contacts_router)
@@ -114,6 +122,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(screens_router)
     app.include_router(sources_router)  # the platform adapters over HTTP
     app.include_router(alerts_router)
+    app.include_router(reports_router)
 
     @app.api_route(
         "/api/{path:path}",

@@ -29,6 +29,7 @@ from pydantic import BaseModel
 from ingest import derived
 from ingest.contract import ItemError, extras, validate_batch
 from ingest.derive import Stored
+from ingest.rollups import refresh_rollups
 
 NOTIFY_CHANNEL = "callboard_events"
 MAX_NOTIFY_NAMES = 200  # NOTIFY payloads are limited to 8000 bytes
@@ -44,6 +45,7 @@ class IngestResult:
     duplicates: int = 0
     rejected: int = 0
     errors: list[ItemError] = field(default_factory=list)
+    first_seq: int | None = None  # the smallest seq of the events this call inserted
 
     def add(self, other: IngestResult, *, offset: int = 0) -> None:
         self.inserted += other.inserted
@@ -111,11 +113,14 @@ def ingest(
     *,
     raws: Sequence[str | None] | None = None,
     stages: Stages | None = None,
+    derive: bool = True,
 ) -> IngestResult:
     """Store a batch of events (dicts to validate, or contract models already validated).
 
     `raws` optionally gives each item's source text (a queue_log line); `stages` collects the
-    time of each stage. Does not commit."""
+    time of each stage. `derive=False` (a bulk import) leaves the derived tables and the NOTIFY
+    to the caller, who must then call `derived.derive_span` from `first_seq` on. Does not
+    commit."""
     clock = stages if stages is not None else Stages()
     with clock("validation"):
         events, result = _validate(items)
@@ -142,15 +147,22 @@ def ingest(
     result.inserted = len(new_rows)
     result.duplicates = len(kept) - len(new_rows)
     if new_rows:
+        # Every committed row has a smaller seq than this batch's (the lock is held from
+        # before the insert to the commit): older events are those below the first new seq.
+        first_seq = result.first_seq = min(seq for seq, _, _ in new_rows)
+        if not derive:
+            with clock("derive"):
+                queues, agents = _all_names(row for _, row in kept)
+                derived.ensure_reference(conn, queues=queues, agents=agents)
+            return result
         with clock("derive"):
-            # Every committed row has a smaller seq than this batch's (the lock is held from
-            # before the insert to the commit): older events are those below the first new seq.
-            first_seq = min(seq for seq, _, _ in new_rows)
             stored: dict[tuple[str, str], Row] = {}
             for _, row in kept:
                 stored.setdefault((row[0], row[1]), row)  # the first of one key was stored
             new = [Stored(*stored[(source, id_)]) for _, source, id_ in new_rows]
             touched = apply_new(conn, new, older_than=first_seq)
+        with clock("rollups"):
+            refresh_rollups(conn)  # the interval rollups of what the batch changed
         notify(conn, touched, inserted=result.inserted)
     return result
 
@@ -197,6 +209,21 @@ def _names(row: Row) -> tuple[set[str], set[str]]:
     return queues, {row[6]} if row[6] else set()
 
 
+def _all_names(rows: Iterable[Row]) -> tuple[set[str], set[str]]:
+    """The queues and agents a batch names (`_names` of every row, united, in one pass)."""
+    queues: set[str | None] = set()
+    agents: set[str | None] = set()
+    for row in rows:
+        queues.add(row[5])
+        agents.add(row[6])
+        data = row[7]
+        if "to_queue" in data:
+            queues.add(data["to_queue"])
+        if "queues" in data:
+            queues.update(data["queues"])
+    return {q for q in queues if q}, {a for a in agents if a}
+
+
 def _limits(conn: psycopg.Connection[Any]) -> tuple[int, int]:
     """[limits] of the configuration in force (the writer runs in the server and in the CLI
     importers alike, so it reads the stored config rather than being handed it)."""
@@ -212,12 +239,7 @@ def _over_cap(conn: psycopg.Connection[Any], events: list[tuple[int, Row]]) -> d
     """index -> reason, for the events that would create a queue or an agent beyond the caps.
     Names are admitted in item order until the cap is reached; events naming existing ones,
     or names admitted earlier in the batch, pass."""
-    queues: set[str] = set()
-    agents: set[str] = set()
-    for _, ev in events:
-        q, a = _names(ev)
-        queues |= q
-        agents |= a
+    queues, agents = _all_names(row for _, row in events)
     if not queues and not agents:
         return {}
     new_queues = queues - {

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 
@@ -218,7 +218,3 @@ def drain_once(
             (c.id, record(pg, c, o, config.alerting))
             for c, o in zip(claimed, outcomes, strict=True)
         ]
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)

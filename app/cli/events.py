@@ -8,12 +8,20 @@ from typing import Annotated
 import typer
 
 from app.cli.root import import_app, print_json, writer_connection
-from app.cli.summary import print_table, progress, source_config
+from app.cli.summary import (
+    BULK_HELP,
+    bulk_for,
+    file_progress,
+    finish_cut_short,
+    print_table,
+    source_config,
+)
 
 
 @import_app.command("events")
 def import_events(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="JSON lines")],
+    bulk: Annotated[bool | None, typer.Option(help=BULK_HELP, show_default=False)] = None,
 ) -> None:
     """Events in the contract's JSON, one per line, through the one committer of every source.
     Prints inserted / duplicates / rejected and an error per bad line (index = line index from
@@ -23,7 +31,12 @@ def import_events(
 
     with writer_connection() as conn:
         normalizer = Normalizer.from_config(source_config(conn))
-        summary = import_jsonl(conn, file, normalizer=normalizer, progress=progress(file.name))
+        if bulk_for(file, bulk):
+            finish_cut_short(conn)
+        with file_progress(file) as show:
+            summary = import_jsonl(
+                conn, file, normalizer=normalizer, progress=show, bulk=bulk_for(file, bulk)
+            )
     print_table(summary, file.name)
     errors = errors_by_index(summary, say_where=True)
     for e in errors:

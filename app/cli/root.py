@@ -54,12 +54,6 @@ def print_json(value: Any) -> None:
     sys.stdout.write(orjson.dumps(value).decode() + "\n")
 
 
-def fail(message: str, code: int = 2) -> typer.Exit:
-    """Say what is wrong in red on stderr; the exit to raise (2: nothing could start)."""
-    err.print(f"[red]{message}[/]")
-    return typer.Exit(code)
-
-
 # --- the database ------------------------------------------------------------------------------
 
 

@@ -25,7 +25,16 @@ from app.cli.root import (
     print_json,
     writer_connection,
 )
-from app.cli.summary import exit_for, print_summary, progress, source_config, stopping
+from app.cli.summary import (
+    BULK_HELP,
+    bulk_for,
+    exit_for,
+    file_progress,
+    finish_cut_short,
+    print_summary,
+    source_config,
+    stopping,
+)
 from app.settings import get_settings
 
 
@@ -37,6 +46,7 @@ def import_queue_log_cmd(
     follow: Annotated[
         bool, typer.Option(help="tail a live queue_log; resumes after a restart")
     ] = False,
+    bulk: Annotated[bool | None, typer.Option(help=BULK_HELP, show_default=False)] = None,
 ) -> None:
     """An Asterisk queue_log: the file, or a CSV export of the realtime table (data1..data5 or
     PBXware's layout), told apart by their content. Prints a summary per event type."""
@@ -65,15 +75,19 @@ def import_queue_log_cmd(
                 summary = follower.run(stop)
             print_summary(summary, f"{file.name} (followed)")
             return
-        summary = import_queue_log(
-            conn,
-            file,
-            source=source,
-            tz=tz,
-            static=static,
-            normalizer=normalizer,
-            progress=progress(file.name),
-        )
+        if bulk_for(file, bulk):
+            finish_cut_short(conn)
+        with file_progress(file) as show:
+            summary = import_queue_log(
+                conn,
+                file,
+                source=source,
+                tz=tz,
+                static=static,
+                normalizer=normalizer,
+                progress=show,
+                bulk=bulk_for(file, bulk),
+            )
     print_summary(summary, file.name)
     exit_for(summary)
 
@@ -83,6 +97,7 @@ def import_cdr_cmd(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)],
     mapping: Annotated[str, typer.Option(help="a mapping TOML file, or a shipped one's name")],
     source: Annotated[str | None, typer.Option(help="default: the mapping's name")] = None,
+    bulk: Annotated[bool | None, typer.Option(help=BULK_HELP, show_default=False)] = None,
 ) -> None:
     """One-row-per-contact CSV exports with a column mapping (`anonymous-bank` is shipped)."""
     from ingest.sources.cdr import MappingError, check_header, import_cdr, load_mapping
@@ -96,14 +111,18 @@ def import_cdr_cmd(
         raise typer.Exit(2) from exc
     with writer_connection() as conn:
         normalizer = Normalizer.from_config(source_config(conn))
-        summary = import_cdr(
-            conn,
-            file,
-            m,
-            source=source or name,
-            normalizer=normalizer,
-            progress=progress(file.name),
-        )
+        if bulk_for(file, bulk):
+            finish_cut_short(conn)
+        with file_progress(file) as show:
+            summary = import_cdr(
+                conn,
+                file,
+                m,
+                source=source or name,
+                normalizer=normalizer,
+                progress=show,
+                bulk=bulk_for(file, bulk),
+            )
     print_summary(summary, file.name)
     exit_for(summary)
 

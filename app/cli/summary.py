@@ -9,6 +9,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -74,12 +75,71 @@ def source_config(conn: psycopg.Connection[Any]) -> CallboardConfig:
     return stored[1] if stored else load_config(None)
 
 
-def progress(what: str) -> Callable[[Summary], None]:
-    def show(s: Summary) -> None:
-        if err.is_terminal:
-            err.print(f"  {s.events} events read, {s.inserted} stored ({what})", end="\r")
+# Files from this size on are imported in bulk unless told otherwise: the derived rows are made
+# once at the end for the span imported, instead of batch by batch (same tables either way).
+BULK_BYTES = 20 * 2**20
+BULK_HELP = (
+    "make the derived rows once at the end (default: for files from 20 MB on); "
+    "the same tables either way"
+)
 
-    return show
+
+def bulk_for(file: Path, flag: bool | None) -> bool:
+    return flag if flag is not None else file.stat().st_size >= BULK_BYTES
+
+
+def finish_cut_short(conn: psycopg.Connection[Any]) -> None:
+    """Bulk imports cut short before their derived rows were made: make them first."""
+    from ingest.derived import finish_pending
+
+    with conn.transaction():
+        done = finish_pending(conn)
+    if done:
+        err.print(f"derived rows made for bulk imports cut short: {', '.join(done)}")
+
+
+@contextmanager
+def file_progress(file: Path) -> Iterator[Callable[[Summary], None]]:
+    """A progress bar on a terminal (stderr) while a file is imported: the bytes read (this
+    process's offset in the file, whichever importer reads it), events read and stored, then,
+    for a bulk import, the contacts and agents whose derived rows are made."""
+    if not err.is_terminal:
+        yield lambda s: None
+        return
+    import psutil
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    path, me = str(file.resolve()), psutil.Process()
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TextColumn("{task.fields[counts]}"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=False,
+    )
+    size = file.stat().st_size
+    reading = bar.add_task(file.name, total=size, counts="")
+
+    def show(s: Summary) -> None:
+        offsets = [f.position for f in me.open_files() if f.path == path]
+        done = max(offsets) if offsets else size
+        counts = f"{s.events:,} events, {s.inserted:,} stored"
+        if s.derived:
+            counts += f", {s.derived:,} contacts and agents derived"
+        bar.update(reading, completed=done, counts=counts)
+
+    with bar:
+        yield show
 
 
 @contextmanager

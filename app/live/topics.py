@@ -104,6 +104,35 @@ def levels_for(topics: set[str]) -> tuple[Level, ...]:
     return tuple(level for level in order if level in wanted)
 
 
+def affected(
+    topics: set[str], touched: set[tuple[Level, str]], rows: dict[Level, dict[str, dict[str, Any]]]
+) -> set[str]:
+    """The built-in topics that show one of the `touched` groups (level, key), given the
+    rows after the change (of one window: an agent's team and queues)."""
+    if not touched:
+        return set()
+    agents = rows.get("agent", {})
+    queues = {k for lv, k in touched if lv == "queue"}
+    teams = {k for lv, k in touched if lv == "team"}
+    people = {k for lv, k in touched if lv == "agent"}
+    teams |= {agents[k].get("team") or "" for k in people if k in agents}
+    named = {"queue": queues, "team": teams}
+    out = set()
+    for topic in topics:
+        kind, _, name = topic.partition(":")
+        if kind == "center" or name in named.get(kind, ()):
+            out.add(topic)
+        elif kind == "agent":
+            row = agents.get(name) or {}
+            if (
+                name in people
+                or (row.get("team") or "") in teams
+                or queues.intersection(row.get("queues") or ())
+            ):
+                out.add(topic)
+    return out
+
+
 def payloads(
     topics: set[str],
     rows: Rows,

@@ -85,6 +85,7 @@ WallTile = Literal[
     "abandon_rate",
     "agents",
     "trend",
+    "forecast",  # the day against its forecast, one line under the header (docs/FORECAST.md)
 ]
 ALL_TILES: tuple[WallTile, ...] = get_args(WallTile)
 

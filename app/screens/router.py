@@ -23,7 +23,7 @@ from app.metrics.windows import resolve
 from app.scorecard.service import rank, scored
 from app.screens import service
 from app.screens.config import WallboardConfig
-from app.screens.schemas import AdherenceRow, Board, Drill, Page, Timeline, Trend
+from app.screens.schemas import AdherenceRow, Board, Drill, Page, PlanNow, Timeline, Trend
 from app.screens.views import display_names
 from app.screens.words import csv_header, csv_safe, csv_value, flag_text
 
@@ -244,7 +244,7 @@ def adherence(request: Request, principal: Supervisor, conn: ConnDep) -> list[Ad
 
 @router.get(
     "/agent/{agent}/plan",
-    response_model=dict[str, Any] | None,
+    response_model=PlanNow | None,
     summary="The agent's planned activity now (a break's length and end)",
 )
 def plan(request: Request, principal: Reader, conn: ConnDep, agent: str) -> dict[str, Any] | None:

@@ -78,6 +78,8 @@ class QueueView(BaseModel):
     answered: Cell
     arrived: Cell
     agents: AgentsByState
+    # callbacks waiting now ("waiting N + M callbacks"), apart from the callers on the line
+    callbacks: Cell = Cell(value=0, unit="count")
 
 
 class CenterView(BaseModel):
@@ -287,3 +289,11 @@ class Drill(BaseModel):
 
     trend: Trend
     contacts: Contacts
+
+
+class PlanNow(BaseModel):
+    """The agent's planned activity now (GET /api/v1/screens/agent/{agent}/plan)."""
+
+    activity: str
+    start: str
+    end: str

@@ -43,6 +43,14 @@
     return w;
   }
 
+  // "waiting N + M callbacks": callbacks wait apart from the callers on the line
+  function callbacks(q) {
+    const n = q.callbacks && q.callbacks.value;
+    if (!n) return "";
+    return '<span class="callbacks" id="callbacks-' + esc(q.key) + '">' +
+      esc(n === 1 ? cb.w("wall.callbacks_one") : cb.w("wall.callbacks", { n: cb.fmt(n, "count") })) + "</span>";
+  }
+
   function tile(q, tiles, view) {
     const has = function (t) { return tiles.indexOf(t) >= 0; };
     const recentLabel = cb.w("wall.sl_recent", { window: cb.w("common.window." + (q.recent_window || "30m")) });
@@ -51,7 +59,7 @@
       : cb.w("wall.sl_rule_no_target", { s: cb.fmt(q.sl_threshold_s, "count") });
     const level = worst([q.waiting.level, q.service_level.level, q.service_level_recent.level, q.abandon_rate.level]);
     const main = [];
-    if (has("waiting")) main.push(fig(cb.w("wall.waiting"), cb.cell(q.waiting, { id: "waiting-" + q.key })));
+    if (has("waiting")) main.push(fig(cb.w("wall.waiting"), cb.cell(q.waiting, { id: "waiting-" + q.key }) + callbacks(q)));
     if (has("longest_wait")) main.push(fig(cb.w("wall.longest_wait"), cb.timer(q.longest, { id: "longest-" + q.key })));
     const figs = [];
     if (has("service_level")) figs.push(fig(cb.w("wall.sl_today"), cb.cell(q.service_level, { id: "sl-" + q.key })));
@@ -128,7 +136,8 @@
     root.className = "wall theme-" + board.theme;
     // alerts (alerts.js): a banner under the header, in the flow: it moves the tiles, never covers them
     const alerts = '<div id="wall-alerts">' + cb.alerts.wall(state, page) + "</div>";
-    cb.patch(root, head + alerts + body + foot);
+    const forecast = cb.forecast ? cb.forecast.wall(page) : ""; // f_forecast.js
+    cb.patch(root, head + forecast + alerts + body + foot);
     cb.alerts.fitWall(document.getElementById("wall-alerts"));
     if (board.tiles.indexOf("trend") >= 0) {
       for (const el of root.querySelectorAll(".wall-trend")) {

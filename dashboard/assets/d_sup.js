@@ -215,6 +215,7 @@
     const alerts = document.getElementById("r-alerts") || document.getElementById("r-queues").insertAdjacentElement(
       "beforebegin", Object.assign(document.createElement("div"), { id: "r-alerts" }));
     cb.patch(alerts, t ? cb.alerts.sup(state, cb.page) : "");
+    if (cb.forecast) cb.forecast.sup(state); // today against its forecast (f_forecast.js)
   }
 
   // the contacts and the adherence list are asked for again whenever the figures beside them

@@ -29,7 +29,7 @@ import base64
 import binascii
 import itertools
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -38,6 +38,7 @@ from pydantic import ValidationError
 
 from ingest.contract import describe, event_adapter
 from ingest.sources.base import Item, Raw, Rejected, Skipped
+from ingest.sources.times import aware_time
 
 CHANNELS = {"VOICE": "voice", "CHAT": "chat", "EMAIL": "email"}
 _decoder = json.JSONDecoder()
@@ -120,20 +121,8 @@ def _arn_id(arn: Any) -> str | None:
     return arn.rstrip("/").rsplit("/", 1)[-1]
 
 
-def _time(value: Any, name: str) -> datetime:
-    if not isinstance(value, str):
-        raise ValueError(f"{name} is missing")
-    try:
-        t = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise ValueError(f"{name} {value!r} is not an ISO 8601 time") from exc
-    if t.tzinfo is None:
-        raise ValueError(f"{name} {value!r} has no time zone")
-    return t
-
-
 def _maybe_time(value: Any, name: str) -> datetime | None:
-    return None if value in (None, "") else _time(value, name)
+    return None if value in (None, "") else aware_time(value, name)
 
 
 @dataclass
@@ -183,7 +172,7 @@ class Translator:
         agent = _arn_id(v.get("AgentARN"))
         if agent is None:
             raise ValueError("AgentARN is missing")
-        ts = _time(v.get("EventTimestamp"), "EventTimestamp")
+        ts = aware_time(v.get("EventTimestamp"), "EventTimestamp")
         if kind == "HEART_BEAT":
             return "a heartbeat every 120 s without a change: nothing happened"
         cur = v.get("CurrentAgentSnapshot") or {}
@@ -389,7 +378,3 @@ def parse(text: str, source: str, *, where: str = "line") -> Iterator[Item]:
     t = Translator(source)
     for record in records(text, where=where):
         yield from t.feed(record)
-
-
-def parse_lines(lines: Iterable[str], source: str) -> Iterator[Item]:
-    yield from parse("".join(lines), source)

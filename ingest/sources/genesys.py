@@ -30,6 +30,7 @@ from pydantic import ValidationError
 from ingest.contract import describe, event_adapter
 from ingest.sources.amazon_connect import Record, records
 from ingest.sources.base import Item, Raw, Rejected, Skipped
+from ingest.sources.times import aware_time
 
 DETAIL = re.compile(
     r"^v2\.detail\.events\.conversation\.([^.]+)\.(acd\.start|acd\.end|acw|user\.end)$"
@@ -67,18 +68,6 @@ def _from_epoch(seconds: float) -> datetime:
         return datetime.fromtimestamp(seconds, UTC)
     except (OverflowError, OSError, ValueError) as exc:
         raise ValueError(f"{seconds!r} is not a time callboard can read") from exc
-
-
-def _iso(value: Any, name: str) -> datetime:
-    if not isinstance(value, str):
-        raise ValueError(f"{name} is missing")
-    try:
-        t = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise ValueError(f"{name} {value!r} is not an ISO 8601 time") from exc
-    if t.tzinfo is None:
-        raise ValueError(f"{name} {value!r} has no time zone")
-    return t
 
 
 def translate(record: Record | Rejected, source: str) -> list[Item]:
@@ -215,7 +204,7 @@ def _activity(user: str, b: dict[str, Any]) -> list[dict[str, Any]] | str:
         return "no presence in this activity notification"
     if system not in PRESENCE:
         raise ValueError(f"systemPresence {system!r} is not one callboard knows")
-    ts = _iso(presence.get("modifiedDate"), "presence.modifiedDate")
+    ts = aware_time(presence.get("modifiedDate"), "presence.modifiedDate")
     state, reason = PRESENCE[system]
     queues = b.get("activeQueueIds")
     return [
