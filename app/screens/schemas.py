@@ -143,6 +143,7 @@ class CardView(BaseModel):
     no_quality_data: bool = False
     fcr_pending: int | None = None
     contacts: int = 0
+    min_contacts: int = 10  # a card means something from this many contacts ([balance])
     flags: list[Flag] = Field(default_factory=list)
 
 
@@ -194,6 +195,15 @@ class QueueTopic(BaseModel):
 # --- what a page fetches once (REST) ----------------------------------------------------------
 
 
+class Names(BaseModel):
+    """Display names in the page's language ([queues.X] names, [teams.X] names, [[alerts]]
+    names): key -> name, only those configured; a screen shows the key otherwise."""
+
+    queue: dict[str, str] = Field(default_factory=dict)
+    team: dict[str, str] = Field(default_factory=dict)
+    alert: dict[str, str] = Field(default_factory=dict)
+
+
 class Board(BaseModel):
     name: str
     title: str | None
@@ -215,6 +225,7 @@ class Page(BaseModel):
     topics: list[str]
     stale_after_s: float
     board: Board | None = None
+    names: Names = Field(default_factory=Names)
     rank_every_s: float = 60
     contacts_page: int = 25
     ack: bool = False  # the token may acknowledge alerts (supervisor, admin)
@@ -264,7 +275,8 @@ class TimelineEvent(BaseModel):
     type: str
     queue: str | None = None
     agent: str | None = None
-    detail: str | None = None
+    detail: str | None = None  # the particulars as "name: value" (the CLI, older screens)
+    data: dict[str, str | float | int | None] = Field(default_factory=dict)  # the same, raw
 
 
 class Timeline(BaseModel):
