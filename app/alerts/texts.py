@@ -53,18 +53,21 @@ def _params(lang: str, alert: dict[str, Any]) -> dict[str, Any]:
 
 
 def alert_text(lang: str, alert: dict[str, Any]) -> str:
-    """The alert's own sentence ("billing backlog: waiting now is 7, above 2")."""
+    """The alert's own sentence ("waiting now is 7, above 2"): what is out, not the rule's
+    name (a screen shows where, a notification says the name once in its line)."""
     return t(lang, f"alert.{alert['code']}", **_params(lang, alert))
 
 
 def text(lang: str, event: str, alert: dict[str, Any]) -> str:
-    """A notification's text: where, and what."""
+    """A notification's text: where, which rule, and what."""
     words = (
         t(lang, "alert.cleared", **_params(lang, alert))
         if event == "cleared"
         else alert_text(lang, alert)
     )
-    return t(lang, "alert.line", scope=scope_words(lang, alert["scope"]), text=words)
+    return t(
+        lang, "alert.line", scope=scope_words(lang, alert["scope"]), name=alert["name"], text=words
+    )
 
 
 def subject(lang: str, event: str, alert: dict[str, Any]) -> str:
