@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test bench lint serve clean
+.PHONY: demo test test-deps screenshots bench bench-quick lint serve clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "callboard needs Python >= 3.11"'
@@ -19,20 +19,34 @@ demo: $(STAMP)
 serve: $(STAMP)
 	$(BIN)/callboard serve
 
-test: $(STAMP)
+# the browser tests' Chromium and Chinese font: got where possible, one line each on what it did
+test-deps: $(STAMP)
+	@scripts/test-deps
+
+test: test-deps
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/vulture
 	$(BIN)/pytest
 
+# the README's pictures (docs/screens/*.png), taken by the screen tests that show them
+SCREENSHOT_TESTS := tests/e2e/test_screens.py tests/e2e/test_sources.py tests/alerts/test_screens.py
+screenshots: test-deps
+	CALLBOARD_DOCS_SCREENS=1 $(BIN)/pytest -q -p no:randomly $(SCREENSHOT_TESTS) -k \
+	  'wallboard_shows_the_api or stale_data_greys or agent_widget_fits or supervisor_drills or silent_source or breach_is_on_the_wall'
+
+# Every bench with its checks; the summary goes into docs/PERFORMANCE.md (bench/all.py).
 bench: $(STAMP)
-	$(BIN)/python bench/ingest.py
-	$(BIN)/python bench/tick.py
-	$(BIN)/python bench/live.py
+	$(BIN)/python bench/all.py
+
+bench-quick: $(STAMP)
+	$(BIN)/python bench/all.py --quick
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/vulture
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
@@ -42,15 +42,15 @@ def safe_cell(value: Any) -> Any:
     return "".join(out)
 
 
-def csv_text(columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> str:
-    """The rows as RFC 4180 CSV (CRLF between rows, every text field quoted), each cell
-    through safe_cell. Quoting every text field keeps a line break inside its cell for every
-    reader that honours quotes; safe_cell covers those that do not."""
+def csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    """The rows (lists of values) as RFC 4180 CSV (CRLF between rows, every text field
+    quoted), each cell through safe_cell. Quoting every text field keeps a line break inside
+    its cell for every reader that honours quotes; safe_cell covers those that do not."""
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\r\n", quoting=csv.QUOTE_NONNUMERIC)
-    w.writerow([safe_cell(c) for c in columns])
+    w.writerow([safe_cell(c) for c in header])
     for r in rows:
-        w.writerow([_cell(r.get(c)) for c in columns])
+        w.writerow([_cell(v) for v in r])
     return out.getvalue()
 
 

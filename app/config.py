@@ -17,6 +17,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 
 from app.alerts import config as alert_config
 from app.audit.config import AuditConfig
+from app.i18n.negotiate import Lang
 from app.live.settings import LiveSettings
 from app.ops.config import LimitsConfig, SecurityConfig
 from app.schedules.schemas import ScheduleEntry, overlaps
@@ -45,12 +46,17 @@ class QueueSettings(_Strict):
     """Per-queue parameters of METRICS.md, all optional: unset falls back to [defaults]."""
 
     scorecard: str | None = None  # a [scorecards.NAME]; default "default"
+    # the name screens show per language ({ "zh-CN" = "账单" }); the key where none is set
+    names: dict[Lang, Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+        default_factory=dict
+    )
 
     timezone: Annotated[str, AfterValidator(_zone)] | None = None
     sl_threshold_s: Annotated[float, Field(ge=0)] | None = None
     short_abandon_s: Annotated[float, Field(ge=0)] | None = None
     sl_formula: SlFormula | None = None
     repeat_window_h: Annotated[float, Field(gt=0)] | None = None
+    callback_target_s: Annotated[float, Field(gt=0)] | None = None
     targets: dict[str, float] = Field(default_factory=dict)
 
 
@@ -60,6 +66,8 @@ class Defaults(_Strict):
     short_abandon_s: Annotated[float, Field(ge=0)] = 5
     sl_formula: SlFormula = "standard"
     repeat_window_h: Annotated[float, Field(gt=0)] = 72
+    # a callback answered within this long after its request is within its target
+    callback_target_s: Annotated[float, Field(gt=0)] = 3600
     targets: dict[str, float] = Field(default_factory=dict)
 
 
@@ -72,6 +80,7 @@ class QueueParams(_Strict):
     short_abandon_s: float
     sl_formula: SlFormula
     repeat_window_h: float
+    callback_target_s: float
     targets: dict[str, float]
 
 
@@ -79,6 +88,9 @@ class TeamSettings(_Strict):
     supervisor: str | None = None
     agents: list[str] = Field(default_factory=list)
     scorecard: str | None = None  # a [scorecards.NAME] for the team and its agents
+    names: dict[Lang, Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+        default_factory=dict
+    )
 
 
 Perspective = Literal["efficiency", "quality", "customer", "employee"]
@@ -169,6 +181,7 @@ class CallboardConfig(_Strict):
             else own.short_abandon_s,
             sl_formula=own.sl_formula or d.sl_formula,
             repeat_window_h=own.repeat_window_h or d.repeat_window_h,
+            callback_target_s=own.callback_target_s or d.callback_target_s,
             targets={**d.targets, **own.targets},
         )
 

@@ -24,6 +24,7 @@ from app.config import CallboardConfig, current_config, load_config, store_confi
 from app.contacts.router import router as contacts_router
 from app.events.router import EVENTS_SCHEMA
 from app.events.router import router as events_router
+from app.forecast.router import router as forecast_router
 from app.live.hub import Hub
 from app.live.router import router as live_router
 from app.metrics.router import router as metrics_router
@@ -32,13 +33,15 @@ from app.ops.guard import InputGuard, SecurityHeaders, install_errors
 from app.ops.loops import PerLoop
 from app.ops.router import router as ops_router
 from app.ops.telemetry import Telemetry, install
+from app.reports.router import router as reports_router
+from app.rollups.service import rebuild_if_outdated
 from app.schedules.router import router as schedules_router
 from app.scorecard.router import router as scorecard_router
 from app.screens.router import router as screens_router
 from app.settings import Settings, get_settings
+from app.sources.health import install as install_source_gauges
 from app.sources.router import router as sources_router
 from app.staffing.router import router as staffing_router
-from ingest.sources.health import install as install_source_gauges
 
 
 def _startup_config(engine: Engine, settings: Settings) -> tuple[int, CallboardConfig]:
@@ -49,9 +52,13 @@ def _startup_config(engine: Engine, settings: Settings) -> tuple[int, CallboardC
         if settings.config is None:
             stored = current_config(pg)
             if stored is not None:
+                rebuild_if_outdated(pg, stored[1])
                 return stored
         config = load_config(settings.config)
-        return store_config(pg, config, origin=str(settings.config or "defaults")), config
+        version = store_config(pg, config, origin=str(settings.config or "defaults"))
+        # the interval rollups for the thresholds in force (built once, kept by every write)
+        rebuild_if_outdated(pg, config)
+        return version, config
 
 
 async def _prune_audit(app: FastAPI) -> None:
@@ -97,9 +104,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             app.state.config_version, app.state.config = _startup_config(app.state.engine, settings)
             app.state.hub = Hub(
                 engine=app.state.engine,
-                listen_url=app.state.engine.url.render_as_string(hide_password=False).replace(
-                    "postgresql+psycopg://", "postgresql://", 1
-                ),
+                listen_url=db.libpq_url(app.state.engine.url.render_as_string(hide_password=False)),
                 clock=app.state.clock,
                 config=lambda: (app.state.config, app.state.config_version),
                 tick_s=settings.tick_s,
@@ -133,6 +138,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(events_router)
     app.include_router(metrics_router)
     app.include_router(staffing_router)
+    app.include_router(forecast_router)
     app.include_router(schedules_router)
     app.include_router(live_router)
     app.include_router(contacts_router)
@@ -142,6 +148,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(sources_router)  # the platform adapters over HTTP
     app.include_router(alerts_router)
     app.include_router(audit_router)
+    app.include_router(reports_router)
 
     @app.api_route(
         "/api/{path:path}",

@@ -2,7 +2,7 @@
 200 queues with a backlog rule and a service-level rule, 5,000 agents under a per-agent
 wrap-up rule, with 10 % of the queues and agents breaching.
 
-    .venv/bin/python bench/alerts.py [--ticks 20]
+    .venv/bin/python bench/alerts.py [--quick] [--ticks 20]
 
 Measures (median over the ticks): a quiet tick (nothing breaches), the tick that raises
 every breach (inserts, outbox rows), and a steady tick where every open alert's value moves
@@ -26,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from app import db, migrate
 from app.alerts.service import evaluate_tick
 from app.config import CallboardConfig
+from bench.harness import Run
 
 QUEUES, AGENTS, TEAM_SIZE = 200, 5000, 25
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -112,8 +113,11 @@ def timed(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--ticks", type=int, default=20)
+    parser.add_argument("--quick", action="store_true", help="5 ticks")
+    parser.add_argument("--ticks", type=int, default=None, help="default 20")
     args = parser.parse_args()
+    args.ticks = args.ticks or (5 if args.quick else 20)
+    run = Run("alerts", quick=args.quick)
     cfg = config()
     print(f"{len(cfg.alerts)} rules, {QUEUES} queues, {AGENTS:,} agents; median of {args.ticks}")
     with tempfile.TemporaryDirectory() as tmp:
@@ -142,11 +146,23 @@ def main() -> None:
                 clear_ms = timed(conn, cfg, rows(False, 0), at)
         finally:
             server.close()
-    print(f"  quiet tick:              {statistics.median(quiet):7.1f} ms")
-    print(f"  raising {opened[0] if opened else 0:,} alerts:    {raise_ms:7.1f} ms")
-    print(f"  steady, all values move: {statistics.median(steady):7.1f} ms")
-    print(f"  clearing them all:       {clear_ms:7.1f} ms")
-    print(f"  notifications queued:    {told[0] if told else 0:,}")
+    breaching = QUEUES // 10 * 2 + AGENTS // 10  # a backlog and an SL rule per queue, agents
+    run.require(
+        "every breach raised an alert",
+        bool(opened) and opened[0] == breaching,
+        f"{opened[0] if opened else 0:,} alerts of {breaching:,} breaches",
+    )
+    run.require(
+        "notifications queued for the webhook rules",
+        bool(told) and told[0] > 0,
+        f"{told[0] if told else 0:,} notifications",
+    )
+    run.figure("alerts: quiet tick (nothing breaches)", statistics.median(quiet), "ms")
+    run.figure(f"alerts: tick raising {breaching:,} alerts", raise_ms, "ms")
+    steady_ms = statistics.median(steady)
+    run.figure("alerts: steady tick, every open alert's value moves", steady_ms, "ms")
+    run.figure("alerts: tick clearing them all", clear_ms, "ms")
+    run.finish()
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 from the process's start to /healthz ready and to the first full snapshot of every live topic
 a floor's screens subscribe to. Target (issue 11): serving full snapshots again within 10 s.
 
-    .venv/bin/python bench/restart.py [--events 10000000] [--data DIR] [--restarts 2]
+    .venv/bin/python bench/restart.py [--quick] [--events 10000000] [--data DIR] [--restarts 2]
 
 The database is built once and kept in `--data` (default /tmp/callboard-restart-<events>);
 a rerun with the same parameters skips the fill (`--refill` forces it).
@@ -17,10 +17,13 @@ agents on calls and in wrap-up now. The 30 days before (`--days`) hold the rest 
 the same shifts for a smaller share of the agents each day (weekends at half a weekday), as
 many as make `--events` in all (the output says how many).
 
-**How the rows are made.** Not through the writer (10 M events through it would take hours on
-this 2-core machine), but with SQL (generate_series, deterministic hashes for the randomness)
-that writes the `events` rows and the derived rows from the same staging tables, so they are
-what ingest would have derived from those events:
+**How the rows are made.** The events are generated with SQL (generate_series, deterministic
+hashes for the randomness; 10 M events through the HTTP writer would take long on this 2-core
+machine), written straight into `events`; the derived tables are then made by the product's
+own code, `callboard rebuild` (ingest/derived.py, the same functions as incremental ingest),
+and its time is reported. Schedules (productive, break, lunch for every shift) and the
+reference rows for queues, teams and agents (as `callboard.toml`, written to the data folder,
+gives them) are written directly, as `PUT /api/v1/schedules` and the configuration would.
 
 - every agent's shift is a chain of handled calls in four blocks between breaks: an idle gap,
   talk (3 % short calls), hold for 15 %, wrap-up; a call that would not be wrapped before the
@@ -30,19 +33,13 @@ what ingest would have derived from those events:
   `survey.completed` 5 to 60 minutes later, 3 % a `qa.scored` 1 to 3 hours later; 8 % come
   with an abandoned contact in the same queue (`call.queued`, `call.abandoned`);
 - logins, breaks, lunch and logouts are `agent.state` events (with the agent's queues on
-  the availables);
-- `contact_segments`, `feedback` and `agent_states` are computed from those staging rows with
-  the rules of ingest/derive.py (waits, talk = end - answer - hold, wrap-up = wrap - end,
-  intervals from one state change to the next, the current one open); today everything after
-  "now" is cut, which leaves contacts waiting, calls in progress and open states;
-- schedules (productive, break, lunch) for every shift, reference rows for queues, teams and
-  agents as `callboard.toml` (written to the data folder) gives them, and `derived_meta` at
-  this version's derivation, so `callboard migrate` does not rebuild anything.
+  the availables); today everything after "now" is cut, which leaves contacts waiting, calls
+  in progress and open states.
 
 Events are inserted day by day in time order (the order real ingest writes them, which the
 BRIN index on `ts` relies on), received_at = ts. Transfers and overflows are not generated.
-Each fill ends with a check: the events of a sample of contacts and agents are run through
-ingest/derive.py and must give exactly the stored derived rows.
+The filled folder is kept and reused while the generator, the migrations and ingest's
+derivation are unchanged.
 
 **A restart.** Any PostgreSQL left running on the data folder is stopped. For the first
 restart the database's files (and the venv's) are dropped from the OS page cache (cold); the
@@ -54,7 +51,9 @@ topics) and 3 agent widgets (`agent:` topics), with an admin token from `callboa
 create`. It reports, from the process's start: PostgreSQL accepting connections, the app
 imported and built (uvicorn's "Started server process"), "Application startup complete",
 /healthz 200, and the first snapshot frame of each topic; then the server's own count and
-total time of live computations (`callboard_live_tick_seconds` on /metrics). The server gets
+total time of live computations (`callboard_live_tick_seconds` on /metrics), and where
+PostgreSQL's time went from its own statistics (`pg_stat_statements`, loaded in the bench's
+database only: the statements of the server's start, by total time). The server gets
 SIGTERM (then SIGKILL for its group), and the embedded PostgreSQL is stopped if it outlived
 it, whatever happened."""
 
@@ -90,18 +89,9 @@ sys.path.insert(0, str(ROOT))
 
 from app import db  # noqa: E402
 from app.config import load_config, store_config  # noqa: E402
-from ingest.derive import (  # noqa: E402
-    AGENT_STATE_COLUMNS,
-    DERIVE_VERSION,
-    FEEDBACK_COLUMNS,
-    SEGMENT_COLUMNS,
-    STATE_EVENT_TYPES,
-    Stored,
-    agent_intervals,
-    contact_rows,
-)
+from bench.harness import Run  # noqa: E402
 
-GENERATOR = 2  # bump when the generated data changes: cached folders are refilled
+GENERATOR = 3  # bump when the generated data changes: cached folders are refilled
 TZ = "Europe/Berlin"
 BUSY_DAY = date(2026, 11, 23)  # a Monday
 AT_HOUR = 15.0  # "now" on the busy day, local time
@@ -300,80 +290,6 @@ ORDER BY e.ts
 """
 
 # ingest/derive.py's rows, from the same staging rows (everything after `now` cut).
-SEGMENTS = """
-INSERT INTO contact_segments (call_id, segment, queue, is_first, is_last, channel, customer,
-  priority, queued_at, outcome, left_at, wait_s, missed, agent, answered_at, ended_at, ended_by,
-  talk_s, hold_s, wrapped_at, acw_s, handled_at, contact_outcome, contact_wait_s)
-SELECT call_id, 0, queue, true, true, 'voice', customer, 0, queued_at, outcome, left_at, wait_s,
-  missed, agent, answered_at, ended_at, ended_by, talk_s, hold_s, wrapped_at, acw_s, handled_at,
-  true, wait_s
-FROM (
-  SELECT call_id, queue, customer, queued_at,
-    CASE WHEN a THEN 'answered' END AS outcome, CASE WHEN a THEN answered_at END AS left_at,
-    CASE WHEN a THEN extract(epoch FROM answered_at - queued_at)::float8 END AS wait_s,
-    (missed AND queued_at + (answered_at - queued_at) / 2 <= %(now)s)::int AS missed,
-    CASE WHEN a THEN 'a' || agent END AS agent, CASE WHEN a THEN answered_at END AS answered_at,
-    CASE WHEN e THEN ended_at END AS ended_at, CASE WHEN e THEN ended_by END AS ended_by,
-    CASE WHEN e THEN extract(epoch FROM ended_at - answered_at)::float8 - hold_s::float8 END
-      AS talk_s,
-    CASE WHEN e THEN hold_s::float8 END AS hold_s,
-    CASE WHEN w THEN wrapped_at END AS wrapped_at,
-    CASE WHEN w THEN extract(epoch FROM wrapped_at - ended_at)::float8 END AS acw_s,
-    CASE WHEN w THEN wrapped_at WHEN e THEN ended_at END AS handled_at,
-    -- ingest rewrites a contact's rows at each of its events: the last one places them
-    CASE WHEN w THEN wrapped_at WHEN e THEN ended_at WHEN a THEN answered_at ELSE queued_at END
-      AS written
-  FROM bench.call
-  CROSS JOIN LATERAL (SELECT answered_at <= %(now)s AS a, ended_at <= %(now)s AS e,
-                             wrapped_at <= %(now)s AS w) cut
-  WHERE queued_at <= %(now)s
-  UNION ALL
-  SELECT call_id, queue, customer, queued_at,
-    CASE WHEN b THEN 'abandoned' END, CASE WHEN b THEN abandoned_at END,
-    CASE WHEN b THEN extract(epoch FROM abandoned_at - queued_at)::float8 END,
-    0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-    CASE WHEN b THEN abandoned_at ELSE queued_at END
-  FROM bench.abandon
-  CROSS JOIN LATERAL (SELECT abandoned_at <= %(now)s AS b) cut
-  WHERE queued_at <= %(now)s
-) x
-ORDER BY written
-"""
-
-FEEDBACK = """
-INSERT INTO feedback (source, id, call_id, ts, kind, queue, agent, csat, nps, resolved, score,
-  evaluator)
-SELECT %(source)s, call_id || '.s', call_id, survey_at, 'survey', queue, 'a' || agent,
-  cs.csat, greatest(0, least(10, cs.csat * 2 + floor(u_nps * 3)::int - 1)), resolved, NULL,
-  NULL
-FROM bench.call
-CROSS JOIN LATERAL (SELECT CASE WHEN resolved THEN 4 + (u_csat < 0.6)::int
-                                ELSE 1 + floor(u_csat * 3)::int END AS csat) cs
-WHERE survey_at <= %(now)s
-UNION ALL
-SELECT %(source)s, call_id || '.r', call_id, qa_at, 'qa', queue, 'a' || agent, NULL, NULL,
-  NULL, qa_score, 'qa1'
-FROM bench.call WHERE qa_at <= %(now)s
-ORDER BY 4
-"""
-
-STATES = """
-INSERT INTO agent_states (agent, started_at, ended_at, state, reason, queues)
-SELECT 'a' || agent, ts, lead(ts) OVER (PARTITION BY agent ORDER BY ts), state, reason,
-  ARRAY[q1, q2]
-FROM (
-  SELECT agent, ts, state, reason, q1, q2 FROM bench.presence WHERE ts <= %(now)s
-  UNION ALL
-  SELECT agent, answered_at, 'on_call', NULL, q1, q2 FROM bench.call WHERE answered_at <= %(now)s
-  UNION ALL
-  SELECT agent, ended_at, 'wrap_up', NULL, q1, q2 FROM bench.call WHERE ended_at <= %(now)s
-  UNION ALL
-  SELECT agent, wrapped_at, 'available', NULL, q1, q2 FROM bench.call
-  WHERE wrapped_at <= %(now)s
-) x
-ORDER BY ts
-"""
-
 SCHEDULES = """
 INSERT INTO schedules (agent, starts_at, ends_at, activity)
 SELECT 'a' || s.agent, s.login + interval '1 s' * p.a, s.login + interval '1 s' * p.b, p.activity
@@ -457,6 +373,9 @@ def _without_indexes(conn: psycopg.Connection[Any], tables: list[str]) -> list[s
 
 
 def fill(url: str, args: argparse.Namespace, now: datetime) -> dict[str, Any]:
+    """The events (and the schedules and reference rows, which come from the configuration and
+    `PUT /api/v1/schedules`, not from events) straight into their tables. The derived tables
+    are left empty: `callboard rebuild` makes them afterwards, with the product's own code."""
     shares = plan(args.events, args.agents, args.days, AT_HOUR)
     params = {
         "days": args.days,
@@ -479,9 +398,6 @@ def fill(url: str, args: argparse.Namespace, now: datetime) -> dict[str, Any]:
         conn.execute("SET maintenance_work_mem = '1GB'")
         conn.execute("SET work_mem = '512MB'")
         conn.execute("SET synchronous_commit = off")
-        # no triggers (the live engine's change log): a bulk load, not ingest; a running
-        # server's log holds only what its last few ticks have not pruned
-        conn.execute("SET session_replication_role = replica")
         conn.execute("DROP SCHEMA IF EXISTS bench CASCADE")
         conn.execute(FUNCTIONS)
         _step(conn, "shifts", SHIFTS, params)
@@ -492,16 +408,13 @@ def fill(url: str, args: argparse.Namespace, now: datetime) -> dict[str, Any]:
         for table in ("call", "abandon", "presence"):
             conn.execute(f"CREATE INDEX ON bench.{table} (d)")
             conn.execute(f"ANALYZE bench.{table}")
-        big = ["events", "contact_segments", "agent_states", "feedback", "schedules"]
-        conn.execute(f"TRUNCATE {', '.join(big)}")
+        big = ["events", "schedules"]
+        conn.execute("TRUNCATE events, schedules, contact_segments, feedback, agent_states")
         again = _without_indexes(conn, big)
         t0 = time.perf_counter()
         for d in range(-args.days, 1):
             conn.execute(EVENTS, {**params, "d": d})
         print(f"    events: {time.perf_counter() - t0:.1f} s", flush=True)
-        _step(conn, "contact_segments", SEGMENTS, params)
-        _step(conn, "feedback", FEEDBACK, params)
-        _step(conn, "agent_states", STATES, params)
         _step(conn, "schedules", SCHEDULES, params)
         t0 = time.perf_counter()
         for statement in again:
@@ -524,11 +437,6 @@ def fill(url: str, args: argparse.Namespace, now: datetime) -> dict[str, Any]:
             (TEAM_SIZE, args.agents),
         )
         conn.execute(
-            "INSERT INTO derived_meta (key, value) VALUES ('derive_version', %s)"
-            " ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
-            (str(DERIVE_VERSION),),
-        )
-        conn.execute(
             "INSERT INTO source_stats (source, inserted, last_event_ts, last_batch_at)"
             " SELECT %s, count(*), max(ts), max(ts) FROM events"
             " ON CONFLICT (source) DO UPDATE SET inserted = EXCLUDED.inserted,"
@@ -536,15 +444,30 @@ def fill(url: str, args: argparse.Namespace, now: datetime) -> dict[str, Any]:
             (SOURCE,),
         )
         store_config(conn, load_config(args.data / "callboard.toml"), origin="bench")
-        verify(conn, now)
         conn.execute("DROP SCHEMA bench CASCADE")
+    return {"events_s": round(time.perf_counter() - started)}
+
+
+def derive(env: dict[str, str], data: Path) -> float:
+    """The derived tables by the product's own code: `callboard rebuild` (ingest/derived.py)."""
+    t0 = time.perf_counter()
+    print(run_cli(env, "rebuild").strip(), flush=True)
+    took = time.perf_counter() - t0
+    print(f"    callboard rebuild: {took:.1f} s", flush=True)
+    return took
+
+
+def settle(url: str, now: datetime) -> dict[str, Any]:
+    """After the rebuild: the change log emptied (a running server's log holds only what its
+    last ticks have not pruned), statistics, a checkpoint; what the database holds."""
+    with psycopg.connect(url, autocommit=True) as conn:
         if conn.execute("SELECT to_regclass('live_changes')").fetchone() != (None,):
             conn.execute("TRUNCATE live_changes")
         t0 = time.perf_counter()
         conn.execute("VACUUM (ANALYZE)")
         conn.execute("CHECKPOINT")
         print(f"    vacuum, analyze, checkpoint: {time.perf_counter() - t0:.1f} s", flush=True)
-        counts = {}
+        counts: dict[str, Any] = {}
         for table in ("events", "contact_segments", "agent_states", "feedback", "schedules"):
             row = conn.execute(f"SELECT count(*) FROM {table}").fetchone()  # noqa: S608
             counts[table] = row[0] if row else 0
@@ -557,106 +480,12 @@ def fill(url: str, args: argparse.Namespace, now: datetime) -> dict[str, Any]:
         counts["first_event"] = row[0].isoformat() if row[0] else None
         counts["events_today"] = row[1]
         counts["database_size"] = (size.fetchone() or ["?"])[0]
-    counts["fill_s"] = round(time.perf_counter() - started)
+        # PostgreSQL's own statistics of statements, for where a restart's time goes
+        conn.execute("ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'")
+        conn.execute("ALTER SYSTEM SET pg_stat_statements.track = 'all'")
+        conn.execute("ALTER SYSTEM SET pg_stat_statements.save = off")  # each start from zero
+        conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
     return counts
-
-
-def verify(conn: psycopg.Connection[Any], now: datetime) -> None:
-    """The stored derived rows of a sample of contacts and agents are what ingest/derive.py
-    makes of their events."""
-    calls = [
-        r[0]
-        for r in conn.execute(
-            "(SELECT call_id FROM bench.call WHERE queued_at <= %(now)s"
-            " ORDER BY bench.u(k, 99) LIMIT 400)"
-            " UNION ALL (SELECT call_id FROM bench.call WHERE answered_at > %(now)s - interval"
-            " '10 min' ORDER BY answered_at DESC LIMIT 100)"
-            " UNION ALL (SELECT call_id FROM bench.abandon ORDER BY queued_at DESC LIMIT 100)"
-            " UNION ALL (SELECT call_id FROM bench.call WHERE survey_at IS NOT NULL"
-            " AND qa_at <= %(now)s LIMIT 50)",
-            {"now": now},
-        )
-    ]
-    events = conn.execute(
-        "SELECT source, id, ts, type, call_id, queue, agent, data FROM events"
-        " WHERE call_id = ANY(%s) AND type <> 'agent.state'",
-        (calls,),
-    ).fetchall()
-    by_call: dict[str, list[Stored]] = {c: [] for c in calls}
-    for e in events:
-        by_call[e[4]].append(Stored(*e))
-    stored = {
-        (r[0], r[1]): r
-        for r in conn.execute(
-            f"SELECT {', '.join(SEGMENT_COLUMNS)} FROM contact_segments"  # noqa: S608
-            " WHERE call_id = ANY(%s)",
-            (calls,),
-        )
-    }
-    stored_fb = {
-        (r[0], r[1]): r
-        for r in conn.execute(
-            f"SELECT {', '.join(FEEDBACK_COLUMNS)} FROM feedback"  # noqa: S608
-            " WHERE call_id = ANY(%s)",
-            (calls,),
-        )
-    }
-    made = made_fb = 0
-    for call_id, evs in by_call.items():
-        segments, feedback = contact_rows(call_id, evs)
-        for seg in segments:
-            want = seg.row()
-            got = stored.pop((seg.call_id, seg.segment), None)
-            if got != want:
-                raise SystemExit(f"verify: contact {call_id}: stored {got}, derived {want}")
-            made += 1
-        for fb in feedback:
-            got = stored_fb.pop((fb.source, fb.id), None)
-            if got != fb.row():
-                raise SystemExit(f"verify: feedback {fb.id}: stored {got}, derived {fb.row()}")
-            made_fb += 1
-    if stored or stored_fb:
-        raise SystemExit(f"verify: rows without events: {list(stored)[:3]} {list(stored_fb)[:3]}")
-    agents = [
-        r[0]
-        for r in conn.execute(
-            "(SELECT 'a' || agent FROM bench.shift WHERE d = 0 ORDER BY agent LIMIT 15)"
-            " UNION (SELECT 'a' || agent FROM bench.shift ORDER BY bench.u(sid, 98) LIMIT 10)"
-        )
-    ]
-    intervals = 0
-    for agent in agents:
-        evs = [
-            Stored(*e)
-            for e in conn.execute(
-                "SELECT source, id, ts, type, call_id, queue, agent, data FROM events"
-                " WHERE agent = %s AND type = ANY(%s)",
-                (agent, list(STATE_EVENT_TYPES)),
-            )
-        ]
-        want = [tuple(i) for i in agent_intervals(agent, evs)]
-        got = [
-            tuple(r)
-            for r in conn.execute(
-                f"SELECT {', '.join(AGENT_STATE_COLUMNS)} FROM agent_states"  # noqa: S608
-                " WHERE agent = %s ORDER BY started_at",
-                (agent,),
-            )
-        ]
-        if got != want:
-            diff = next(
-                (i, g, w) for i, (g, w) in enumerate(zip(got, want, strict=False)) if g != w
-            )
-            raise SystemExit(
-                f"verify: agent {agent}: {len(got)} stored, {len(want)} derived; first "
-                f"difference at {diff}"
-            )
-        intervals += len(want)
-    print(
-        f"    verified against ingest/derive.py: {made} segments, {made_fb} feedback rows "
-        f"of {len(calls)} contacts, {intervals:,} state intervals of {len(agents)} agents",
-        flush=True,
-    )
 
 
 # --- the embedded PostgreSQL of the data folder -------------------------------------------------
@@ -869,9 +698,11 @@ def restart(
         with httpx.Client(timeout=2) as client:
             while True:
                 if server.proc.poll() is not None:
-                    raise SystemExit(f"serve exited with {server.proc.returncode}: see serve.log")
+                    result["failed"] = f"serve exited with {server.proc.returncode} (serve.log)"
+                    return result
                 if time.monotonic() > deadline:
-                    raise SystemExit("no /healthz 200 within the timeout")
+                    result["failed"] = f"no /healthz 200 within {args.timeout:.0f} s"
+                    return result
                 with contextlib.suppress(httpx.HTTPError):
                     if client.get(f"{base}/healthz").status_code == 200:
                         result["healthz"] = time.monotonic() - server.t0
@@ -887,6 +718,7 @@ def restart(
             print(f"  {label}: not every topic had a snapshot within {args.timeout:.0f} s")
         result["topics"], result["sample"] = got, sample
         result["ticks"] = live_ticks(base, token)
+        result["statements"] = statements(pgdata)
         result.update(server.marks)
         result["load_after"] = os.getloadavg()
     finally:
@@ -896,177 +728,67 @@ def restart(
     return result
 
 
-# --- where the first computation's time goes -------------------------------------------------
-
-FAMILIES = (  # a word only that statement has -> its name
-    ("answered_in_sl", "outcome"),
-    ("AS arrived", "arrived"),
-    ("AS handled", "handled"),
-    ("csat_top2", "feedback"),
-    ("AS missed", "missed (events)"),
-    ("t_on_call", "agent time"),
-    ("scheduled_s", "adherence"),
-    ("AS waiting_now", "waiting now"),
-    ("a.started_at <= ", "agents now"),
-    ("INSERT INTO alerts", "alerts"),
-    ("state, reason FROM agent_states", "closed intervals (engine)"),
-    ("DISTINCT agent FROM schedules", "schedules running (engine)"),
-    ("live_changes", "change log (engine)"),
-)
+STATEMENTS = """
+SELECT calls, total_exec_time, rows, shared_blks_read, shared_blks_hit,
+  regexp_replace(query, '\\s+', ' ', 'g')
+FROM pg_stat_statements
+WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+ORDER BY total_exec_time DESC
+"""
 
 
-def profile(args: argparse.Namespace) -> None:
-    """What the live leader does first after a start, in this process on the filled database
-    just after PostgreSQL started: the first tick of the screens' topics (`Hub.compute` as the
-    server runs it: a full computation while the live engine is built on a thread of its own)
-    and that build, each with its SQL by statement family (and window) and the rest (Python);
-    the next tick; each again under cProfile; the plans of the slowest statements."""
-    import cProfile
-    import io
-    import pstats
-
-    from psycopg import sql
-
-    from app.clock import Clock
-    from app.config import current_config
-    from app.live import engine as live_engine
-    from app.live.hub import Hub
-    from app.metrics import service
-
-    pgdata = args.data / "pg"
-    stop_postgres(pgdata)
-    window: dict[str, str] = {}  # thread name -> the window being computed
-    # (thread, window, family, seconds, query, params)
-    records: list[tuple[str, str, str, float, Any, Any]] = []
-    original = psycopg.Cursor.execute
-
-    def timed(self: Any, query: Any, params: Any = None, **kw: Any) -> Any:
-        t0 = time.perf_counter()
-        try:
-            return original(self, query, params, **kw)
-        finally:
-            took = time.perf_counter() - t0
-            text = (
-                query.as_string(self.connection)
-                if isinstance(query, sql.Composable)
-                else str(query)
-            )
-            family = next((name for word, name in FAMILIES if word in text), text[:40])
-            name = threading.current_thread().name
-            records.append((name, window.get(name, ""), family, took, query, params))
-
-    inner = service.compute_many
-
-    def by_window(*a: Any, **kw: Any) -> Any:
-        name = threading.current_thread().name
-        window[name] = kw.get("window") or "?"
-        try:
-            return inner(*a, **kw)
-        finally:
-            window[name] = ""
-
-    def table(rows: list[tuple[str, str, str, float, Any, Any]]) -> None:
-        groups: dict[tuple[str, str], list[float]] = {}
-        for _, w, family, took, _, _ in rows:
-            groups.setdefault((family, w or "-"), []).append(took)
-        print("| statement | window | count | seconds |")
-        print("|---|---|---|---|")
-        for (family, w), times in sorted(groups.items(), key=lambda kv: -sum(kv[1])):
-            if sum(times) >= 0.05:
-                print(f"| {family} | {w} | {len(times)} | {sum(times):.2f} |")
-
-    def busiest(prof: cProfile.Profile, what: str) -> None:
-        out = io.StringIO()
-        pstats.Stats(prof, stream=out).sort_stats("tottime").print_stats(12)
-        listing = [ln for ln in out.getvalue().splitlines() if ln.strip()]
-        start = next(i for i, ln in enumerate(listing) if "ncalls" in ln)
-        print(f"\n{what}, under cProfile (own time of the busiest functions; cProfile's")
-        print("overhead inflates them):")
-        print("\n".join(listing[start:]))
-
-    topics = {t for _, ts in SOCKETS for t in ts}
-    with embedded(pgdata) as url:
-        engine = db.make_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
-        with psycopg.connect(url) as conn:
-            found = current_config(conn)
-        assert found is not None
-        version, config = found
-        clock = Clock(now_instant(AT_HOUR), time.time(), 1.0)
-        hub = Hub(engine=engine, listen_url=url, clock=clock, config=lambda: (config, version))
-        psycopg.Cursor.execute = timed  # type: ignore[method-assign]
-        service.compute_many = by_window  # type: ignore[assignment]
-        if hasattr(live_engine, "compute_many"):
-            live_engine.compute_many = by_window
-        try:
-            t0 = time.perf_counter()
-            hub.compute(topics, version=1, computed_at="")
-            first_s = time.perf_counter() - t0
-            building = getattr(hub, "_building", None)
-            if building is not None:
-                building.result()  # the engine's build, started by the first tick
-            built_s = time.perf_counter() - t0
-            first = list(records)
-            records.clear()
-            t1 = time.perf_counter()
-            hub.compute(topics, version=2, computed_at="")
-            next_s = time.perf_counter() - t1
-        finally:
-            psycopg.Cursor.execute = original  # type: ignore[method-assign]
-            service.compute_many = inner  # type: ignore[assignment]
-            if hasattr(live_engine, "compute_many"):
-                live_engine.compute_many = inner
-        main = [r for r in first if r[0] == threading.current_thread().name]
-        build = [r for r in first if r[0] != threading.current_thread().name]
-        main_sql = sum(r[3] for r in main)
-        print(
-            f"\nThe first tick of the {len(topics)} topics just after PostgreSQL started: "
-            f"{first_s:.2f} s ({main_sql:.2f} s in {len(main)} SQL statements, "
-            f"{first_s - main_sql:.2f} s the rest)"
-        )
-        table(main)
-        if build:
-            build_sql = sum(r[3] for r in build)
-            print(
-                f"\nThe live engine's build (its own thread, from the first tick's start): done "
-                f"after {built_s:.2f} s ({build_sql:.2f} s in {len(build)} SQL statements)"
-            )
-            table(build)
-        print(f"\nThe next tick: {next_s:.2f} s")
-        with engine.connect() as c:
-            pg: Any = c.connection.driver_connection
-            prof = cProfile.Profile()
-            prof.enable()
-            service.compute_windows(
-                pg,
-                config,
-                levels=("center", "queue", "team", "agent"),
-                now=clock.now(),
-                windows=config.live.windows,
-                config_version=version,
-            )
-            prof.disable()
-            busiest(prof, "The first tick's full computation (compute_windows) again")
-            if hasattr(live_engine.Engine, "prepare"):
-                prof = cProfile.Profile()
-                prof.enable()
-                live_engine.Engine(config.live.windows).prepare(
-                    pg, config, now=clock.now(), config_version=version
-                )
-                prof.disable()
-                busiest(prof, "The live engine's build again")
-            c.rollback()
-        slowest = sorted(first, key=lambda r: -r[3])[: args.explain]
-        with psycopg.connect(url) as conn:
-            for thread, w, family, took, query, params in slowest:
-                head: Any = sql.SQL("EXPLAIN (ANALYZE, BUFFERS) ")
-                stmt = head + query if isinstance(query, sql.Composable) else head + sql.SQL(query)
-                plan_rows = conn.execute(stmt, params).fetchall()
-                print(f"\n--- {family}, window {w or '-'} ({thread}): {took:.2f} s")
-                print("\n".join(r[0] for r in plan_rows))
-        engine.dispose()
+def statements(pgdata: Path) -> list[tuple[Any, ...]]:
+    """PostgreSQL's own account of the statements run since it started (pg_stat_statements,
+    loaded by the fill's ALTER SYSTEM; `save` off, so each start counts from zero)."""
+    server = db.EmbeddedServer(pgdata)  # joins the server's PostgreSQL; the server stops it
+    try:
+        url = server.url.replace("postgresql+psycopg://", "postgresql://", 1)
+        with psycopg.connect(url, autocommit=True) as conn:
+            return [tuple(r) for r in conn.execute(STATEMENTS).fetchall()]
+    except psycopg.Error as exc:
+        print(f"  pg_stat_statements unreadable: {exc}", flush=True)
+        return []
+    finally:
+        server.close()
 
 
-def report(args: argparse.Namespace, info: dict[str, Any], runs: list[dict[str, Any]]) -> None:
+def gist(query: str, width: int = 110) -> str:
+    """A statement in one short line: its CTEs by name, then the main statement's start."""
+    if not query.upper().startswith("WITH"):
+        return query if len(query) <= width else query[: width - 3] + "..."
+    names, depth, i = [], 0, 4
+    while i < len(query):
+        ch = query[i]
+        if ch == "(":
+            if depth == 0:
+                names.append(query[:i].rsplit(",", 1)[-1].split()[-2] if " AS" in query[:i] else "")
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            rest = query[i + 1 :].lstrip()
+            if depth == 0 and not rest.startswith(","):
+                head = f"WITH {', '.join(n for n in names if n)} ... "
+                body = head + rest
+                return body if len(body) <= width else body[: width - 3] + "..."
+        i += 1
+    return query[: width - 3] + "..."
+
+
+def where_time_goes(rows: list[tuple[Any, ...]], top: int) -> None:
+    total = sum(r[1] for r in rows)
+    print(f"\nWhere PostgreSQL's time went, start to first snapshots ({len(rows)} statements,")
+    print(f"{total / 1000:.1f} s executing; pg_stat_statements, the last restart):")
+    print("| ms | share | calls | rows | blocks read | statement |")
+    print("|---:|---:|---:|---:|---:|---|")
+    for calls, ms, nrows, read, _hit, query in rows[:top]:
+        text = gist(query)
+        share = ms / total if total else 0.0
+        print(f"| {ms:,.0f} | {share:.0%} | {calls:,} | {nrows:,} | {read:,} | `{text}` |")
+
+
+def report(
+    run: Run, args: argparse.Namespace, info: dict[str, Any], runs: list[dict[str, Any]]
+) -> None:
     topics = sum(len(t) for _, t in SOCKETS)
     print()
     print(
@@ -1074,11 +796,10 @@ def report(args: argparse.Namespace, info: dict[str, Any], runs: list[dict[str, 
         f"{args.agents:,} agents, {info['first_event'][:10]} to {BUSY_DAY}; "
         f"{info['events_today']:,} events today by {AT_HOUR:05.2f} {TZ}; "
         f"{info['contact_segments']:,} contact segments, {info['agent_states']:,} agent states; "
-        f"database {info['database_size']})"
+        f"database {info['database_size']}; derived by `callboard rebuild` in "
+        f"{info.get('rebuild_s', 0):.0f} s)"
     )
-    print(f"command: {' '.join(sys.argv)}")
     print()
-    head = ["", *(r["label"] for r in runs)]
     rows = [
         ("PostgreSQL ready", "postgres_ready"),
         ("app built (uvicorn started)", "started"),
@@ -1086,7 +807,7 @@ def report(args: argparse.Namespace, info: dict[str, Any], runs: list[dict[str, 
         ("/healthz 200", "healthz"),
         (f"first snapshot of all {topics} topics", "snapshots"),
     ]
-    print("| from `callboard serve` started | " + " | ".join(head[1:]) + " |")
+    print("| from `callboard serve` started | " + " | ".join(r["label"] for r in runs) + " |")
     print("|---|" + "---|" * len(runs))
     for name, key in rows:
         cells = [
@@ -1096,8 +817,7 @@ def report(args: argparse.Namespace, info: dict[str, Any], runs: list[dict[str, 
             for r in runs
         ]
         print(f"| {name} | " + " | ".join(cells) + " |")
-    kinds = ("center", "queue:", "team:", "agent:")
-    for kind in kinds:
+    for kind in ("center", "queue:", "team:", "agent:"):
         cells = []
         for r in runs:
             times = [t for name, t in r["topics"].items() if name.startswith(kind)]
@@ -1107,36 +827,44 @@ def report(args: argparse.Namespace, info: dict[str, Any], runs: list[dict[str, 
     print("| live computations done by then (count, total time) | " + " | ".join(cells) + " |")
     cells = ["{:.2f} / {:.2f} / {:.2f}".format(*r["load_before"]) for r in runs]
     print("| load average before (1 / 5 / 15 min) | " + " | ".join(cells) + " |")
-    print()
-    met = all(r.get("snapshots", 1e9) <= 10.0 for r in runs)
-    print(f"target: full snapshots within 10 s of the start: {'met' if met else 'MISSED'}")
+    where_time_goes(runs[-1].get("statements") or [], args.top)
     center = runs[-1]["sample"].get("center") or {}
     today = ((center.get("windows") or {}).get("today") or {}).get("center") or {}
     if today:
         keys = ("handled", "answered", "abandoned", "waiting_now", "service_level")
         shown = ", ".join(f"{k} {today.get(k)!r}" for k in keys if k in today)
-        states = today.get("agents_by_state") or {}
-        print(f"center today in the first snapshot: {shown}; agents {states}")
+        print(f"\ncenter today in the first snapshot: {shown}")
+    size = f"{info['events'] / 1e6:.1f} M events"
+    for r in runs:
+        run.figure(
+            f"restart, {size}, {r['label']}: all snapshots",
+            r.get("snapshots", args.timeout),
+            "s",
+            target=10,
+            note="" if "snapshots" in r else f"none within {args.timeout:.0f} s",
+        )
+    run.figure("restart: rebuild of the derived tables", info.get("rebuild_s", 0), "s")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--events", type=int, default=10_000_000)
+    parser.add_argument("--quick", action="store_true", help="1 M events over 7 days")
+    parser.add_argument("--events", type=int, default=None, help="default 10,000,000")
     parser.add_argument("--agents", type=int, default=5000)
     parser.add_argument("--queues", type=int, default=200)
-    parser.add_argument("--days", type=int, default=30, help="history before the busy day")
+    parser.add_argument("--days", type=int, default=None, help="history before the busy day")
     parser.add_argument("--data", type=Path, default=None, help="default /tmp/callboard-restart-N")
     parser.add_argument("--refill", action="store_true", help="fill again even if cached")
     parser.add_argument("--restarts", type=int, default=2, help="the first one cold")
     parser.add_argument("--timeout", type=float, default=900.0, help="per restart (seconds)")
     parser.add_argument("--fill-only", action="store_true")
-    parser.add_argument(
-        "--profile", action="store_true", help="where the first computation's time goes"
-    )
-    parser.add_argument("--explain", type=int, default=4, help="plans shown with --profile")
+    parser.add_argument("--top", type=int, default=12, help="statements shown")
     args = parser.parse_args()
     if args.queues < 2:
         parser.error("--queues: at least 2")
+    args.events = args.events or (1_000_000 if args.quick else 10_000_000)
+    args.days = args.days if args.days is not None else (7 if args.quick else 30)
+    run = Run("restart", quick=args.quick)
     args.data = (args.data or Path(f"/tmp/callboard-restart-{args.events}")).resolve()
     args.data.mkdir(parents=True, exist_ok=True)
     pgdata = args.data / "pg"
@@ -1153,6 +881,7 @@ def main() -> None:
         "agents": args.agents,
         "queues": args.queues,
         "days": args.days,
+        "commit": _schema_and_derivation(),
     }
     info: dict[str, Any] = orjson.loads(marker.read_bytes()) if marker.exists() else {}
     try:
@@ -1163,27 +892,64 @@ def main() -> None:
             shutil.rmtree(pgdata, ignore_errors=True)
             config.write_text(config_toml(args.agents, args.queues))
             run_cli(env, "migrate")
+            now = now_instant(AT_HOUR)
             with embedded(pgdata) as url:
-                counts = fill(url, args, now_instant(AT_HOUR))
+                counts = fill(url, args, now)
+            counts["rebuild_s"] = derive(env, args.data)
+            with embedded(pgdata) as url:
+                counts.update(settle(url, now))
             info = {**wanted, "stored": counts}
             marker.write_bytes(orjson.dumps(info, option=orjson.OPT_INDENT_2))
-            print(f"  filled in {counts['fill_s']} s: {json.dumps(counts)}", flush=True)
+            print(f"  filled: {json.dumps(counts)}", flush=True)
         else:
             print(f"using the database in {args.data} (filled before; --refill to redo)")
+        stored = info["stored"]
+        run.require(
+            "events stored",
+            stored["events"] >= 0.8 * args.events,
+            f"{stored['events']:,} of {args.events:,} asked",
+        )
+        run.require(
+            "derived by the product",
+            stored["contact_segments"] > 0 and stored["agent_states"] > 0,
+            f"{stored['contact_segments']:,} contact segments, "
+            f"{stored['agent_states']:,} agent states",
+        )
         if args.fill_only:
             return
         run_cli(env, "migrate")  # this code's schema (not timed)
-        if args.profile:
-            profile(args)
-            return
         token = run_cli(env, "token", "create", "--role", "admin", "--label", "bench").strip()
-        runs = [
-            restart(args, env, token, f"restart {i + 1} ({'cold' if i == 0 else 'warm'})", i == 0)
-            for i in range(args.restarts)
-        ]
-        report(args, info["stored"], runs)
+        runs = []
+        for i in range(args.restarts):
+            label = f"restart {i + 1} ({'cold' if i == 0 else 'warm'})"
+            result = restart(args, env, token, label, i == 0)
+            run.require(
+                f"{label}: the server started", "failed" not in result, result.get("failed", "")
+            )
+            runs.append(result)
+        run.require(
+            "pg_stat_statements read",
+            bool(runs[-1].get("statements")),
+            f"{len(runs[-1].get('statements') or [])} statements"
+            if runs[-1].get("statements")
+            else "no statement statistics (shared_preload_libraries not loaded?)",
+        )
+        report(run, args, {**stored, "events": stored["events"]}, runs)
+        run.finish()
     finally:
         stop_postgres(pgdata)
+
+
+def _schema_and_derivation() -> str:
+    """What the filled folder depends on: the migrations and ingest's derivation (a change of
+    either refills it)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for folder, pattern in (("migrations/versions", "*.py"), ("ingest", "derive*.py")):
+        for path in sorted((ROOT / folder).glob(pattern)):
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
 
 
 if __name__ == "__main__":

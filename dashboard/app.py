@@ -19,7 +19,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
 from app.auth.deps import bearer, resolve_blocking
-from app.auth.service import Principal, team_of
+from app.auth.service import Principal, sees_agent_page
 from app.i18n import t
 from dashboard import ids
 
@@ -125,9 +125,4 @@ def _pages(app: FastAPI, dash_app: Dash) -> None:
 
     @app.get("/agent/{agent}", include_in_schema=False)
     def agent(request: Request, agent: str) -> HTMLResponse:
-        def sees(p: Principal) -> bool:
-            with app.state.engine.connect() as conn:
-                team = team_of(conn.connection.driver_connection, [agent]).get(agent)
-            return p.sees_agent(agent, team)
-
-        return page(request, sees)
+        return page(request, lambda p: sees_agent_page(app.state.engine, p, agent))

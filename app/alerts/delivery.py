@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 
@@ -304,7 +304,3 @@ class Outbox:
         if not future.cancelled() and future.exception() is None:
             self.sent += sum(1 for _, status in future.result() if status == "sent")
         self.wake.set()
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)

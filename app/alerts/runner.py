@@ -73,10 +73,6 @@ class AlertsRunner:
     async def _run(self, fn: Callable[[], Any]) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self.work, fn)
 
-    @property
-    def delivered(self) -> int:
-        return self.outbox.sent
-
     def drain(self) -> int:
         self.outbox.wake.clear()
         return self.outbox.drain(self.config(), self.clock.now)

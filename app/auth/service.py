@@ -14,9 +14,12 @@ import hashlib
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import psycopg
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
 Role = Literal["agent", "supervisor", "wallboard", "ingest", "admin"]
 Kind = Literal["token", "session", "paired"]
@@ -80,9 +83,19 @@ class Principal:
         if kind == "agent" and name:
             return self.sees_agent(name, team_of.get(name))
         if kind == "alerts":  # alerts, alerts:team:T, alerts:agent:A (app/alerts/live.py)
-            from app.alerts.live import may_follow
+            return self._sees_alerts(name, team_of)
+        return False
 
-            return may_follow(self, name, team_of)
+    def _sees_alerts(self, name: str, team_of: dict[str, str | None]) -> bool:
+        """`alerts` (name ""): the floor's, as `center`; `alerts:team:T`, as `team:T`;
+        `alerts:agent:A`, as the agent's own details."""
+        if not name:
+            return self.sees_topic("center", {})
+        kind, _, who = name.partition(":")
+        if kind == "team" and who:
+            return self.sees_topic(f"team:{who}", {})
+        if kind == "agent" and who:
+            return self.sees_agent(who, team_of.get(who))
         return False
 
 
@@ -173,6 +186,13 @@ def team_of(
     else:
         rows = conn.execute("SELECT id, team FROM agents WHERE id = ANY(%s)", (agents,)).fetchall()
     return {a: t for a, t in rows}
+
+
+def sees_agent_page(engine: Engine, principal: Principal, agent: str) -> bool:
+    """May `principal` open agent `agent`'s widget (the agent, their supervisor, an admin)?"""
+    with engine.connect() as conn:
+        team = team_of(conn.connection.driver_connection, [agent]).get(agent)  # type: ignore[arg-type]
+    return principal.sees_agent(agent, team)
 
 
 def visible(

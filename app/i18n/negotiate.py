@@ -17,7 +17,6 @@ from starlette.requests import Request
 from app.i18n import DEFAULT_LANG, LANGS
 
 _TRADITIONAL = {"hant", "tw", "hk", "mo"}
-_SIMPLIFIED = {"hans", "cn", "sg", "my"}
 
 
 def supported(tag: str | None) -> str | None:
@@ -28,7 +27,7 @@ def supported(tag: str | None) -> str | None:
     if not parts:
         return None
     primary, rest = parts[0], parts[1:]
-    if primary in ("en", "ru"):
+    if primary in LANGS:  # a language of one variant: en, ru
         return primary
     if primary == "zh":
         scripts = [p for p in rest if len(p) == 4]

@@ -10,8 +10,10 @@ have. When the leader dies its session ends, PostgreSQL releases the lock, and a
 trying every tick, takes over within two ticks (continuing versions and sequence numbers from
 the table), so adding workers or hosts does not multiply the database work.
 
-The leader computes when the ingest NOTIFYs a batch (or a worker asks for a new topic), at
-most once per `tick_s`, and at least every `max_age_s` (rolling windows slide). Each
+The leader computes as soon as the ingest NOTIFYs a batch (or a worker asks for a new topic)
+and every `tick_s`: an event tick recomputes only the groups what arrived touched (nothing when
+nothing did) and rebuilds the topics that show them; every `clock_s` the clock's computation
+brings every row to now (agent time, adherence, rolling windows move with the clock). Each
 subscriber keeps only what it last sent per topic: a slow client gets the newest state as a
 patch against what it has, never a backlog."""
 
@@ -40,8 +42,12 @@ from sqlalchemy.engine import Engine
 from app.clock import Clock
 from app.config import CallboardConfig
 from app.live.engine import Engine as LiveEngine
-from app.live.topics import KINDS, Rows, diff, levels_for, payloads
+from app.live.engine import Update
+from app.live.topics import BUILT_IN, KINDS, Rows, affected, diff, levels_for, payloads
+from app.metrics.registry import Level
+from app.metrics.service import _iso as _iso_rows
 from app.metrics.service import compute_windows
+from app.metrics.windows import resolve
 from app.ops.telemetry import live_tick_histogram
 from app.scorecard.service import center_balances, scored
 from ingest.changelog import LEADER_LOCK_KEY
@@ -95,6 +101,13 @@ class Subscriber:
     heartbeat: bool = True  # the first frame is a heartbeat: the clock, for the screens
     close: tuple[int, str] | None = None  # set when the server closes this socket
 
+    def resend(self, topics: set[str]) -> None:
+        """A snapshot of these topics next (a client that missed a patch asks for it)."""
+        for name in topics & self.topics:
+            if self.sent.get(name) is not PENDING:
+                self.sent.pop(name, None)
+        self.wake.set()
+
     def frames(self, hub: Hub) -> list[dict[str, Any]]:
         """Frames for whatever changed since this subscriber's last send (latest state only)."""
         out: list[dict[str, Any]] = []
@@ -114,8 +127,8 @@ class Subscriber:
             frame: dict[str, Any] = {"topic": name, "seq": current.seq, "ts": current.computed_at}
             if last is None or last is PENDING:
                 frame.update(kind="snapshot", data=data)
-            else:
-                frame.update(kind="patch", data=diff(last.data, data))
+            else:  # against the frame before (`base`): a client holding another asks again
+                frame.update(kind="patch", base=last.seq, data=diff(last.data, data))
             out.append(frame)
             self.sent[name] = shown
         return out
@@ -131,11 +144,13 @@ class Hub:
         config: Callable[[], tuple[CallboardConfig, int | None]],
         tick_s: float = 0.25,
         max_age_s: float = 5.0,
+        clock_s: float = 5.0,
         heartbeat_s: float = 5.0,
         tick_seconds: Histogram | None = None,
     ) -> None:
         self.engine, self.listen_url, self.clock, self.config = engine, listen_url, clock, config
         self.tick_s, self.max_age_s, self.heartbeat_s = tick_s, max_age_s, heartbeat_s
+        self.clock_s = clock_s  # how often every row is computed at now (what moves with time)
         self.worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.topics: dict[str, Topic] = {}
         self.subscribers: set[Subscriber] = set()
@@ -153,6 +168,14 @@ class Hub:
         self._lock_conn: psycopg.Connection[Any] | None = None
         # leader: the incremental live engine (what changed since the last computation)
         self._live: LiveEngine | None = None
+        # leader: the rows of the last computation (window -> level -> key -> row), kept up to
+        # date by event ticks, their levels, the agents' scorecards, when the clock last ran
+        self._rows: Rows | None = None
+        self._levels: set[str] = set()
+        self._cards: dict[str, dict[str, Any]] = {}
+        self._clocked = 0.0
+        self.notified = True  # the leader was woken (a NOTIFY, a new topic), not by its tick
+        self._waiting: set[str] = set()
         self._building: concurrent.futures.Future[None] | None = None
         self._building_conn: psycopg.Connection[Any] | None = None
         self._lock_mutex = threading.Lock()  # the lock connection is used by one thread at once
@@ -298,8 +321,8 @@ class Hub:
                 await asyncio.sleep(1.0)
 
     async def _lead(self) -> None:
-        """Try to become the leader every tick; as the leader, compute when something changed
-        (or the snapshot is `max_age_s` old), at most once per `tick_s`."""
+        """Try to become the leader every tick; as the leader, compute as soon as something
+        changed, and every `tick_s` (an event tick with nothing new costs a few ms)."""
         while True:
             if not self.leader:
                 taken: Publication | None = None
@@ -314,15 +337,19 @@ class Hub:
                 self.leader = True
                 self.changed.set()
                 log.info("live hub %s: leading from version %d", self.worker, self.version)
+            # push on commit: a batch NOTIFYed is computed at once (what arrives during a
+            # computation is coalesced into the next one); the tick is for the clock
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.changed.wait(), timeout=self.max_age_s)
-            rest = self.tick_s - (time.monotonic() - self.computed_started)
-            if rest > 0:
-                await asyncio.sleep(rest)
+                await asyncio.wait_for(self.changed.wait(), timeout=self.tick_s)
+            self.notified = self.changed.is_set()
             self.changed.clear()
             started = time.monotonic()
             self.computed_started = started
             try:
+                # topics a subscriber here waits for (it came after their last publication)
+                self._waiting = {
+                    t for sub in self.subscribers for t, v in sub.sent.items() if v is PENDING
+                }
                 step = await self._run(self._tick_once, self.wanted(), dict(self.topics))
             except Exception:
                 log.exception("live hub: the live computation failed")
@@ -511,7 +538,8 @@ class Hub:
             # what every worker gets is the JSON: publish exactly that (identical frames)
             core = _core(payload)
             seq, last_wall, last_core = self._pub.get(name, (0, 0.0, b""))
-            new_here = name in local and name not in cache  # republished: one state for all
+            # republished: one state for all
+            new_here = (name in local and name not in cache) or name in self._waiting
             if last_core == core and wall - last_wall < self.max_age_s / 2 and not new_here:
                 continue
             body = orjson.dumps(payload)
@@ -523,6 +551,8 @@ class Hub:
             del self._pub[name]
         if self._live is not None and self._live.ticks % PRUNE_EVERY == 0:
             self._live.prune(lock)  # the change log rows read already
+        if not bodies and not gone:  # nothing new: nobody needs telling
+            return Publication(self.version, self.newest_wall, {}, [])
         with lock.transaction():
             if bodies:
                 with lock.cursor() as cur:
@@ -547,61 +577,157 @@ class Hub:
         return {name: _topic(seq, v, at, data) for name, seq, v, at, data in rows}
 
     def compute(self, wanted: set[str], *, version: int, computed_at: str) -> dict[str, Any]:
+        """The payloads of the wanted topics that changed. An event tick (the engine's
+        `update`) recomputes only the groups what arrived touched and rebuilds the topics that
+        show them; the clock's computation (every `clock_s`, and whenever the event tick cannot
+        say: a new window, a new configuration) computes every row at now."""
         config, config_version = self.config()
         levels = levels_for(wanted)
         now = self.clock.now()
-        kinds = {t.partition(":")[0] for t in wanted}
         windows = config.live.windows
-        default = windows[0]
-        balances = None
         with self.engine.connect() as conn:
             pg: Any = conn.connection.driver_connection
-            result = self._incremental(pg, config, config_version, now, levels, windows)
-            if result is None:  # the engine is being built: this tick computes in full
-                result = compute_windows(
-                    pg,
-                    config,
-                    levels=levels,
-                    now=now,
-                    windows=windows,
-                    config_version=config_version,
-                )
-            rows: Rows = {
-                w: {lv: {r["key"]: r for r in res[lv]["rows"]} for lv in levels}
-                for w, res in result.items()
-            }
-            center_row = rows[default].get("center", {}).get("center")
-            if "center" in kinds and center_row is not None:
-                balances = center_balances(pg, config, center_row, now=now)
-            cards: dict[str, dict[str, Any]] = {}
-            if kinds & {"agent", "team"} and "agent" in levels:
-                by_team: dict[Any, list[dict[str, Any]]] = defaultdict(list)
-                for row in rows[default]["agent"].values():
+            if (
+                self._rows is not None
+                and self._live is not None
+                and self._live.windows == windows
+                and set(levels) <= self._levels
+                and time.monotonic() - self._clocked < self.clock_s
+            ):
+                update = self._live.update(pg, config, now=now, config_version=config_version)
+                if update is not None:
+                    return self._event_tick(
+                        pg, config, config_version, wanted, update, meta_at=(version, computed_at)
+                    )
+            return self._clock_tick(
+                pg, config, config_version, wanted, levels, now, version, computed_at
+            )
+
+    def _event_tick(
+        self,
+        pg: Any,
+        config: CallboardConfig,
+        config_version: int | None,
+        wanted: set[str],
+        update: Update,
+        *,
+        meta_at: tuple[int, str],
+    ) -> dict[str, Any]:
+        assert self._rows is not None
+        rows, default = self._rows, config.live.windows[0]
+        for w, levels in rows.items():
+            for level, groups in levels.items():
+                fresh = update.rows.get(w, {}).get(level, {})
+                for lv, key in update.touched:
+                    if lv != level:
+                        continue
+                    row = fresh.get(key)
+                    if row is None:
+                        groups.pop(key, None)
+                    else:
+                        groups[key] = row
+        topics = affected(wanted, update.touched, rows[default])
+        # new here (its first payload), or awaited by a new subscriber here
+        topics |= {t for t in wanted if t not in self._pub} | (self._waiting & wanted)
+        if not topics and not self.notified:
+            return {}
+        # plugged-in kinds and alerts read any row or table (an acknowledgement NOTIFYs):
+        # evaluated again whenever something arrived
+        topics |= {t for t in wanted if t.partition(":")[0] not in BUILT_IN}
+        return self._payloads(
+            pg, config, config_version, topics, rows, update.now, *meta_at, update.touched
+        )
+
+    def _clock_tick(
+        self,
+        pg: Any,
+        config: CallboardConfig,
+        config_version: int | None,
+        wanted: set[str],
+        levels: tuple[Any, ...],
+        now: datetime,
+        version: int,
+        computed_at: str,
+    ) -> dict[str, Any]:
+        windows = config.live.windows
+        result = self._incremental(pg, config, config_version, now, levels, windows)
+        if result is None:  # the engine is being built: this tick computes in full
+            result = compute_windows(
+                pg,
+                config,
+                levels=levels,
+                now=now,
+                windows=windows,
+                config_version=config_version,
+            )
+            self._rows = None
+        else:
+            self._clocked = time.monotonic()
+        rows: Rows = {
+            w: {lv: {r["key"]: r for r in res[lv]["rows"]} for lv in levels}
+            for w, res in result.items()
+        }
+        if self._live is not None and self._live.ready:
+            self._rows, self._levels, self._cards = rows, set(levels), {}
+        return self._payloads(
+            pg, config, config_version, wanted, rows, now, version, computed_at, None
+        )
+
+    def _payloads(
+        self,
+        pg: Any,
+        config: CallboardConfig,
+        config_version: int | None,
+        wanted: set[str],
+        rows: Rows,
+        now: datetime,
+        version: int,
+        computed_at: str,
+        touched: set[tuple[Level, str]] | None,
+    ) -> dict[str, Any]:
+        """The payloads of the topics `wanted` from the rows (`touched`: the groups an event
+        tick changed, the scorecards of the others' teams are kept)."""
+        windows = config.live.windows
+        default = windows[0]
+        kinds = {t.partition(":")[0] for t in wanted}
+        levels = tuple(rows[default])
+        balances = None
+        center_row = rows[default].get("center", {}).get("center")
+        if "center" in kinds and center_row is not None:
+            balances = center_balances(pg, config, center_row, now=now)
+        cards: dict[str, dict[str, Any]] = {}
+        if kinds & {"agent", "team"} and "agent" in levels:
+            agents = rows[default]["agent"]
+            teams: set[Any] | None = None
+            if touched is not None:
+                teams = {k for lv, k in touched if lv == "team"}
+                teams |= {
+                    agents[k].get("team") for lv, k in touched if lv == "agent" and k in agents
+                }
+            by_team: dict[Any, list[dict[str, Any]]] = defaultdict(list)
+            for row in agents.values():
+                if teams is None or row.get("team") in teams:
                     by_team[row.get("team")].append(row)
-                for members in by_team.values():  # an agent is judged against their team
-                    cards.update({c["key"]: c for c in scored(config, "agent", members)})
-            some = next(iter(result[default].values()), None)
-            meta = {
-                "version": version,
-                "computed_at": computed_at,
-                "now": _iso(now),
-                "default_window": default,
-                "windows": {
-                    w: {"from": res[lv]["from"], "to": res[lv]["to"]}
-                    for w, res in result.items()
-                    for lv in list(res)[:1]
-                },
-                "config_version": config_version,
-                "timezone": config.defaults.timezone,
-            }
-            if some is None:
-                meta["windows"] = {}
-            out = payloads(wanted, rows, meta, scorecards=cards, balances=balances, config=config)
-            for kind in kinds & KINDS.keys():
-                try:
-                    out[kind] = {**KINDS[kind].produce(pg, config, rows, now), "meta": meta}
-                except Exception:  # one plugged-in kind failing never costs the others
-                    log.exception("live hub: topic kind %s failed", kind)
+            for members in by_team.values():  # an agent is judged against their team
+                self._cards.update({c["key"]: c for c in scored(config, "agent", members)})
+            for k in [k for k in self._cards if k not in agents]:
+                del self._cards[k]
+            cards = self._cards
+        meta = {
+            "version": version,
+            "computed_at": computed_at,
+            "now": _iso(now),
+            "default_window": default,
+            "windows": _windows(windows, now, config.defaults.timezone) if levels else {},
+            "config_version": config_version,
+            "timezone": config.defaults.timezone,
+        }
+        out = payloads(wanted, rows, meta, scorecards=cards, balances=balances, config=config)
+        for kind in kinds & KINDS.keys():
+            try:
+                out[kind] = {**KINDS[kind].produce(pg, config, rows, now), "meta": meta}
+            except Exception:  # one plugged-in kind failing never costs the others
+                log.exception("live hub: topic kind %s failed", kind)
         # alerts: evaluated on this tick's rows (every window), and their topics
         return out | self._alerts(wanted, rows, config, now, window=default)
 
@@ -678,6 +804,15 @@ class Hub:
         for sub in self.subscribers:
             if sub.topics & changed or PENDING in sub.sent.values():
                 sub.wake.set()
+
+
+def _windows(windows: tuple[str, ...], now: datetime, tz: str) -> dict[str, dict[str, str]]:
+    """Each window's bounds at `now` (the rows' `from` and `to`)."""
+    out = {}
+    for w in windows:
+        main = resolve(w, now=now, tz=tz)
+        out[w] = {"from": _iso_rows(main.start), "to": _iso_rows(main.end)}
+    return out
 
 
 def _core(payload: dict[str, Any]) -> bytes:

@@ -23,8 +23,9 @@ from app.metrics.windows import resolve
 from app.scorecard.service import rank, scored
 from app.screens import service
 from app.screens.config import WallboardConfig
-from app.screens.schemas import AdherenceRow, Board, Drill, Page, Timeline, Trend
-from app.screens.words import flag_text
+from app.screens.schemas import AdherenceRow, Board, Drill, Page, PlanNow, Timeline, Trend
+from app.screens.views import display_names
+from app.screens.words import csv_header, csv_value, flag_text
 
 router = APIRouter(prefix="/api/v1/screens", tags=["screens"])
 
@@ -105,6 +106,7 @@ def page(
             words=words(chosen),
             topics=["center", FEED, *page_topics(principal, ["center"], {})],
             stale_after_s=s.stale_after_s,
+            names=display_names(config, chosen),
             board=Board(
                 name=board or "default",
                 title=b.title,
@@ -129,6 +131,7 @@ def page(
             words=words(chosen),
             topics=[*own, FEED, *page_topics(principal, own, teams)],
             stale_after_s=s.stale_after_s,
+            names=display_names(config, chosen),
             ack=principal.role in ("supervisor", "admin"),
         )
     if principal.role not in ("supervisor", "admin"):
@@ -140,6 +143,7 @@ def page(
         words=words(chosen),
         topics=[*topics, *page_topics(principal, topics, {})],
         stale_after_s=s.stale_after_s,
+        names=display_names(config, chosen),
         rank_every_s=s.rank_every_s,
         contacts_page=s.contacts_page,
         ack=True,
@@ -240,7 +244,7 @@ def adherence(request: Request, principal: Supervisor, conn: ConnDep) -> list[Ad
 
 @router.get(
     "/agent/{agent}/plan",
-    response_model=dict[str, Any] | None,
+    response_model=PlanNow | None,
     summary="The agent's planned activity now (a break's length and end)",
 )
 def plan(request: Request, principal: Reader, conn: ConnDep, agent: str) -> dict[str, Any] | None:
@@ -311,13 +315,18 @@ def export(
         detail={"rows": len(rows), "queue": queue, "agent": agent},
     )
     return Response(
-        _csv(rows),
+        _csv(rows, config.defaults.timezone),
         media_type="text/csv",
         headers={"Content-Disposition": f'attachment; filename="callboard-{table}.csv"'},
     )
 
 
-def _csv(rows: list[dict[str, Any]]) -> str:
+def _csv(rows: list[dict[str, Any]], tz: str) -> str:
+    """Times in the screen's zone (named in their headers), figures rounded as it shows them."""
     if not rows:
         return ""
-    return csv_text([k for k, v in rows[0].items() if not isinstance(v, dict | list)], rows)
+    cols = [k for k, v in rows[0].items() if not isinstance(v, dict | list)]
+    return csv_text(
+        [csv_header(c, tz) for c in cols],
+        ([csv_value(c, r.get(c), tz) for c in cols] for r in rows),
+    )

@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse, Response
 from app.auth.deps import Ingester, Supervisor
 from app.deps import ConnDep
 from app.events.router import read_body
-from app.sources.schemas import SourceError, SourceResponse
+from app.sources.schemas import SourceError, SourceResponse, SourcesHealth
 from ingest.sources.base import Item
 from ingest.sources.commit import Committer, Summary
 from ingest.sources.normalize import Normalizer
@@ -23,7 +23,11 @@ from ingest.sources.normalize import Normalizer
 router = APIRouter(prefix="/api/v1/sources", tags=["sources"])
 
 
-@router.get("", summary="Each source's health (what the /sup panel shows)")
+@router.get(
+    "",
+    summary="Each source's health (what the /sup panel shows)",
+    response_model=SourcesHealth,
+)
 def get_sources(request: Request, _: Supervisor, conn: ConnDep) -> dict[str, Any]:
     """Per source: the newest event's time and age, when it was last heard from, events per
     minute, stored, duplicates, rejects, gaps, followed files' offsets and lag, and whether it

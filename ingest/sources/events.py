@@ -82,12 +82,15 @@ def import_jsonl(
     batch: int = BATCH,
     normalizer: Normalizer | None = None,
     progress: Callable[[Summary], None] | None = None,
+    bulk: bool = False,
 ) -> Summary:
     """Import a file through the committer: each batch its own transaction (a savepoint when
     `conn` is already in one), so a crash loses at most the batch in flight and importing
-    again stores only what is missing."""
+    again stores only what is missing (`bulk`: derived rows made once at the end)."""
     source = EventsFile(path)
-    committer = Committer(conn, source.name, batch=batch, normalizer=normalizer, progress=progress)
+    committer = Committer(
+        conn, source.name, batch=batch, normalizer=normalizer, progress=progress, bulk=bulk
+    )
     return committer.run(source.items())
 
 

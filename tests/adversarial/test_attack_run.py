@@ -103,7 +103,7 @@ def _live(cell: str) -> bool:
 
 @pytest.mark.parametrize("name", HOSTILE)
 def test_no_cell_a_reader_finds_starts_a_formula(name: str) -> None:
-    text = csv_text(["agent", "n"], [{"agent": name, "n": -3}, {"agent": "ok", "n": 2.5}])
+    text = csv_text(["agent", "n"], [[name, -3], ["ok", 2.5]])
     cells = _cells(text)
     assert not [c for c in cells if _live(c)], cells
     # what a reader reads back is the value, behind the apostrophe that keeps it text

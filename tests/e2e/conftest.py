@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -15,19 +14,12 @@ from typing import Any
 import httpx
 import pytest
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "screens"
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "screens"
+from tests.browser import DEBIAN_CHROMIUM, FLAGS, SHOTS, launched, shot
+
+__all__ = ["ARTIFACTS", "CHROMIUM", "FLAGS", "Server", "shot"]
+
+CHROMIUM = DEBIAN_CHROMIUM
+ARTIFACTS = SHOTS
 
 
 def _free_port() -> int:
@@ -125,41 +117,5 @@ def server(
 def browser() -> Iterator[Any]:
     """Per module: Playwright's sync API runs an event loop in this thread while it lives, and
     later tests that start their own (asyncio.run) must not find it still running."""
-    if not Path(CHROMIUM).exists():
-        pytest.skip("no chromium here: .ci/run installs Debian's (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+    with launched() as b:
         yield b
-        b.close()
-
-
-def shot(page: Any, name: str, *, docs: bool = False) -> Path:
-    """A screenshot in artifacts/screens/ (and, for the README, a small copy in docs/screens/)."""
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path))
-    if docs:
-        _small_copy(page, path, DOCS / f"{name}.png")
-    return path
-
-
-def _small_copy(page: Any, source: Path, target: Path, width: int = 720) -> None:
-    """A smaller PNG for the README, scaled by the browser itself (no imaging library)."""
-    import base64
-
-    target.parent.mkdir(parents=True, exist_ok=True)
-    size = page.viewport_size
-    scale = min(1.0, width / size["width"])
-    w, h = round(size["width"] * scale), round(size["height"] * scale)
-    data = base64.b64encode(source.read_bytes()).decode()
-    small = page.context.browser.new_page(viewport={"width": w, "height": h})
-    try:
-        small.set_content(
-            f"<body style='margin:0'><img style='width:{w}px;height:{h}px;display:block'"
-            f" src='data:image/png;base64,{data}'></body>"
-        )
-        small.screenshot(path=str(target))
-    finally:
-        small.close()

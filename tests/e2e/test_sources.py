@@ -2,7 +2,7 @@
 source goes silent past its `max_silence_s`; the supervisor's panel and header say which one
 (colour, glyph and word), the wallboard and the agent widget say the figures may be behind
 without naming it; when events come again, every screen recovers by itself. Screenshots land
-in artifacts/screens/."""
+in the screenshots folder (tests/browser.py)."""
 
 from __future__ import annotations
 

@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import CHROMIUM, FLAGS
+from tests.browser import launched, require_chinese_font
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip("no chromium here: .ci/run installs Debian's (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+    with launched() as b:
         yield b
-        b.close()
+
+
+@pytest.fixture
+def chinese_font() -> None:
+    """The screens in zh-CN and zh-TW mean nothing without a Chinese font (empty boxes of the
+    wrong width): such a test skips, saying how to get one."""
+    require_chinese_font()

@@ -3,12 +3,11 @@ the page speaks the language asked for (its words, not English and never a raw k
 text is cut or pushed off the screen (Chinese labels are short, Russian ones long). Every
 screen carries active alerts while it is looked at (the wall's banner, the supervisor's list,
 the agent's own line), since those are the longest sentences a screen shows.
-Screenshots land in artifacts/screens/i18n/."""
+Screenshots land in the screenshots folder (tests/browser.py), under i18n/."""
 
 from __future__ import annotations
 
 import re
-import subprocess
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,7 +20,9 @@ from tests.i18n.overflow import overflows
 
 pytest.importorskip("app.screens", reason="the screens' view model is not in this tree yet")
 
-from tests.e2e.conftest import ARTIFACTS, Server
+from tests.browser import SHOTS as ARTIFACTS
+from tests.browser import chinese_font, require_chinese_font
+from tests.e2e.conftest import Server
 
 SHOTS = ARTIFACTS / "i18n"
 WALL_SIZES = {
@@ -219,7 +220,9 @@ def floor() -> list[dict[str, Any]]:
 
 
 def _ready(page: Any, alerts: str | None = None) -> None:
-    page.locator("#freshness.fresh").first.wait_for(timeout=30_000)
+    # the figures have come (before them the mark says "connecting": on a loaded machine a
+    # second was not always enough)
+    page.locator("#freshness.fresh.live").first.wait_for(timeout=30_000)
     if alerts:  # the alerts the floor raised, on the page
         page.locator(alerts).first.wait_for(timeout=30_000)
     time.sleep(1.0)  # one more frame, so every tile has its figures
@@ -277,11 +280,10 @@ def _render(
 
 def test_a_chinese_font_is_installed() -> None:
     """Without one, Chinese renders as empty boxes of the wrong width and nothing here means
-    anything (.ci/run installs Debian's fonts-noto-cjk)."""
-    found = subprocess.run(
-        ["fc-list", ":lang=zh-tw", "family"], capture_output=True, text=True, check=False
-    )
-    assert found.stdout.strip(), "no Chinese font: apt-get install fonts-noto-cjk"
+    anything. `make test` installs Debian's fonts-noto-cjk where it may; where it cannot, this
+    and the language tests skip, saying so."""
+    require_chinese_font()
+    assert chinese_font()
 
 
 @pytest.fixture
@@ -297,7 +299,7 @@ def floor_server(live_db: tuple[str, dict[str, str]], tmp_path: Path) -> Any:
 
 
 def test_the_wallboard_in_each_language_fits_every_screen(
-    floor_server: tuple[Server, dict[str, str]], browser: Any
+    floor_server: tuple[Server, dict[str, str]], browser: Any, chinese_font: None
 ) -> None:
     srv, tokens = floor_server
     page = browser.new_page(viewport={"width": 1920, "height": 1080})
@@ -318,7 +320,7 @@ def test_the_wallboard_in_each_language_fits_every_screen(
 
 
 def test_the_agent_widget_with_notes_fits_360x480_in_each_language(
-    floor_server: tuple[Server, dict[str, str]], browser: Any
+    floor_server: tuple[Server, dict[str, str]], browser: Any, chinese_font: None
 ) -> None:
     srv, tokens = floor_server
     page = browser.new_page(viewport={"width": 360, "height": 480})
@@ -342,7 +344,7 @@ def test_the_agent_widget_with_notes_fits_360x480_in_each_language(
 
 
 def test_the_supervisor_screen_in_each_language_fits_1440x900(
-    floor_server: tuple[Server, dict[str, str]], browser: Any
+    floor_server: tuple[Server, dict[str, str]], browser: Any, chinese_font: None
 ) -> None:
     srv, tokens = floor_server
     page = browser.new_page(viewport={"width": 1440, "height": 900})
@@ -358,7 +360,7 @@ def test_the_supervisor_screen_in_each_language_fits_1440x900(
 
 
 def test_the_browser_language_decides_without_lang(
-    floor_server: tuple[Server, dict[str, str]], browser: Any
+    floor_server: tuple[Server, dict[str, str]], browser: Any, chinese_font: None
 ) -> None:
     srv, tokens = floor_server
     cases = (
