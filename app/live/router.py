@@ -69,8 +69,8 @@ async def live(websocket: WebSocket) -> None:
                 # the client asks for snapshots ({"snapshot": ["center"]}: it missed a patch)
                 # or closes; whichever side ends first ends both
                 with contextlib.suppress(WebSocketDisconnect):
-                    while True:
-                        sub.resend(_asked(await websocket.receive_text()))
+                    while (text := await client_text(websocket)) is not None:
+                        sub.resend(_asked(text))
                 tg.cancel_scope.cancel()
 
             tg.start_soon(sender)
@@ -81,16 +81,19 @@ async def live(websocket: WebSocket) -> None:
         hub.unsubscribe(sub)
 
 
-async def client_talks(websocket: WebSocket) -> bool:
-    """One message from the client: text is ignored; a binary frame is closed with 1003
-    (unsupported data), as RFC 6455 says, not a traceback. False when the socket ended."""
+async def client_text(websocket: WebSocket) -> str | None:
+    """The client's next text message; None when the socket ended. A binary frame is closed
+    with 1003 (unsupported data), as RFC 6455 says, not a traceback."""
     message = await websocket.receive()
     if message["type"] == "websocket.disconnect":
-        return False
-    if message.get("bytes") is not None:
+        return None
+    if message.get("text") is None:
         await websocket.close(1003, "this socket takes no binary frames")
-        return False
-    return True
+        return None
+    text: str = message["text"]
+    return text
+
+
 def _asked(text: str) -> set[str]:
     """The topics a client message asks a snapshot of (anything else asks nothing)."""
     try:
