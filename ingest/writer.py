@@ -154,6 +154,8 @@ def ingest(
             with clock("derive"):
                 queues, agents = _all_names(row for _, row in kept)
                 derived.ensure_reference(conn, queues=queues, agents=agents)
+            with clock("rollups"):
+                refresh_rollups(conn)  # what the events' own change log lines touched
             return result
         with clock("derive"):
             stored: dict[tuple[str, str], Row] = {}
