@@ -51,6 +51,7 @@ class QueueSettings(_Strict):
     short_abandon_s: Annotated[float, Field(ge=0)] | None = None
     sl_formula: SlFormula | None = None
     repeat_window_h: Annotated[float, Field(gt=0)] | None = None
+    callback_target_s: Annotated[float, Field(gt=0)] | None = None
     targets: dict[str, float] = Field(default_factory=dict)
 
 
@@ -60,6 +61,8 @@ class Defaults(_Strict):
     short_abandon_s: Annotated[float, Field(ge=0)] = 5
     sl_formula: SlFormula = "standard"
     repeat_window_h: Annotated[float, Field(gt=0)] = 72
+    # a callback answered within this long after its request is within its target
+    callback_target_s: Annotated[float, Field(gt=0)] = 3600
     targets: dict[str, float] = Field(default_factory=dict)
 
 
@@ -72,6 +75,7 @@ class QueueParams(_Strict):
     short_abandon_s: float
     sl_formula: SlFormula
     repeat_window_h: float
+    callback_target_s: float
     targets: dict[str, float]
 
 
@@ -169,6 +173,7 @@ class CallboardConfig(_Strict):
             else own.short_abandon_s,
             sl_formula=own.sl_formula or d.sl_formula,
             repeat_window_h=own.repeat_window_h or d.repeat_window_h,
+            callback_target_s=own.callback_target_s or d.callback_target_s,
             targets={**d.targets, **own.targets},
         )
 

@@ -78,13 +78,15 @@ class ContactSegment(Base):
     customer: Mapped[str | None] = mapped_column(sa.Text)
     priority: Mapped[int | None] = mapped_column(sa.Integer)
     queued_at: Mapped[datetime | None] = mapped_column(TS)
-    # answered | abandoned | overflowed; NULL while still waiting (or unknown)
+    # answered | abandoned | overflowed | callback (left the line for a callback) | failed (a
+    # callback that never reached the customer); NULL while still waiting (or unknown)
     outcome: Mapped[str | None] = mapped_column(sa.Text)
     left_at: Mapped[datetime | None] = mapped_column(TS)
     wait_s: Mapped[float | None] = mapped_column(sa.Float)
     overflow_reason: Mapped[str | None] = mapped_column(sa.Text)
     overflow_to: Mapped[str | None] = mapped_column(sa.Text)
     missed: Mapped[int] = mapped_column(sa.Integer, server_default="0")
+    attempts: Mapped[int] = mapped_column(sa.Integer, server_default="0")  # a callback's calls
     agent: Mapped[str | None] = mapped_column(sa.Text)
     answered_at: Mapped[datetime | None] = mapped_column(TS)
     ended_at: Mapped[datetime | None] = mapped_column(TS)

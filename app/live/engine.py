@@ -498,7 +498,15 @@ class Engine:
         for q in queues:
             c = config.queue(q)
             self.params.append(
-                P.QueueWindow(q, c.sl_threshold_s, c.short_abandon_s, c.repeat_window_h, now, now)
+                P.QueueWindow(
+                    q,
+                    c.sl_threshold_s,
+                    c.short_abandon_s,
+                    c.repeat_window_h,
+                    now,
+                    now,
+                    c.callback_target_s,
+                )
             )
         self.max_rw = timedelta(hours=max([c.repeat_window_h for c in self.params] or [0]))
         self.watermark = self._xmin(conn)

@@ -51,12 +51,13 @@ class QueueWindow:
     repeat_window_h: float
     start: datetime
     end: datetime
+    callback_target_s: float = 3600.0
 
 
 _P = """p AS (
   SELECT * FROM unnest(%(q)b::text[], %(t)b::float8[], %(s)b::float8[], %(rw)b::float8[],
-                       %(wf)b::timestamptz[], %(wt)b::timestamptz[])
-         AS p(queue, t, s, rw, w_from, w_to))"""
+                       %(wf)b::timestamptz[], %(wt)b::timestamptz[], %(cbt)b::float8[])
+         AS p(queue, t, s, rw, w_from, w_to, cbt))"""
 _R = """,
 r AS (SELECT * FROM unnest(%(rf)s::timestamptz[], %(rt)s::timestamptz[]) AS r(f, t))"""
 
@@ -69,6 +70,7 @@ def _params(windows: Sequence[QueueWindow], now: datetime) -> dict[str, Any]:
         "rw": [w.repeat_window_h * 3600 for w in windows],
         "wf": [w.start for w in windows],
         "wt": [w.end for w in windows],
+        "cbt": [w.callback_target_s for w in windows],
         "min_from": min(w.start for w in windows),
         "max_to": max(w.end for w in windows),
         "now": now,
@@ -161,7 +163,15 @@ SELECT {cols}, count(*) AS n_outcome,
   sum(w.wait) FILTER (WHERE s.outcome = 'answered') AS wait_answered_sum,
   count(w.wait) FILTER (WHERE s.outcome = 'answered') AS wait_answered_n,
   sum(w.wait) FILTER (WHERE s.outcome = 'abandoned' AND w.wait > p.s) AS wait_abandoned_sum,
-  count(w.wait) FILTER (WHERE s.outcome = 'abandoned' AND w.wait > p.s) AS wait_abandoned_n
+  count(w.wait) FILTER (WHERE s.outcome = 'abandoned' AND w.wait > p.s) AS wait_abandoned_n,
+  count(*) FILTER (WHERE s.outcome = 'callback') AS callbacks_requested,
+  count(*) FILTER (WHERE s.channel = 'callback' AND s.outcome IN ('answered', 'failed'))
+    AS callbacks_done,
+  count(*) FILTER (WHERE s.channel = 'callback' AND s.outcome = 'answered') AS callbacks_connected,
+  count(*) FILTER (WHERE s.channel = 'callback' AND s.outcome = 'answered'
+                     AND s.wait_s <= p.cbt) AS callbacks_in_target,
+  coalesce(sum(s.attempts) FILTER (
+    WHERE s.channel = 'callback' AND s.outcome IN ('answered', 'failed')), 0) AS callback_attempts
 FROM contact_segments s
 JOIN p ON p.queue = s.queue
 LEFT JOIN agents ag ON ag.id = s.agent
@@ -380,7 +390,15 @@ def range_parts(
         return out
     lo, hi = min(f for f, _ in ranges), max(t for _, t in ranges)
     spread = [
-        QueueWindow(q.queue, q.sl_threshold_s, q.short_abandon_s, q.repeat_window_h, lo, hi)
+        QueueWindow(
+            q.queue,
+            q.sl_threshold_s,
+            q.short_abandon_s,
+            q.repeat_window_h,
+            lo,
+            hi,
+            q.callback_target_s,
+        )
         for q in queues
     ]
     base = {
@@ -406,14 +424,18 @@ def waiting_now(
     if level not in ("center", "queue"):
         return {}
     template: LiteralString = """
-SELECT {cols}, count(*) AS waiting_now,
-       extract(epoch FROM %(now)s - min(s.queued_at))::float8 AS longest_wait_now_s,
-       min(s.queued_at) AS oldest_waiting_at
-FROM (
-  SELECT queue, queued_at FROM contact_segments
+SELECT {cols}, count(*) FILTER (WHERE NOT s.cb) AS waiting_now,
+       extract(epoch FROM %(now)s - min(s.queued_at) FILTER (WHERE NOT s.cb))::float8
+         AS longest_wait_now_s,
+       min(s.queued_at) FILTER (WHERE NOT s.cb) AS oldest_waiting_at,
+       count(*) FILTER (WHERE s.cb) AS callbacks_waiting_now,
+       extract(epoch FROM %(now)s - min(s.queued_at) FILTER (WHERE s.cb))::float8
+         AS oldest_callback_s
+FROM (  -- callbacks wait apart: the customer is not on the line (EVENTS.md, Callbacks)
+  SELECT queue, queued_at, channel IS NOT DISTINCT FROM 'callback' AS cb FROM contact_segments
   WHERE outcome IS NULL AND queued_at IS NOT NULL
   UNION ALL  -- left after now (the clock of a replay): still waiting at `now`
-  SELECT queue, queued_at FROM contact_segments
+  SELECT queue, queued_at, channel IS NOT DISTINCT FROM 'callback' FROM contact_segments
   WHERE outcome IS NOT NULL AND left_at > %(now)s) s
 WHERE s.queued_at <= %(now)s AND s.queued_at > %(now)s - make_interval(secs => %(h)s * 3600)
 {group}"""

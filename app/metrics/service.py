@@ -96,7 +96,13 @@ def compute_many(
             w = per_queue[name]
             out.append(
                 P.QueueWindow(
-                    name, q.sl_threshold_s, q.short_abandon_s, q.repeat_window_h, w.start, w.end
+                    name,
+                    q.sl_threshold_s,
+                    q.short_abandon_s,
+                    q.repeat_window_h,
+                    w.start,
+                    w.end,
+                    q.callback_target_s,
                 )
             )
         return out
@@ -243,6 +249,7 @@ def _rows(
         p.update(waiting.get(key, {}))
         if live and by in ("center", "queue"):
             p.setdefault("waiting_now", 0)
+            p.setdefault("callbacks_waiting_now", 0)
         if live and by != "agent":
             p["agents_by_state"] = by_state.get(key, {})
         p["sl_formula"] = config.queue(key).sl_formula if by == "queue" else center_formula

@@ -121,10 +121,12 @@ _WAITING_PARTS = ("waiting_now", "longest_wait_now_s", "oldest_waiting_at")
 
 _P = """p AS (
   SELECT n.queue, coalesce(c.t, %(dt)s) AS t, coalesce(c.s, %(ds)s) AS s,
-         coalesce(c.rw, %(drw)s) AS rw, %(lo)s::timestamptz AS w_from, %(hi)s::timestamptz AS w_to
+         coalesce(c.rw, %(drw)s) AS rw, %(lo)s::timestamptz AS w_from, %(hi)s::timestamptz AS w_to,
+         coalesce(c.cbt, %(dcbt)s) AS cbt
   FROM (SELECT name AS queue FROM queues UNION SELECT unnest(%(cq)s::text[])) n
-  LEFT JOIN unnest(%(cq)s::text[], %(ct)s::float8[], %(cs)s::float8[], %(crw)s::float8[])
-    AS c(queue, t, s, rw) ON c.queue = n.queue),
+  LEFT JOIN unnest(%(cq)s::text[], %(ct)s::float8[], %(cs)s::float8[], %(crw)s::float8[],
+                   %(ccbt)s::float8[])
+    AS c(queue, t, s, rw, cbt) ON c.queue = n.queue),
 r AS (SELECT * FROM unnest(%(rf)s::timestamptz[], %(rt)s::timestamptz[]) AS r(f, t))"""
 
 # The agents' states now (parts.agents_now), narrowed to those the keys' rows read.
@@ -320,6 +322,8 @@ def _trends(
         "ct": [config.queue(q).sl_threshold_s for q in configured],
         "cs": [config.queue(q).short_abandon_s for q in configured],
         "crw": [config.queue(q).repeat_window_h * 3600 for q in configured],
+        "dcbt": d.callback_target_s,
+        "ccbt": [config.queue(q).callback_target_s for q in configured],
     }
     with conn.cursor(row_factory=dict_row) as cur:
         rows = cur.execute(query, params).fetchall()

@@ -78,6 +78,8 @@ class QueueView(BaseModel):
     answered: Cell
     arrived: Cell
     agents: AgentsByState
+    # callbacks waiting now ("waiting N + M callbacks"), apart from the callers on the line
+    callbacks: Cell = Cell(value=0, unit="count")
 
 
 class CenterView(BaseModel):

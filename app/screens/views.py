@@ -97,6 +97,7 @@ def queue_view(
         answered=Cell(value=row.get("answered"), unit="count"),
         arrived=Cell(value=row.get("arrived"), unit="count"),
         agents=agents_by_state(row.get("agents_by_state")),
+        callbacks=Cell(value=row.get("callbacks_waiting_now") or 0, unit="count"),
     )
 
 

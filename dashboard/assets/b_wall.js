@@ -51,6 +51,14 @@
     return w;
   }
 
+  // "waiting N + M callbacks": callbacks wait apart from the callers on the line
+  function callbacks(q) {
+    const n = q.callbacks && q.callbacks.value;
+    if (!n) return "";
+    return '<span class="callbacks" id="callbacks-' + esc(q.key) + '">' +
+      esc(n === 1 ? cb.w("wall.callbacks_one") : cb.w("wall.callbacks", { n: cb.fmt(n, "count") })) + "</span>";
+  }
+
   function tile(q, tiles, view) {
     const has = function (t) { return tiles.indexOf(t) >= 0; };
     const recentLabel = cb.w("wall.sl_recent", { window: cb.w("common.window." + (q.recent_window || "30m")) });
@@ -59,7 +67,7 @@
       : cb.w("wall.sl_rule_no_target", { s: cb.fmt(q.sl_threshold_s, "count") });
     const level = worst([q.waiting.level, q.service_level.level, q.service_level_recent.level, q.abandon_rate.level]);
     const main = [];
-    if (has("waiting")) main.push(fig(cb.w("wall.waiting"), cb.cell(q.waiting, { id: "waiting-" + q.key })));
+    if (has("waiting")) main.push(fig(cb.w("wall.waiting"), cb.cell(q.waiting, { id: "waiting-" + q.key }) + callbacks(q)));
     if (has("longest_wait")) main.push(fig(cb.w("wall.longest_wait"), cb.timer(q.longest, { id: "longest-" + q.key })));
     const figs = [];
     if (has("service_level")) figs.push(fig(cb.w("wall.sl_today"), cb.cell(q.service_level, { id: "sl-" + q.key })));
