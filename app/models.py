@@ -255,9 +255,7 @@ class ReportSend(Base):
     gap_at: Mapped[datetime | None] = mapped_column(TS)  # the data reached only this far
     detail: Mapped[str | None] = mapped_column(sa.Text)
 
-    __table_args__ = (
-        sa.CheckConstraint("status IN ('pending', 'sent', 'failed')", name="status"),
-    )
+    __table_args__ = (sa.CheckConstraint("status IN ('pending', 'sent', 'failed')", name="status"),)
 
 
 class DerivedMeta(Base):

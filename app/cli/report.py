@@ -42,10 +42,11 @@ def _report(name: str) -> None:
     ) -> None:
         from app.config import current_config, load_config
         from app.reports import formats
-        from app.reports.service import LEVELS, Days, ReportError, build
+        from app.reports.config import LEVELS
+        from app.reports.service import Days, ReportError, build
 
-        if by not in LEVELS[name]:  # type: ignore[index]
-            err.print(f"[red]--by: the {name} report is by {', '.join(LEVELS[name])}[/]")  # type: ignore[index]
+        if by not in LEVELS[name]:
+            err.print(f"[red]--by: the {name} report is by {', '.join(LEVELS[name])}[/]")
             raise typer.Exit(2)
         if fmt not in formats.MEDIA:
             err.print("[red]--format must be json, csv, xlsx or pdf[/]")
@@ -64,7 +65,7 @@ def _report(name: str) -> None:
                     config,
                     name=name,
                     days=Days(_day(first), _day(last)),
-                    by=by,
+                    by=by,  # type: ignore[arg-type]
                     interval=interval,
                     now=clock.now(),
                 )

@@ -28,6 +28,13 @@ _SCHEDULE = re.compile(
     r"^(?:daily (?P<d>\d\d:\d\d)|weekly (?P<wd>mon|tue|wed|thu|fri|sat|sun) (?P<w>\d\d:\d\d)"
     r"|every (?P<n>\d+) min)$"
 )
+# the levels each report is by
+LEVELS: dict[str, tuple[str, ...]] = {
+    "queues": ("center", "queue", "team", "agent"),
+    "agents": ("center", "team", "agent"),
+    "abandoned": ("center", "queue"),
+    "waits": ("center", "queue"),
+}
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -63,8 +70,6 @@ class ScheduledReport(BaseModel):
 def check_reports(entries: list[ScheduledReport], info: ValidationInfo) -> list[ScheduledReport]:
     """Unique names; every notify target an [emails.NAME] list, with [smtp]; a level the
     report has."""
-    from app.reports.service import LEVELS
-
     data: dict[str, Any] = info.data
     emails = data.get("emails") or {}
     seen: set[str] = set()

@@ -22,6 +22,7 @@ from app.config import CallboardConfig
 from app.metrics.registry import Level, evaluate
 from app.metrics.service import known_queues
 from app.reports import history
+from app.reports.config import LEVELS
 from app.reports.history import Interval
 from app.scorecard.service import scored
 
@@ -89,12 +90,6 @@ COLUMNS: dict[Name, tuple[str, ...]] = {
         "called_back_after_s",
     ),
     "waits": ("bucket", "answered", "abandoned", "short_abandoned"),
-}
-LEVELS: dict[Name, tuple[Level, ...]] = {
-    "queues": ("center", "queue", "team", "agent"),
-    "agents": ("center", "team", "agent"),
-    "abandoned": ("center", "queue"),
-    "waits": ("center", "queue"),
 }
 
 
