@@ -33,6 +33,7 @@ from app.ops.router import router as ops_router
 from app.ops.telemetry import Telemetry, install
 from app.reports.router import router as reports_router
 from app.reports.runner import running as reports_running
+from app.rollups.service import rebuild_if_outdated
 from app.schedules.router import router as schedules_router
 from app.scorecard.router import router as scorecard_router
 from app.screens.router import router as screens_router
@@ -50,9 +51,13 @@ def _startup_config(engine: Engine, settings: Settings) -> tuple[int, CallboardC
         if settings.config is None:
             stored = current_config(pg)
             if stored is not None:
+                rebuild_if_outdated(pg, stored[1])
                 return stored
         config = load_config(settings.config)
-        return store_config(pg, config, origin=str(settings.config or "defaults")), config
+        version = store_config(pg, config, origin=str(settings.config or "defaults"))
+        # the interval rollups for the thresholds in force (built once, kept by every write)
+        rebuild_if_outdated(pg, config)
+        return version, config
 
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:

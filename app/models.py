@@ -395,6 +395,110 @@ class LiveChange(Base):
     agent: Mapped[str | None] = mapped_column(sa.Text)
 
 
+# --- interval rollups (derived: `callboard rebuild` recomputes them; app/rollups/) -------------
+
+ROLLUP_COUNTS = [
+    "n_outcome",
+    "answered",
+    "answered_in_sl",
+    "abandoned",
+    "short_abandoned",
+    "abandoned_in_sl",
+    "overflowed",
+    "wait_answered_n",
+    "wait_abandoned_n",
+    "arrived",
+    "with_customer",
+    "repeats",
+    "handled",
+    "talk_n",
+    "hold_n",
+    "acw_n",
+    "handle_n",
+    "transferred",
+    "short_calls",
+    "agent_hangups",
+    "fcr_n",
+    "fcr_resolved",
+    "n_feedback",
+    "csat_n",
+    "csat_top2",
+    "nps_n",
+    "nps_promoters",
+    "nps_detractors",
+    "resolved_n",
+    "resolved_yes",
+    "qa_n",
+    "missed",
+    "callbacks_requested",
+    "callbacks_done",
+    "callbacks_connected",
+    "callbacks_in_target",
+    "callback_attempts",
+]
+ROLLUP_SUMS = [
+    "wait_answered_sum",
+    "wait_abandoned_sum",
+    "talk_sum",
+    "hold_sum",
+    "acw_sum",
+    "handle_sum",
+    "csat_sum",
+    "qa_sum",
+]
+ROLLUP_TIMES = ("fcr_h_min", "fcr_h_max")  # the earliest and latest end of a repeat window
+ROLLUP_AGENT_TIME = [
+    "t_on_call",
+    "t_wrap_up",
+    "t_available",
+    "t_away",
+    "t_breaks",
+    "t_logged_in",
+    "scheduled_s",
+    "adherent_s",
+]
+
+# One row per level (center, queue, agent), key and 15-minute interval: the parts of the
+# contacts, surveys and ring-no-answers dated in it. A team is its members' agent rows summed.
+rollup_contacts = sa.Table(
+    "rollup_contacts",
+    Base.metadata,
+    sa.Column("level", sa.Text, primary_key=True),
+    sa.Column("key", sa.Text, primary_key=True),
+    sa.Column("bucket", TS, primary_key=True),
+    *(sa.Column(c, sa.BigInteger) for c in ROLLUP_COUNTS),
+    *(sa.Column(c, sa.Float) for c in ROLLUP_SUMS),
+    *(sa.Column(c, TS) for c in ROLLUP_TIMES),
+    sa.Index(None, "bucket"),
+)
+
+# Agent time and adherence of the closed state intervals per agent (and the center, their
+# sum) and 15-minute interval; the open interval's time is added by the reader up to now.
+rollup_agent_time = sa.Table(
+    "rollup_agent_time",
+    Base.metadata,
+    sa.Column("level", sa.Text, primary_key=True),
+    sa.Column("key", sa.Text, primary_key=True),
+    sa.Column("bucket", TS, primary_key=True),
+    *(sa.Column(c, sa.Float) for c in ROLLUP_AGENT_TIME),
+    sa.Index(None, "bucket"),
+)
+
+
+class RollupState(Base):
+    """The thresholds (per queue: T, S, repeat window) the rollups were computed with."""
+
+    __tablename__ = "rollup_state"
+    __table_args__ = (sa.CheckConstraint("id = 1", name="one"),)
+
+    id: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True)
+    params: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    # the transaction that wrote to the rows first since the last refresh_rollups (None: up to
+    # date); a write of another transaction left without its refresh: rows are read until rebuilt
+    behind_xid: Mapped[int | None] = mapped_column(sa.BigInteger)
+    built_at: Mapped[datetime] = mapped_column(TS, server_default=sa.func.now())
+
+
 # --- alerts --------------------------------------------------------------------------------------
 # - `alerts`: one row per alert's life: breach seen (pending while `for_s` holds), raised,
 #   escalated, acknowledged, cleared. At most one open row per (rule, scope): a partial unique

@@ -207,6 +207,8 @@ def _apply(c: _Contact, e: Stored) -> None:
     elif t in ("call.answered", "call.abandoned", "call.overflowed"):
         assert q is not None
         found = c.find(q, {"waiting"})
+        if found is not None and _requested(c, found):
+            found = None  # the line's end after a callback request (the caller hung up)
         if found is None and c.has_queue(q):
             # The queue visit already has an outcome: a conflicting second one. It stays in
             # `events`; the segment says why it was not counted.
@@ -262,6 +264,11 @@ _ALL_STAGES = {
 }
 
 
+def _requested(c: _Contact, seg: Segment) -> bool:
+    """A callback opened by callback.requested: only callback.* events end it."""
+    return seg.channel == "callback" and any(s.outcome == "callback" for s in c.segments)
+
+
 def _callback(c: _Contact, queue: str) -> Segment | None:
     """The contact's latest callback in the queue."""
     for seg in reversed(c.segments):
@@ -280,7 +287,14 @@ def _apply_callback(c: _Contact, e: Stored) -> None:
         if _callback(c, q) is not None:
             c.segments[-1].note(f"{t} at {e.ts.isoformat()} ignored: a callback already exists")
             return
-        line = c.find(q, {"waiting"}) or c.open(q, f"{t}: no queued (started before the data)")
+        # the caller's wait on the line: in this queue, else in any (a platform may queue the
+        # callback in a callback queue of its own)
+        line = next(
+            (s for s in reversed(c.segments) if s.stage == "waiting" and s.channel != "callback"),
+            None,
+        )
+        if line is None:
+            line = c.open(q, f"{t}: no queued (started before the data)")
         line.outcome, line.left_at = "callback", e.ts
         wait = d.get("wait_s")
         line.wait_s = wait if wait is not None else _seconds(e.ts, line.queued_at)

@@ -29,6 +29,7 @@ from pydantic import BaseModel
 from ingest import derived
 from ingest.contract import ItemError, extras, validate_batch
 from ingest.derive import Stored
+from ingest.rollups import refresh_rollups
 
 NOTIFY_CHANNEL = "callboard_events"
 MAX_NOTIFY_NAMES = 200  # NOTIFY payloads are limited to 8000 bytes
@@ -160,6 +161,8 @@ def ingest(
                 stored.setdefault((row[0], row[1]), row)  # the first of one key was stored
             new = [Stored(*stored[(source, id_)]) for _, source, id_ in new_rows]
             touched = apply_new(conn, new, older_than=first_seq)
+        with clock("rollups"):
+            refresh_rollups(conn)  # the interval rollups of what the batch changed
         notify(conn, touched, inserted=result.inserted)
     return result
 

@@ -21,7 +21,17 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("screens", ("dashboard",)),
     ("features", ("app",)),
     ("ingest", ("ingest",)),
-    ("core", ("app.models", "app.clock", "app.settings", "app.db")),
+    (
+        "core",
+        (
+            "app.models",
+            "app.clock",
+            "app.settings",
+            "app.db",
+            "app.metrics.registry",
+            "app.metrics.parts",
+        ),
+    ),
 ]
 
 # what would let a screen reach the database by itself

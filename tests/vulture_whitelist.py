@@ -20,7 +20,10 @@ _.transfer_to_agent
 _.transfer_to_external
 _.contact_outcome
 _.contact_wait_s
+_.attempts
 _.viewport  # tests/i18n/overflow.py: a dataclass field, printed with the others
+
+_.freeze_panes  # app/reports/formats.py: openpyxl reads the sheet's property
 
 # test servers: http.server and aiosmtpd call these; pytest reads pytestmark
 _.do_POST

@@ -12,6 +12,7 @@ error at start, never an alert that silently cannot fire."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, time
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -34,14 +35,27 @@ Severity = Literal["info", "warning", "critical"]
 SEVERITY_RANK: dict[str, int] = {"info": 0, "warning": 1, "critical": 2}
 WINDOWS = ("today", "interval", "15m", "30m", "60m")
 
-# Per-agent metrics that exist only for alerts: read from the agent's state now and their
-# schedule (app/alerts/agent.py). None when they do not apply (not in wrap-up, not on a break).
-AGENT_METRICS: dict[str, str] = {
-    "wrap_up_s": "seconds in wrap-up now",
-    "on_call_s": "seconds on the current call",
-    "away_s": "seconds away now",
-    "available_s": "seconds available now",
-    "break_ends_in_s": "seconds until the scheduled break or lunch the agent is on ends",
+
+@dataclass(frozen=True)
+class AgentKind:
+    """A per-agent metric that exists only for alerts, read from the agent's state now (or
+    their schedule) by app/alerts/readings.py; None when it does not apply (not in wrap-up,
+    not on a break). Its words are `alert.<code>` in the catalogues."""
+
+    description: str
+    code: str
+    state: str | None  # the state whose time it reads (None: break_ends_in_s, the schedule)
+
+
+# A new kind that times a state is one line here (and its words).
+AGENT_METRICS: dict[str, AgentKind] = {
+    "wrap_up_s": AgentKind("seconds in wrap-up now", "wrap_up_running", "wrap_up"),
+    "on_call_s": AgentKind("seconds on the current call", "long_call", "on_call"),
+    "away_s": AgentKind("seconds away now", "away_long", "away"),
+    "available_s": AgentKind("seconds available now", "available_long", "available"),
+    "break_ends_in_s": AgentKind(
+        "seconds until the scheduled break or lunch the agent is on ends", "break_ending", None
+    ),
 }
 
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

@@ -17,21 +17,6 @@ from app.metrics.registry import BY_NAME, Level
 # window -> level -> key -> metric row (as app.metrics.service computes them)
 Rows = Mapping[str, Mapping[Level, Mapping[str, Mapping[str, Any]]]]
 
-# codes of the per-agent metrics ("wrap-up running for 3 min"); other metrics: above / below
-AGENT_CODES = {
-    "wrap_up_s": "wrap_up_running",
-    "on_call_s": "long_call",
-    "away_s": "away_long",
-    "available_s": "available_long",
-    "break_ends_in_s": "break_ending",
-}
-_IN_STATE = {
-    "wrap_up_s": "wrap_up",
-    "on_call_s": "on_call",
-    "away_s": "away",
-    "available_s": "available",
-}
-
 
 @dataclass(frozen=True)
 class Planned:
@@ -66,7 +51,8 @@ def readings(
             # an open alert of an agent without one clears all the same (evaluate reads a
             # missing reading as "no data").
             kind, _, team = rule.scope.partition(":")
-            state = _IN_STATE.get(rule.metric)
+            timed = AGENT_METRICS.get(rule.metric)
+            state = timed.state if timed else None
             for agent, row in by_key.items():
                 if kind != "center" and row.get("team") != team:
                     continue
@@ -101,6 +87,7 @@ def _reading(
         params.update(value=value, unit=BY_NAME[rule.metric].unit)
         return Reading(rule, scope, value, rule.condition, params)
     params["unit"] = "seconds"
+    kind = AGENT_METRICS[rule.metric]
     value = None
     state = row.get("state")
     if rule.metric == "break_ends_in_s":
@@ -111,12 +98,12 @@ def _reading(
                 ends_at=plan.ends_at.isoformat().replace("+00:00", "Z"),
                 activity=plan.activity,
             )
-    elif state == _IN_STATE[rule.metric]:
+    elif state == kind.state:
         value = _number(row.get("time_in_state_s"))
         if value is not None:
             params.update(minutes=math.floor(value / 60), since=row.get("state_since"))
     params["value"] = value
-    return Reading(rule, scope, value, AGENT_CODES[rule.metric], params)
+    return Reading(rule, scope, value, kind.code, params)
 
 
 def _number(value: Any) -> float | None:

@@ -17,9 +17,11 @@ def migrate_cmd() -> None:
 
 @app.command()
 def rebuild() -> None:
-    """Recompute every derived table from the stored events."""
+    """Recompute every derived table from the stored events, then the interval rollups."""
+    from app.rollups.service import rebuild as rebuild_rollups
     from ingest.derived import rebuild as rebuild_all
 
     with database() as url, connect(url) as conn:
         counts = rebuild_all(conn)
+        counts.update(rebuild_rollups(conn))
     print_json(counts)

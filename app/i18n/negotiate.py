@@ -27,7 +27,7 @@ def supported(tag: str | None) -> str | None:
     if not parts:
         return None
     primary, rest = parts[0], parts[1:]
-    if primary in ("en", "ru"):
+    if primary in LANGS:  # a language of one variant: en, ru
         return primary
     if primary == "zh":
         scripts = [p for p in rest if len(p) == 4]

@@ -3,7 +3,7 @@ interval (its local day, its time of day, or "previous" for the period before), 
 statement per report. This is the one place reports read history.
 
 Every family of parts is the registry's own query (app/metrics/parts.py, bucketed as the trends
-bucket it: app/metrics/trends.py), so a report's figure is the metric's definition, summed over
+bucket it: app/rollups/rows.py), so a report's figure is the metric's definition, summed over
 whole 15-minute intervals: the contact families are dated by their instant (left the queue,
 handling finished, arrived) and the interval that holds it; agent time and adherence are split at
 every interval's edge. A label's parts are then the sums of its intervals' parts: equal to one
@@ -25,8 +25,9 @@ from psycopg.rows import dict_row
 
 from app.config import CallboardConfig
 from app.metrics import parts as P
-from app.metrics import trends as T
 from app.metrics.registry import Level
+from app.rollups import rows as T
+from ingest.rollup_parts import swap
 
 STEP = timedelta(minutes=15)
 
@@ -43,7 +44,7 @@ class Interval:
 def _family_template(name: str) -> LiteralString:
     template: LiteralString = T.FAMILIES[name][0]
     if T.FAMILIES[name][3] is None:  # an interval family: its rows carry the label, not the start
-        template = T._swap(template, "SELECT r.f AS b,", "SELECT r.l AS b,")
+        template = swap(template, "SELECT r.f AS b,", "SELECT r.l AS b,")
     return template
 
 

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from app.config import CallboardConfig
+from app.metrics.registry import BY_NAME
 from app.screens.config import ScreensConfig
 from app.screens.levels import cell, timer, tone
 from app.screens.schemas import (
@@ -28,30 +29,20 @@ from app.screens.schemas import (
 
 Row = Mapping[str, Any]
 
-# the unit each metric is written in on a screen
-UNITS: dict[str, Unit] = {
-    "service_level": "percent",
-    "abandon_rate": "percent",
-    "fcr": "percent",
-    "fcr_mature": "percent",
-    "csat_score": "score",
-    "csat": "percent",
-    "occupancy": "percent",
-    "adherence": "percent",
-    "transfer_rate": "percent",
-    "short_call_rate": "percent",
-    "agent_hangup_rate": "percent",
-    "asa_s": "seconds",
-    "aht_s": "seconds",
-    "longest_wait_now_s": "seconds",
-    "qa_score": "score",
+# how a screen writes each unit of the registry (a ratio as a percentage); the rest are counts
+SCREEN_UNITS: dict[str, Unit] = {
+    "ratio": "percent",
+    "seconds": "seconds",
+    "per_hour": "per_hour",
+    "score": "score",
     "nps": "nps",
-    "calls_per_hour": "per_hour",
 }
 
 
 def unit_of(metric: str) -> Unit:
-    return UNITS.get(metric, "count")
+    """The unit a metric is written in on a screen, from its unit in the registry."""
+    m = BY_NAME.get(metric)
+    return SCREEN_UNITS.get(m.unit, "count") if m else "count"
 
 
 def agents_by_state(counts: Mapping[str, int] | None) -> AgentsByState:

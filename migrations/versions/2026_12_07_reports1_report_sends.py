@@ -2,7 +2,7 @@
 sent once however many processes run, and a failed send is retried (app/reports/schedule.py).
 
 Revision ID: reports1
-Revises: callback1
+Revises: rollup1
 Create Date: 2026-12-07 21:00:00
 """
 
@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "reports1"
-down_revision: str | None = "callback1"
+down_revision: str | None = "rollup1"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

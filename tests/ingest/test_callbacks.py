@@ -98,3 +98,22 @@ def test_a_callback_is_its_own_queue_work_and_not_an_abandon(pg: psycopg.Connect
     q = live["rows"][0]
     assert (q["waiting_now"], q["callbacks_waiting_now"]) == (0, 2)  # c2 (failed later), c3
     assert q["oldest_callback_s"] == pytest.approx(39 * 60)
+
+
+def test_the_line_hanging_up_after_a_request_is_not_an_abandon(
+    pg: psycopg.Connection[Any],
+) -> None:
+    """Amazon Connect: the callback is queued in a callback queue, then the inbound contact
+    disconnects from its queue (which a contact event reports as a disconnect in queue)."""
+    events = [
+        ev("call.queued", 0, "c9"),
+        {**ev("callback.requested", 3, "c9"), "queue": "callbacks"},
+        ev("call.abandoned", 3.1, "c9"),
+        {**ev("call.abandoned", 4, "c9"), "queue": "callbacks", "id": "late"},
+    ]
+    assert ingest(pg, events).rejected == 0
+    segs = pg.execute(
+        "SELECT queue, channel, outcome, wait_s FROM contact_segments WHERE call_id = 'c9'"
+        " ORDER BY segment"
+    ).fetchall()
+    assert segs == [("sales", "voice", "callback", 180.0), ("callbacks", "callback", None, None)]
