@@ -103,7 +103,7 @@ _AWAY = """f_away AS (
   {group})"""
 
 # the trends' queue parameters (`p`), with intervals that carry their label (`r`)
-_P = T._swap(
+_P = swap(
     T._P,
     "r AS (SELECT * FROM unnest(%(rf)s::timestamptz[], %(rt)s::timestamptz[]) AS r(f, t))",
     "r AS (SELECT * FROM unnest(%(rf)s::timestamptz[], %(rt)s::timestamptz[], %(rl)s::text[])"

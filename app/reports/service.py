@@ -225,6 +225,8 @@ def build(
             r, t = _waits(conn, config, by, zone_keys, days, tz, list(wait_buckets))
         rows += r
         totals.update(t)
+    if name in ("queues", "agents"):  # a group's rows together, in time order
+        rows.sort(key=lambda row: (row["key"], row.get("day") or row.get("start") or ""))
     tz = zone_of(config, by, keys[0] if len(zones) == 1 and keys else None)
     if len(zones) == 1:
         tz = next(iter(zones))
