@@ -100,6 +100,13 @@ class Subscriber:
     heartbeat: bool = True  # the first frame is a heartbeat: the clock, for the screens
     close: tuple[int, str] | None = None  # set when the server closes this socket
 
+    def resend(self, topics: set[str]) -> None:
+        """A snapshot of these topics next (a client that missed a patch asks for it)."""
+        for name in topics & self.topics:
+            if self.sent.get(name) is not PENDING:
+                self.sent.pop(name, None)
+        self.wake.set()
+
     def frames(self, hub: Hub) -> list[dict[str, Any]]:
         """Frames for whatever changed since this subscriber's last send (latest state only)."""
         out: list[dict[str, Any]] = []
@@ -119,8 +126,8 @@ class Subscriber:
             frame: dict[str, Any] = {"topic": name, "seq": current.seq, "ts": current.computed_at}
             if last is None or last is PENDING:
                 frame.update(kind="snapshot", data=data)
-            else:
-                frame.update(kind="patch", data=diff(last.data, data))
+            else:  # against the frame before (`base`): a client holding another asks again
+                frame.update(kind="patch", base=last.seq, data=diff(last.data, data))
             out.append(frame)
             self.sent[name] = shown
         return out
@@ -166,6 +173,8 @@ class Hub:
         self._levels: set[str] = set()
         self._cards: dict[str, dict[str, Any]] = {}
         self._clocked = 0.0
+        self.notified = True  # the leader was woken (a NOTIFY, a new topic), not by its tick
+        self._waiting: set[str] = set()
         self._building: concurrent.futures.Future[None] | None = None
         self._building_conn: psycopg.Connection[Any] | None = None
         self._lock_mutex = threading.Lock()  # the lock connection is used by one thread at once
@@ -331,10 +340,15 @@ class Hub:
             # computation is coalesced into the next one); the tick is for the clock
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.changed.wait(), timeout=self.tick_s)
+            self.notified = self.changed.is_set()
             self.changed.clear()
             started = time.monotonic()
             self.computed_started = started
             try:
+                # topics a subscriber here waits for (it came after their last publication)
+                self._waiting = {
+                    t for sub in self.subscribers for t, v in sub.sent.items() if v is PENDING
+                }
                 step = await self._run(self._tick_once, self.wanted(), dict(self.topics))
             except Exception:
                 log.exception("live hub: the live computation failed")
@@ -524,7 +538,8 @@ class Hub:
             # what every worker gets is the JSON: publish exactly that (identical frames)
             core = _core(payload)
             seq, last_wall, last_core = self._pub.get(name, (0, 0.0, b""))
-            new_here = name in local and name not in cache  # republished: one state for all
+            # republished: one state for all
+            new_here = (name in local and name not in cache) or name in self._waiting
             if last_core == core and wall - last_wall < self.max_age_s / 2 and not new_here:
                 continue
             body = orjson.dumps(payload)
@@ -612,10 +627,12 @@ class Hub:
                     else:
                         groups[key] = row
         topics = affected(wanted, update.touched, rows[default])
-        topics |= {t for t in wanted if t not in self._pub}  # new here: its first payload
-        if not topics:
+        # new here (its first payload), or awaited by a new subscriber here
+        topics |= {t for t in wanted if t not in self._pub} | (self._waiting & wanted)
+        if not topics and not self.notified:
             return {}
-        # plugged-in kinds and alerts read any row: they are evaluated again
+        # plugged-in kinds and alerts read any row or table (an acknowledgement NOTIFYs):
+        # evaluated again whenever something arrived
         topics |= {t for t in wanted if t.partition(":")[0] not in BUILT_IN}
         return self._payloads(
             pg, config, config_version, topics, rows, update.now, *meta_at, update.touched
