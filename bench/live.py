@@ -92,10 +92,20 @@ class Load(threading.Thread):
         super().__init__(daemon=True)
         self.base, self.token, self.rate, self.every = base, token, rate, every
         self.stop = threading.Event()
-        self.sent = self.lost = self.retried = 0
+        self.sent = self.lost = self.retried = self.events = 0
+        self.started = self.ended = 0.0
 
     def run(self) -> None:
-        load(self)
+        self.started = time.monotonic()
+        try:
+            load(self)
+        finally:
+            self.ended = time.monotonic()
+
+    @property
+    def achieved(self) -> float:
+        """Events stored per second (a slow server makes a loaded machine's rate lower)."""
+        return self.events / max(1e-9, self.ended - self.started)
 
 
 def load(job: Load) -> None:
@@ -121,6 +131,7 @@ def load(job: Load) -> None:
                     r = client.post(f"{base}/api/v1/events", json=batch)
                     if r.status_code == 200:
                         job.sent += 1
+                        job.events += len(batch)
                         break
                 except httpx.HTTPError:
                     pass
@@ -327,6 +338,13 @@ def measure(
         f"{bg.sent:,} batches sent, {bg.retried:,} retries, {bg.lost:,} lost",
     )
     run.require("every probe seen", len(lat) == args.probes, f"{len(lat)} of {args.probes}")
+    run.figure(
+        f"events/s the load generator achieved (asked {args.rate:,.0f})",
+        bg.achieved,
+        "/s",
+        target=args.rate * 0.9,
+        better="higher",
+    )
     lat.sort()
     rate = f"{args.rate:,.0f} events/s, tick {args.tick} s"
     run.figure(f"event -> frame p50 ({rate})", statistics.median(lat), "s", target=0.25)
