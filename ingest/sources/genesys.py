@@ -15,6 +15,11 @@ array). Times in detail events are `eventTime`, epoch milliseconds.
 - `v2.users.{id}.activity`: the presence's `systemPresence`: OFFLINE -> logged out, AVAILABLE /
   ON_QUEUE / IDLE -> available, BREAK / MEAL / MEETING / TRAINING / AWAY / BUSY -> away with
   that reason; `activeQueueIds` become the agent's queues;
+- a **callback** (`mediaType` CALLBACK: Genesys Cloud's in-queue callback, a callback
+  participant of the caller's own conversation): its acd.start -> callback.requested (the
+  caller's wait on the line ends there; the voice leg's acd.end that follows is not an
+  abandon), its acd.end ANSWERED -> callback.connected, ABANDON or FLOW_OUT -> callback.failed
+  (the detail events carry no dialing attempts: `attempts_per_callback` stays no data);
 - `channel.metadata` (the websocket's heartbeat) and other topics make no event.
 """
 
@@ -131,6 +136,8 @@ def _detail(conversation: str, kind: str, b: dict[str, Any]) -> list[dict[str, A
         return f"{kind} without a queue (not an ACD conversation)"
     key = f"{conversation}:{queue}"
     base = {"call_id": conversation, "queue": queue}
+    if media == "CALLBACK" and kind in ("acd.start", "acd.end"):
+        return _callback(key, kind, ts, base, b)
     if kind == "acd.start":
         return [
             _event(
@@ -192,6 +199,26 @@ def _detail(conversation: str, kind: str, b: dict[str, Any]) -> list[dict[str, A
             acw_s=acw / 1000,
         ),
     ]
+
+
+def _callback(
+    key: str, kind: str, ts: datetime, base: dict[str, Any], b: dict[str, Any]
+) -> list[dict[str, Any]]:
+    if kind == "acd.start":
+        return [
+            _event(
+                f"{key}:callback", ts, "callback.requested", **base, customer=b.get("ani") or None
+            )
+        ]
+    outcome = str(b.get("acdOutcome") or "")
+    if outcome == "ANSWERED":
+        agent = b.get("answeredUserId")
+        if not agent:
+            raise ValueError("acdOutcome ANSWERED without answeredUserId")
+        return [_event(f"{key}:answered", ts, "callback.connected", **base, agent=agent)]
+    if outcome in ("ABANDON", "FLOW_OUT"):
+        return [_event(f"{key}:left", ts, "callback.failed", **base)]
+    raise ValueError(f"acdOutcome {outcome!r} is not ANSWERED, ABANDON or FLOW_OUT")
 
 
 def _activity(user: str, b: dict[str, Any]) -> list[dict[str, Any]] | str:
