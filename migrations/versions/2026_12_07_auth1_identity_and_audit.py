@@ -3,7 +3,7 @@ paired TV), what it is limited to (ingest sources, one wallboard), when a sessio
 waiting to be paired; sign-ins under way; the audit log.
 
 Revision ID: auth1
-Revises: rollup1
+Revises: reports1
 Create Date: 2026-12-07 20:00:00
 """
 
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "auth1"
-down_revision: str | None = "rollup1"
+down_revision: str | None = "reports1"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
