@@ -19,6 +19,7 @@ from app.clock import check_zone
 from app.i18n.negotiate import Lang
 from app.live.settings import LiveSettings
 from app.ops.config import LimitsConfig, SecurityConfig
+from app.reports.config import ScheduledReports
 from app.schedules.schemas import ScheduleEntry, overlaps
 from app.screens.config import ScreensConfig, WallboardConfig
 from app.sources.config import TwilioConfig
@@ -142,6 +143,7 @@ class CallboardConfig(_Strict):
     emails: dict[str, alert_config.EmailList] = Field(default_factory=dict)
     alerting: alert_config.Alerting = Field(default_factory=alert_config.Alerting)
     alerts: alert_config.AlertRules = Field(default_factory=list)
+    reports: ScheduledReports = Field(default_factory=list)  # after emails and smtp
 
     @model_validator(mode="after")
     def _scorecards_exist(self) -> CallboardConfig:

@@ -90,7 +90,9 @@
       const ack = a.acknowledged_at
         ? h("span", { className: "cb-alert-ackd" }, t("alert.acknowledged", { by: a.acknowledged_by, at: time(a.acknowledged_at, opts) }))
         : opts.ack ? h("button", { className: "cb-alert-ack", "data-alert-ack": String(a.id) }, t("alert.acknowledge")) : null;
-      return h("div", { className: "cb-alert-item cb-alert-" + a.severity + (a.acknowledged_at ? " cb-alert-acked" : ""), id: "cb-alert-" + a.id }, [
+      // the rule's name (in the page's language) on hover: the line itself says where and what
+      return h("div", { className: "cb-alert-item cb-alert-" + a.severity + (a.acknowledged_at ? " cb-alert-acked" : ""), id: "cb-alert-" + a.id,
+        title: cb.name("alert", a.name) }, [
         h("span", { className: "cb-alert-sev" }, t("alert.severity." + a.severity)),
         opts.compact ? null : h("span", { className: "cb-alert-where" }, where(a)),
         h("span", { className: "cb-alert-text" }, text(a)),

@@ -21,7 +21,7 @@ from playwright.sync_api import expect
 
 from app.auth.service import create_token
 from tests.alerts.conftest import TEAMS, abandoned, queued
-from tests.browser import launched, shot
+from tests.browser import charts_drawn, launched, shot
 from tests.conftest import libpq
 from tests.e2e.conftest import Server
 from tests.e2e.test_screens import fits
@@ -144,6 +144,7 @@ def test_a_breach_is_on_the_wall_within_2_s_of_its_tick_and_goes_when_the_metric
     try:
         page.goto(f"{srv.base}/wall?sound=1&token={tokens['wallboard']}")
         expect(page.locator("#freshness")).to_have_class("fresh live", timeout=20_000)
+        charts_drawn(page)
         topics = page.evaluate("callboard.page.topics")
         assert topics == ["center", "feed", "alerts"]
         page.evaluate(WATCH)

@@ -55,6 +55,14 @@ def test_notifications_in_the_targets_language() -> None:
     assert text("en", "raised", agent) == "Agent a1 · billing backlog: Break ends in 2 min"
 
 
+def test_a_rule_is_named_in_the_target_s_language_where_it_has_a_name() -> None:
+    named = {**ALERT, "names": {"zh-CN": "账务积压", "en": "Billing backlog"}}
+    assert subject("zh-CN", "raised", named) == "[严重] 账务积压"
+    assert text("zh-CN", "raised", named).startswith("队列 billing · 账务积压：")
+    assert subject("ru", "raised", named) == "[Критично] Billing backlog"  # English, then own
+    assert subject("ru", "raised", ALERT) == "[Критично] billing backlog"
+
+
 def test_numbers_as_a_floor_reads_them() -> None:
     assert number(0.825, "ratio") == "82.5%"
     assert number(0.8, "ratio") == "80%"

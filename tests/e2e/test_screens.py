@@ -15,7 +15,7 @@ import psycopg
 from playwright.sync_api import expect
 
 from app.screens.words import fmt
-from tests.browser import require_chinese_font
+from tests.browser import charts_drawn, require_chinese_font
 from tests.conftest import libpq
 from tests.e2e.conftest import Server, shot
 
@@ -287,6 +287,7 @@ def test_stale_data_greys_the_screen_with_the_socket_up_and_down(
     expect(page.locator("#waiting-billing .n")).to_have_text("3", timeout=20_000)
     expect(page.locator("#freshness")).to_have_class("fresh live")
     expect(page.locator("#stale-banner")).to_be_hidden()
+    charts_drawn(page)
     longest = n(page, "#longest-billing")
     # ticks while live (within a few seconds: a loaded machine may hold the page's thread)
     expect(page.locator("#longest-billing .n").first).not_to_have_text(longest, timeout=6_000)
