@@ -33,7 +33,7 @@ test: test-deps
 SCREENSHOT_TESTS := tests/e2e/test_screens.py tests/e2e/test_sources.py tests/alerts/test_screens.py
 screenshots: test-deps
 	CALLBOARD_DOCS_SCREENS=1 $(BIN)/pytest -q -p no:randomly $(SCREENSHOT_TESTS) -k \
-	  'stale_data_greys or agent_widget_fits or supervisor_drills or silent_source or breach_is_on_the_wall'
+	  'wallboard_shows_the_api or stale_data_greys or agent_widget_fits or supervisor_drills or silent_source or breach_is_on_the_wall'
 
 # Every bench with its checks; the summary goes into docs/PERFORMANCE.md (bench/all.py).
 bench: $(STAMP)

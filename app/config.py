@@ -16,8 +16,10 @@ import psycopg
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from app.alerts import config as alert_config
+from app.i18n.negotiate import Lang
 from app.live.settings import LiveSettings
 from app.ops.config import LimitsConfig, SecurityConfig
+from app.reports.config import ScheduledReports
 from app.schedules.schemas import ScheduleEntry, overlaps
 from app.screens.config import ScreensConfig, WallboardConfig
 from app.sources.config import TwilioConfig
@@ -44,6 +46,10 @@ class QueueSettings(_Strict):
     """Per-queue parameters of METRICS.md, all optional: unset falls back to [defaults]."""
 
     scorecard: str | None = None  # a [scorecards.NAME]; default "default"
+    # the name screens show per language ({ "zh-CN" = "账单" }); the key where none is set
+    names: dict[Lang, Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+        default_factory=dict
+    )
 
     timezone: Annotated[str, AfterValidator(_zone)] | None = None
     sl_threshold_s: Annotated[float, Field(ge=0)] | None = None
@@ -82,6 +88,9 @@ class TeamSettings(_Strict):
     supervisor: str | None = None
     agents: list[str] = Field(default_factory=list)
     scorecard: str | None = None  # a [scorecards.NAME] for the team and its agents
+    names: dict[Lang, Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+        default_factory=dict
+    )
 
 
 Perspective = Literal["efficiency", "quality", "customer", "employee"]
@@ -142,6 +151,7 @@ class CallboardConfig(_Strict):
     emails: dict[str, alert_config.EmailList] = Field(default_factory=dict)
     alerting: alert_config.Alerting = Field(default_factory=alert_config.Alerting)
     alerts: alert_config.AlertRules = Field(default_factory=list)
+    reports: ScheduledReports = Field(default_factory=list)  # after emails and smtp
 
     @model_validator(mode="after")
     def _scorecards_exist(self) -> CallboardConfig:

@@ -2,13 +2,17 @@
 commit per batch) against a raw binary COPY of the same rows into a bare table, in one run, with
 the writer's time split by stage.
 
-    .venv/bin/python bench/ingest.py [--quick] [--calls 30000] [--batch 5000]
+    .venv/bin/python bench/ingest.py [--quick] [--calls 30000] [--batch 5000] [--rollups]
 
 Stages (ingest/writer.py): validation (contract models from the dicts, the rows made), staging
 (the ingest lock, the caps on new names, the rows COPYed into the staging table), insert
-(INSERT ... ON CONFLICT DO NOTHING RETURNING), derive (segments, feedback, agent states), and the
+(INSERT ... ON CONFLICT DO NOTHING RETURNING), derive (segments, feedback, agent states), the
 change log (`live_changes`, written by the derived tables' statement triggers *within* derive:
-shown apart, from PostgreSQL's own timing of the trigger functions), commit.
+shown apart, from PostgreSQL's own timing of the trigger functions), the rollups' maintenance
+(ingest/rollups.py), commit.
+
+`--rollups`: with the interval rollups built, so the writer keeps them (stage "rollups";
+ingest/rollups.py); without it they were never built and the writer's call returns at once.
 
 Target (issue 20): writer >= 0.30 x raw COPY of the same rows in the same run.
 Uses a fresh embedded PostgreSQL (or DATABASE_URL's server, in a new database)."""
@@ -30,14 +34,16 @@ from psycopg.types.json import set_json_dumps
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app import db, migrate
+from app.config import CallboardConfig
 from bench.harness import Run
+from ingest import rollups
 from ingest.contract import extras, validate_items
 from ingest.writer import Stages, ingest
 from tests.streams import day_of_events
 
 BARE = """CREATE TABLE bare_events (source text, id text, ts timestamptz, type text, call_id text,
 queue text, agent text, data jsonb, raw text)"""
-STAGES = ("validation", "staging", "insert", "derive", "change log", "commit")
+STAGES = ("validation", "staging", "insert", "derive", "change log", "rollups", "commit")
 
 
 def main() -> None:
@@ -45,9 +51,10 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="10,000 contacts")
     parser.add_argument("--calls", type=int, default=None, help="contacts (default 30,000)")
     parser.add_argument("--batch", type=int, default=5_000)
+    parser.add_argument("--rollups", action="store_true", help="the writer keeps the rollups")
     args = parser.parse_args()
     calls = args.calls or (10_000 if args.quick else 30_000)
-    run = Run("ingest", quick=args.quick)
+    run = Run("ingest_rollups" if args.rollups else "ingest", quick=args.quick)
 
     events = day_of_events(calls=calls, agents=200, queues=10, seed=1, hours=10)
     events.sort(key=lambda e: e["ts"])  # a live feed arrives roughly in time order
@@ -65,6 +72,11 @@ def main() -> None:
                 migrate.upgrade(c)
             engine.dispose()
             with psycopg.connect(url) as conn:
+                if args.rollups:  # built (empty) for the default thresholds: kept from now on
+                    rollups.rebuild(
+                        conn, rollups.thresholds_of(CallboardConfig().model_dump(mode="json"))
+                    )
+                    conn.commit()
                 writer_s, stages, inserted = run_writer(conn, batches)
                 copy_s, copied = run_copy(conn, batches)
         finally:
@@ -77,7 +89,7 @@ def main() -> None:
     run.figure("writer", w, "ev/s", note=f"{writer_s:.2f} s for {n:,} events")
     run.figure("raw binary COPY, same rows", c, "rows/s", note=f"{copy_s:.2f} s")
     run.figure("writer / raw COPY", w / c, "x", target=0.30, better="higher")
-    for stage in STAGES:
+    for stage in (*STAGES, "rollups") if args.rollups else STAGES:
         share = stages.get(stage, 0.0)
         run.figure(f"stage: {stage}", share * 1e6 / n, "us/ev", note=f"{share:.2f} s")
     run.finish()

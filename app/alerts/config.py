@@ -141,6 +141,10 @@ class QuietHours(_Strict):
 
 class AlertRule(_Strict):
     name: Annotated[str, Field(min_length=1, max_length=128)]
+    # the name notifications and screens show per language; `name` where none is set
+    names: dict[Lang, Annotated[str, Field(min_length=1, max_length=128)]] = Field(
+        default_factory=dict
+    )
     scope: str  # center | queue:NAME | team:NAME | agent:NAME
     metric: str
     window: str = "today"

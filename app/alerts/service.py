@@ -191,7 +191,10 @@ def _apply(
             )
         targets = rule.notify if rule is not None else []
         if targets:
-            body = {"event": t.notify, "at": iso(now), "alert": item(_row(pg, alert_id))}
+            alert = item(_row(pg, alert_id))
+            if rule is not None and rule.names:
+                alert["names"] = dict(rule.names)  # the rule's name per language (texts.py)
+            body = {"event": t.notify, "at": iso(now), "alert": alert}
             pg.cursor().executemany(
                 "INSERT INTO alert_notifications"
                 " (alert_id, event, step, target, body, created_at, next_attempt_at)"

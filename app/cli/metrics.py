@@ -100,7 +100,9 @@ def render(result: Mapping[str, Any], *, by: str, lang: str = "en", tz: str = "U
         tz=tz,
     )
     lines = [title, ""]
-    heads = [t(lang, key) for _, key in cols]
+    # the screens' "SL today" is today's; over another window the column is the window's SL
+    today = result.get("window") == "today"
+    heads = [t(lang, "cli.col.sl" if key == "sup.col.sl" and not today else key) for _, key in cols]
     cells = [[_value(row, metric, lang) for metric, _ in cols] for row in result["rows"]]
     widths = [max([len(h)] + [len(c[i]) for c in cells]) for i, h in enumerate(heads)]
     # the key column takes what the figures leave of 80 characters (at least 8)

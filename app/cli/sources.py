@@ -7,17 +7,18 @@ something was rejected, 2 when nothing could start (a bad mapping, an unknown ti
 from __future__ import annotations
 
 import signal
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 
 from app.cli.root import (
     app,
     connect,
     consume_app,
+    current_clock,
     database,
     err,
     import_app,
@@ -34,6 +35,7 @@ from app.cli.summary import (
     source_config,
     stopping,
 )
+from app.settings import get_settings
 
 
 @import_app.command("queue-log")
@@ -173,43 +175,90 @@ def sources_cmd(
 ) -> None:
     """Every source's health: last event and its age, events per minute, duplicates,
     rejects, gaps, followed files' offsets and lag; stale when silent longer than its
-    `max_silence_s`."""
-    from rich.table import Table
-
+    `max_silence_s`. Ages are on the screens' clock (a running demo's simulated one)."""
     from ingest.sources.health import sources_payload
 
-    with database() as url, connect(url) as conn:
-        payload = sources_payload(conn, source_config(conn), datetime.now(UTC))
+    settings = get_settings()
+    clock, simulated = current_clock(settings)
+    with database(settings) as url, connect(url) as conn:
+        config = source_config(conn)
+        # ages on the events' clock, silence on the real one (when the committer heard)
+        payload = sources_payload(conn, config, clock.now(), wall=datetime.now(UTC))
     if as_json:
         print_json(payload)
         return
-    table = Table(title="sources")
-    for col in (
-        "source",
-        "last event",
-        "age",
-        "per min",
-        "stored",
-        "dupl.",
-        "rejected",
-        "gaps",
-        "lag",
-        "status",
-    ):
-        table.add_column(col)
+    if simulated:
+        err.print(f"the demo's simulated clock: {clock.now().isoformat(timespec='seconds')}")
+    sys.stdout.write(sources_table(payload, tz=config.defaults.timezone, now=clock.now()))
+
+
+# the table's columns: header, right-aligned; each header is whole (min_width), never cut,
+# and all of them fit in 80 columns (events per minute, rejected: "/min", "rej.")
+SOURCE_COLUMNS = (
+    ("source", False),
+    ("last event", False),
+    ("age", True),
+    ("/min", True),
+    ("stored", True),
+    ("dupl.", True),
+    ("rej.", True),
+    ("gaps", True),
+    ("lag", True),
+    ("status", False),
+)
+
+
+def sources_table(payload: dict[str, Any], *, tz: str, now: datetime) -> str:
+    """The sources for people, in 80 columns with every header whole: the last event's time of
+    day in the center's zone (its date only when not today), ages as the screens write them
+    (never below 0:00), numbers with separators. Plain text: the same in a pipe."""
+    from zoneinfo import ZoneInfo
+
+    from app.screens.words import duration
+
+    zone = ZoneInfo(tz)
+    today = now.astimezone(zone).date()
+    rows = []
     for s in payload["sources"]:
-        age = "" if s["age_s"] is None else f"{s['age_s']:.0f} s"
-        lag = "" if s["lag_bytes"] is None else f"{s['lag_bytes']} B"
-        table.add_row(
-            s["source"],
-            s["last_event_ts"] or "never",
-            age,
-            f"{s['events_per_min']:.1f}",
-            str(s["inserted"]),
-            str(s["duplicates"]),
-            str(s["rejected"]),
-            str(s["gaps"]),
-            lag,
-            "[red]stale[/]" if s["stale"] else "ok",
+        last = "never"
+        if s["last_event_ts"]:
+            at = datetime.fromisoformat(s["last_event_ts"]).astimezone(zone)
+            last = at.strftime("%H:%M:%S" if at.date() == today else "%m-%d %H:%M")
+        rows.append(
+            [
+                s["source"],
+                last,
+                "" if s["age_s"] is None else duration(max(0.0, s["age_s"])),
+                f"{s['events_per_min']:,.1f}",
+                f"{s['inserted']:,}",
+                f"{s['duplicates']:,}",
+                f"{s['rejected']:,}",
+                f"{s['gaps']:,}",
+                "" if s["lag_bytes"] is None else _bytes(s["lag_bytes"]),
+                "STALE" if s["stale"] else "ok",
+            ]
         )
-    Console().print(table)
+    heads = [h for h, _ in SOURCE_COLUMNS]
+    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(heads)]
+    # the source's name takes what the figures leave of 80 characters (its whole name if it can)
+    widths[0] = max(len(heads[0]), min(widths[0], 80 - sum(w + 2 for w in widths[1:])))
+
+    def line(cells: list[str]) -> str:
+        out = []
+        for i, (cell, (_, right)) in enumerate(zip(cells, SOURCE_COLUMNS, strict=True)):
+            if i == 0 and len(cell) > widths[0]:
+                cell = cell[: widths[0] - 1] + "…"
+            out.append(cell.rjust(widths[i]) if right else cell.ljust(widths[i]))
+        return "  ".join(out).rstrip()
+
+    text = [f"sources (times in {tz})", line(heads), "-" * len(line(heads))]
+    text += [line(r) for r in rows]
+    return "\n".join(text) + "\n"
+
+
+def _bytes(n: int) -> str:
+    for unit in ("B", "KB", "MB"):
+        if n < 1000:
+            return f"{n:.0f} {unit}"
+        n = n / 1000  # type: ignore[assignment]
+    return f"{n:.0f} GB"

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import math
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -23,8 +24,6 @@ def staffing(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Erlang C: agents required, and SL / ASA / occupancy / P(wait) for each level around it."""
-    from rich.table import Table
-
     from app.staffing.service import plan
 
     if per not in _PERIODS:
@@ -46,20 +45,37 @@ def staffing(
         print_json(result)
         return
     err.print(
-        f"traffic {result['traffic_erlangs']} Erlangs: {result['agents_required']} agents for "
-        f"{target:.0%} within {within:g} s; schedule {result['scheduled_required']} "
-        f"with {shrinkage:.0%} shrinkage"
+        f"traffic {result['traffic_erlangs']:g} Erlangs: {result['agents_required']} agents for "
+        f"{target:.0%} within {within:g} s"
     )
-    table = Table()
-    for col in ("agents", "p_wait", "service_level", "asa_s", "occupancy"):
-        table.add_column(col, justify="right")
+    err.print(f"to schedule: {result['scheduled_required']} with {shrinkage:.0%} shrinkage")
+    Console(highlight=False).print(levels_table(result))
+
+
+def levels_table(result: dict[str, Any]) -> Any:
+    """Each staffing level as people read it (within 80 columns): per cent to a tenth, the
+    answer time as the screens write it; * marks the agents required."""
+    from rich import box
+    from rich.table import Table
+
+    from app.screens.words import duration
+
+    def pct(v: float) -> str:
+        return f"{v * 100:.1f}%"
+
+    def asa(v: float) -> str:
+        return "–" if not math.isfinite(v) else f"{v:.0f} s" if v < 60 else duration(v)
+
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    for col in ("agents", "P(wait)", "service level", "avg. answer", "occupancy"):
+        table.add_column(col, justify="right", no_wrap=True)
     for lv in result["levels"]:
         mark = " *" if lv["agents"] == result["agents_required"] else ""
         table.add_row(
             f"{lv['agents']}{mark}",
-            f"{lv['p_wait']:.4f}",
-            f"{lv['service_level']:.4f}",
-            f"{lv['asa_s']:.1f}",
-            f"{lv['occupancy']:.4f}",
+            pct(lv["p_wait"]),
+            pct(lv["service_level"]),
+            asa(lv["asa_s"]),
+            pct(lv["occupancy"]),
         )
-    Console().print(table)
+    return table

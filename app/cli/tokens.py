@@ -7,6 +7,7 @@ from typing import Annotated
 
 import orjson
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -31,9 +32,15 @@ def token_list(
         for t in tokens:
             sys.stdout.write(orjson.dumps(t).decode() + "\n")
         return
-    table = Table(title=f"{len(tokens)} tokens")
-    for column in ("id", "sha256", "role", "bound to", "label", "created", "revoked"):
-        table.add_column(column)
+    # dates and ids are never cut or wrapped (in 80 columns the date lost its time); what is
+    # bound and the label wrap instead
+    table = Table(title=f"{len(tokens)} tokens", box=box.SIMPLE_HEAD, pad_edge=False)
+    for column in ("id", "sha256", "role"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("bound to", overflow="fold")
+    table.add_column("label", overflow="fold")
+    for column in ("created", "revoked"):
+        table.add_column(column, no_wrap=True, min_width=16)
     for t in tokens:
         bound = t["agent"] or ", ".join(t["teams"] or ()) or ""
         table.add_row(

@@ -48,7 +48,7 @@ from app.metrics import parts as P
 from app.metrics.registry import Level
 from app.metrics.service import Shared, compute_many
 from app.models import ROLLUP_COUNTS
-from app.rollups.rows import buckets, row_parts
+from app.rollups.rows import buckets, now_values, row_parts
 from app.rollups.service import is_current, thresholds
 from ingest import rollup_parts as F
 from ingest.rollups import EPOCH, INTERVAL, queues_of
@@ -114,22 +114,30 @@ def metrics(
     """key -> one row per bucket: "from", "to" and the row `compute(..., start=from, end=to,
     only=key)` gives (every metric; the bucket ending now with the now values)."""
     found, shared = _read(conn, config, by=by, keys=keys, start=start, end=end, now=now, step=step)
-    out: dict[str, list[dict[str, Any]]] = {}
-    for k, rows in found.items():
-        out[k] = []
-        for b in rows:
+    out: dict[str, list[dict[str, Any]]] = {k: [] for k in found}
+    if not found:
+        return out
+    spans = [(b.start, b.end) for b in next(iter(found.values()))]
+    # one evaluation per bucket for all keys (a team's or an agent's would also list every
+    # team, every agent at work: one key at a time)
+    together = by in ("center", "queue") or len(found) == 1
+    for i, (f, t) in enumerate(spans):
+        groups = [list(found)] if together else [[k] for k in found]
+        for ks in groups:
             result = compute_many(
                 conn,
                 config,
                 levels=(by,),
                 now=now,
-                start=b.start,
-                end=b.end,
-                only=k,
+                start=f,
+                end=t,
+                only=ks[0] if len(ks) == 1 else None,
                 shared=shared,
-                given={by: {k: b.parts}},
+                given={by: {k: found[k][i].parts for k in ks}},
             )[by]
-            out[k].append({"from": result["from"], "to": result["to"], **result["rows"][0]})
+            for row in result["rows"]:
+                if row["key"] in out:
+                    out[row["key"]].append({"from": result["from"], "to": result["to"], **row})
     return out
 
 
@@ -157,10 +165,10 @@ def _read(
         and step % INTERVAL == timedelta(0)
         and is_current(conn, config)
     )
-    # whole spans: on quarter hours and over before now (the one ending now shows now values)
+    # whole spans: on quarter hours and over by now (the one ending at now adds now values)
     n = 0
     if served:
-        while n < len(spans) and _whole(spans[n][1]) and spans[n][1] < now:
+        while n < len(spans) and _whole(spans[n][1]) and spans[n][1] <= now:
             n += 1
     whole, rest = spans[:n], spans[n:]
     by_key: dict[str, dict[datetime, dict[str, Any]]] = {k: {} for k in keys}
@@ -168,6 +176,8 @@ def _read(
         for k, summed in _rollup_parts(conn, config, by, keys, whole, now, step).items():
             by_key[k].update(summed)
     shared = Shared(queues=[], agents=[], waiting={by: {}})
+    if whole and not rest and whole[-1][1] == now:
+        shared = now_values(conn, by=by, keys=keys, now=now)
     if rest:
         read, shared = row_parts(conn, config, by=by, keys=keys, spans=rest, now=now, step=step)
         for k, more in read.items():

@@ -255,6 +255,36 @@ def row_parts(
     return out, shared
 
 
+def now_values(
+    conn: psycopg.Connection[Any], *, by: Level, keys: list[str], now: datetime
+) -> Shared:
+    """What a window ending now reads besides the parts, for a bucket ending at `now` that is
+    otherwise read from the rollups: the agents' states now (those the keys' rows read) and
+    the contacts waiting. One statement."""
+    ctes: list[sql.Composable] = [sql.SQL(_AGENTS_NOW).format(who=sql.SQL(_WHO[by]))]
+    cols: list[sql.Composable] = [sql.SQL("(SELECT agents FROM agents_now) AS agents_now")]
+    waiting = by in ("center", "queue")
+    if waiting:
+        ctes.append(_waiting_cte(by))
+        cols.append(sql.SQL("(SELECT jsonb_agg(to_jsonb(w)) FROM f_waiting w) AS waiting"))
+    query = sql.SQL("WITH {}\nSELECT {}").format(
+        sql.SQL(",\n").join(ctes), sql.SQL(", ").join(cols)
+    )
+    params = {"keys": keys, "now": now, "h": WAITING_HORIZON_H}
+    with conn.cursor(row_factory=dict_row) as cur:
+        row = cur.execute(query, params).fetchone() or {}
+    shared = Shared(queues=[], agents=[], waiting={by: {}})
+    shared.agents = [_agent_now(a) for a in row.get("agents_now") or []]
+    for w in row.get("waiting") or []:
+        oldest = w.get("oldest_waiting_at")
+        shared.waiting[by][w["k"]] = {
+            "waiting_now": w["waiting_now"],
+            "longest_wait_now_s": w["longest_wait_now_s"],
+            "oldest_waiting_at": datetime.fromisoformat(oldest) if oldest else None,
+        }
+    return shared
+
+
 def _agent_now(a: list[Any]) -> P.AgentNow:
     agent, name, team, state, reason, since, queues = a
     return P.AgentNow(agent, name, team, state, reason, datetime.fromisoformat(since), queues)

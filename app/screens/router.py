@@ -24,7 +24,8 @@ from app.scorecard.service import rank, scored
 from app.screens import service
 from app.screens.config import WallboardConfig
 from app.screens.schemas import AdherenceRow, Board, Drill, Page, PlanNow, Timeline, Trend
-from app.screens.words import csv_safe, flag_text
+from app.screens.views import display_names
+from app.screens.words import csv_header, csv_safe, csv_value, flag_text
 
 router = APIRouter(prefix="/api/v1/screens", tags=["screens"])
 
@@ -57,7 +58,10 @@ def words(lang: str) -> dict[str, str]:
         k: v
         for k, v in catalogue(lang).items()
         if k.split(".", 1)[0]
-        in ("wall", "agent", "sup", "common", "flag", "term", "metric", "reason", "alert", "unit")
+        in (
+            *("wall", "agent", "sup", "common", "flag", "term", "metric", "reason", "alert"),
+            *("unit", "report", "cli"),  # report, cli: the /reports page's words
+        )
     }
 
 
@@ -105,6 +109,7 @@ def page(
             words=words(chosen),
             topics=["center", FEED, *page_topics(principal, ["center"], {})],
             stale_after_s=s.stale_after_s,
+            names=display_names(config, chosen),
             board=Board(
                 name=board or "default",
                 title=b.title,
@@ -129,6 +134,7 @@ def page(
             words=words(chosen),
             topics=[*own, FEED, *page_topics(principal, own, teams)],
             stale_after_s=s.stale_after_s,
+            names=display_names(config, chosen),
             ack=principal.role in ("supervisor", "admin"),
         )
     if principal.role not in ("supervisor", "admin"):
@@ -140,6 +146,7 @@ def page(
         words=words(chosen),
         topics=[*topics, *page_topics(principal, topics, {})],
         stale_after_s=s.stale_after_s,
+        names=display_names(config, chosen),
         rank_every_s=s.rank_every_s,
         contacts_page=s.contacts_page,
         ack=True,
@@ -303,19 +310,20 @@ def export(
         for r in rows:
             r["notes"] = "; ".join(r.get("notes") or [])
     return Response(
-        _csv(rows),
+        _csv(rows, config.defaults.timezone),
         media_type="text/csv",
         headers={"Content-Disposition": f'attachment; filename="callboard-{table}.csv"'},
     )
 
 
-def _csv(rows: list[dict[str, Any]]) -> str:
+def _csv(rows: list[dict[str, Any]], tz: str) -> str:
+    """Times in the screen's zone (named in their headers), figures rounded as it shows them."""
     if not rows:
         return ""
     cols = [k for k, v in rows[0].items() if not isinstance(v, dict | list)]
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")
-    w.writerow(cols)
+    w.writerow([csv_header(c, tz) for c in cols])
     for r in rows:
-        w.writerow([csv_safe(r.get(c)) for c in cols])
+        w.writerow([csv_safe(csv_value(c, r.get(c), tz)) for c in cols])
     return out.getvalue()

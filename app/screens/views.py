@@ -19,13 +19,16 @@ from app.screens.schemas import (
     CardView,
     Cell,
     CenterView,
+    Figure,
     Flag,
     KpiLine,
+    Names,
     Param,
     QueueView,
     TeamView,
     Unit,
 )
+from app.screens.tiles import FIGURES
 
 Row = Mapping[str, Any]
 
@@ -89,6 +92,13 @@ def queue_view(
         arrived=Cell(value=row.get("arrived"), unit="count"),
         agents=agents_by_state(row.get("agents_by_state")),
         callbacks=Cell(value=row.get("callbacks_waiting_now") or 0, unit="count"),
+        figures={
+            name: Figure(
+                label=f"metric.{metric}.short",
+                cell=cell(s, metric, row.get(metric), unit_of(metric), targets),
+            )
+            for name, metric in FIGURES.items()
+        },
     )
 
 
@@ -210,12 +220,23 @@ def _target(config: CallboardConfig, card: Mapping[str, Any] | None, metric: str
 
 
 def agent_self(
-    config: CallboardConfig, row: Row, team: Row | None, card: Mapping[str, Any] | None
+    config: CallboardConfig,
+    row: Row,
+    team: Row | None,
+    card: Mapping[str, Any] | None,
+    *,
+    team_working: int = 0,
 ) -> AgentSelf:
+    """`team_working`: the team's agents who handled a contact today. Beside the agent's own
+    count stands the team's count per such agent ("you 14, team avg 12"), never the team's
+    total (85 beside 14 read as a comparison); rates are the team's own."""
     s = config.screens
     lines = []
     for key, metric in OWN_KPIS:
         unit = unit_of(metric)
+        theirs = (team or {}).get(metric)
+        if metric == "handled" and theirs is not None:
+            theirs = theirs / team_working if team_working else None
         goal = _target(config, card, metric) if metric != "handled" else None
         th = config.screens.threshold(metric)
         # own values are judged against the target the agent is scored on
@@ -224,7 +245,7 @@ def agent_self(
             KpiLine(
                 key=key,
                 mine=cell(s, metric, row.get(metric), unit, own_targets),
-                team=Cell(value=(team or {}).get(metric), unit=unit),
+                team=Cell(value=theirs, unit=unit),
                 target=Cell(value=goal, unit=unit),
             )
         )
@@ -277,5 +298,19 @@ def card_view(config: CallboardConfig, card: Mapping[str, Any]) -> CardView:
         no_quality_data=bool(card.get("no_quality_data")),
         fcr_pending=card.get("fcr_pending"),
         contacts=int(card.get("contacts") or 0),
+        min_contacts=config.balance.min_contacts,
         flags=[flag_view(f) for f in card.get("flags") or []],
+    )
+
+
+def display_names(config: CallboardConfig, lang: str) -> Names:
+    """The configured display names in `lang` (English's where `lang` has none)."""
+
+    def pick(names: Mapping[str, str]) -> str | None:
+        return names.get(lang) or names.get("en")
+
+    return Names(
+        queue={k: n for k, q in config.queues.items() if (n := pick(q.names))},
+        team={k: n for k, t in config.teams.items() if (n := pick(t.names))},
+        alert={r.name: n for r in config.alerts if (n := pick(r.names))},
     )

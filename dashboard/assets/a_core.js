@@ -46,6 +46,12 @@
     const text = cb.words["reason." + r];
     return text === undefined ? r : text;
   };
+  // a queue's, team's or alert rule's display name in the page's language (configured
+  // `names`, through the page); the key where none is set
+  cb.name = function (kind, key) {
+    const names = (cb.page && cb.page.names && cb.page.names[kind]) || {};
+    return names[key] || key;
+  };
   cb.w = function (key, params) {
     let text = cb.words[key];
     if (text === undefined) text = key;
@@ -184,8 +190,7 @@
   function tick() {
     const age = cb.age();
     const page = cb.page;
-    const limit = page ? page.stale_after_s : 15;
-    const stale = cb.refused ? true : age === null ? !cb.connected && cb.everConnected : age > limit;
+    const stale = cb.refused ? true : age === null ? !cb.connected && cb.everConnected : !!page && age > page.stale_after_s;
     cb.stale = stale;
     document.body.classList.toggle("stale", !!stale);
     const banner = document.getElementById("stale-banner");

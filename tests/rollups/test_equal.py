@@ -175,7 +175,11 @@ def test_rollups_equal_the_rows(
         instants = sorted(
             START + timedelta(seconds=rng.uniform(0, 15 * 3600)) for _ in range(ticks)
         )
-        instants.append(START + timedelta(hours=17, seconds=7))  # everything in, mostly mature
+        # on a quarter hour (its last bucket whole: rollups and the now values), then after
+        # everything is in, mostly mature
+        instants.append(max(instants[-1], START) + timedelta(minutes=15 - instants[-1].minute % 15))
+        instants[-1] = instants[-1].replace(second=0, microsecond=0)
+        instants.append(START + timedelta(hours=17, seconds=7))
         pending = list(events)
         rng.shuffle(pending)
         for i, now in enumerate(instants):
