@@ -9,7 +9,6 @@ import hashlib
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import orjson
 import psycopg
@@ -17,6 +16,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 
 from app.alerts import config as alert_config
 from app.audit.config import AuditConfig
+from app.clock import check_zone
 from app.i18n.negotiate import Lang
 from app.live.settings import LiveSettings
 from app.ops.config import LimitsConfig, SecurityConfig
@@ -29,14 +29,6 @@ from ingest.sources.settings import AgentSettings, AwayReasons, SourceSettings
 CONFIG_LOCK_KEY = 0x63666731  # pg_advisory_xact_lock key for config changes
 
 SlFormula = Literal["standard", "answered_only", "abandons_met", "with_overflow"]
-
-
-def _zone(name: str) -> str:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"unknown time zone {name!r}") from exc
-    return name
 
 
 class _Strict(BaseModel):
@@ -52,7 +44,7 @@ class QueueSettings(_Strict):
         default_factory=dict
     )
 
-    timezone: Annotated[str, AfterValidator(_zone)] | None = None
+    timezone: Annotated[str, AfterValidator(check_zone)] | None = None
     sl_threshold_s: Annotated[float, Field(ge=0)] | None = None
     short_abandon_s: Annotated[float, Field(ge=0)] | None = None
     sl_formula: SlFormula | None = None
@@ -62,7 +54,7 @@ class QueueSettings(_Strict):
 
 
 class Defaults(_Strict):
-    timezone: Annotated[str, AfterValidator(_zone)] = "UTC"
+    timezone: Annotated[str, AfterValidator(check_zone)] = "UTC"
     sl_threshold_s: Annotated[float, Field(ge=0)] = 20
     short_abandon_s: Annotated[float, Field(ge=0)] = 5
     sl_formula: SlFormula = "standard"

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from app.cli.audit import audit_cli, token_target
-from app.cli.root import app, connect, connection, database, err
+from app.cli.root import app, connect, connection, database, err, refused
 
 token_app = typer.Typer(no_args_is_help=True, help="Access tokens.")
 app.add_typer(token_app, name="token")
@@ -65,11 +65,8 @@ def token_revoke(
     from app.auth.service import revoke_token
 
     with database(schema=False) as url, connect(url) as conn:
-        try:
+        with refused(ValueError):
             revoked = revoke_token(conn, which)
-        except ValueError as exc:
-            err.print(f"[red]{exc}[/]")
-            raise typer.Exit(2) from exc
         if not revoked:
             err.print(f"[red]no active token matches {which!r}[/] (see callboard token list)")
             raise typer.Exit(1)
@@ -93,7 +90,7 @@ def token_create(
     from app.auth.service import create_token
 
     with connection() as conn:
-        try:
+        with refused(ValueError):
             token = create_token(
                 conn,
                 role=role,  # type: ignore[arg-type]  # checked by create_token
@@ -102,9 +99,6 @@ def token_create(
                 label=label,
                 sources=tuple(source or ()),
             )
-        except ValueError as exc:
-            err.print(f"[red]{exc}[/]")
-            raise typer.Exit(2) from exc
         audit_cli(conn, "token.create", token_target(conn, token))
         conn.commit()
     sys.stdout.write(token + "\n")
