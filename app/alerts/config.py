@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, time
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import (
     AfterValidator,
@@ -28,6 +28,7 @@ from pydantic import (
     model_validator,
 )
 
+from app.clock import check_zone
 from app.i18n.negotiate import Lang
 from app.metrics.registry import BY_NAME, Level
 
@@ -73,14 +74,6 @@ def _clock(value: str) -> str:
     return value
 
 
-def _zone(name: str) -> str:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"unknown time zone {name!r}") from exc
-    return name
-
-
 class QuietHours(_Strict):
     """Notifications wait while the local time is in [start, end) (it may span midnight) or
     the day is one of `days` (all day). Screens show alerts regardless; an alert still active
@@ -91,7 +84,8 @@ class QuietHours(_Strict):
     days: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = Field(
         default_factory=list
     )
-    timezone: Annotated[str, AfterValidator(_zone)] | None = None  # default [defaults].timezone
+    # default: [defaults].timezone
+    timezone: Annotated[str, AfterValidator(check_zone)] | None = None
 
     @model_validator(mode="after")
     def _both_ends(self) -> QuietHours:
