@@ -233,7 +233,7 @@
   }
   // at most one round every few seconds: a busy floor sends frames several times a second,
   // and the tab must stay light (tests/e2e: under 15 % busy)
-  const GAP_MS = 3000;
+  const GAP_MS = 5000;
   let askedAt = 0;
   function refresh() {
     if (asking) { again = true; return; }
