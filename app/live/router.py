@@ -20,7 +20,8 @@ import orjson
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from app.auth.service import READERS, Principal, digest, principal_for, team_of
-from app.live.hub import Hub, View
+from app.live.fanout import View
+from app.live.hub import Hub
 from app.live.topics import KINDS
 
 router = APIRouter()
