@@ -9,16 +9,17 @@ import hashlib
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import orjson
 import psycopg
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from app.alerts import config as alert_config
+from app.clock import check_zone
 from app.i18n.negotiate import Lang
 from app.live.settings import LiveSettings
 from app.ops.config import LimitsConfig, SecurityConfig
+from app.reports.config import ScheduledReports
 from app.schedules.schemas import ScheduleEntry, overlaps
 from app.screens.config import ScreensConfig, WallboardConfig
 from app.sources.config import TwilioConfig
@@ -27,14 +28,6 @@ from ingest.sources.settings import AgentSettings, AwayReasons, SourceSettings
 CONFIG_LOCK_KEY = 0x63666731  # pg_advisory_xact_lock key for config changes
 
 SlFormula = Literal["standard", "answered_only", "abandons_met", "with_overflow"]
-
-
-def _zone(name: str) -> str:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"unknown time zone {name!r}") from exc
-    return name
 
 
 class _Strict(BaseModel):
@@ -50,7 +43,7 @@ class QueueSettings(_Strict):
         default_factory=dict
     )
 
-    timezone: Annotated[str, AfterValidator(_zone)] | None = None
+    timezone: Annotated[str, AfterValidator(check_zone)] | None = None
     sl_threshold_s: Annotated[float, Field(ge=0)] | None = None
     short_abandon_s: Annotated[float, Field(ge=0)] | None = None
     sl_formula: SlFormula | None = None
@@ -60,7 +53,7 @@ class QueueSettings(_Strict):
 
 
 class Defaults(_Strict):
-    timezone: Annotated[str, AfterValidator(_zone)] = "UTC"
+    timezone: Annotated[str, AfterValidator(check_zone)] = "UTC"
     sl_threshold_s: Annotated[float, Field(ge=0)] = 20
     short_abandon_s: Annotated[float, Field(ge=0)] = 5
     sl_formula: SlFormula = "standard"
@@ -150,6 +143,7 @@ class CallboardConfig(_Strict):
     emails: dict[str, alert_config.EmailList] = Field(default_factory=dict)
     alerting: alert_config.Alerting = Field(default_factory=alert_config.Alerting)
     alerts: alert_config.AlertRules = Field(default_factory=list)
+    reports: ScheduledReports = Field(default_factory=list)  # after emails and smtp
 
     @model_validator(mode="after")
     def _scorecards_exist(self) -> CallboardConfig:

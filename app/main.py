@@ -32,6 +32,7 @@ from app.ops.loops import PerLoop
 from app.ops.router import router as ops_router
 from app.ops.telemetry import Telemetry, install
 from app.reports.router import router as reports_router
+from app.reports.runner import running as reports_running
 from app.rollups.service import rebuild_if_outdated
 from app.schedules.router import router as schedules_router
 from app.scorecard.router import router as scorecard_router
@@ -91,6 +92,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             app.state.hub.start()
             stack.push_async_callback(app.state.hub.stop)
             await stack.enter_async_context(alerts_running(app))  # outbox drain, evaluation
+            await stack.enter_async_context(reports_running(app))  # scheduled reports
             yield
 
     app = FastAPI(

@@ -240,6 +240,24 @@ class ForecastInterval(Base):
     )
 
 
+class ReportSend(Base):
+    """A scheduled report's send for one due time (app/reports/schedule.py): made once, so a
+    due report goes out once; retried while pending."""
+
+    __tablename__ = "report_sends"
+
+    name: Mapped[str] = mapped_column(sa.Text, primary_key=True)  # the [[reports]] name
+    due_at: Mapped[datetime] = mapped_column(TS, primary_key=True)
+    status: Mapped[str] = mapped_column(sa.Text, server_default="pending")
+    attempts: Mapped[int] = mapped_column(sa.Integer, server_default="0")
+    next_attempt_at: Mapped[datetime] = mapped_column(TS)
+    sent_at: Mapped[datetime | None] = mapped_column(TS)
+    gap_at: Mapped[datetime | None] = mapped_column(TS)  # the data reached only this far
+    detail: Mapped[str | None] = mapped_column(sa.Text)
+
+    __table_args__ = (sa.CheckConstraint("status IN ('pending', 'sent', 'failed')", name="status"),)
+
+
 class DerivedMeta(Base):
     """Which derivation produced the derived tables (`ingest.derive.DERIVE_VERSION`)."""
 

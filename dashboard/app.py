@@ -112,3 +112,27 @@ def _pages(app: FastAPI, dash_app: Dash) -> None:
     @app.get("/agent/{agent}", include_in_schema=False)
     def agent(request: Request, agent: str) -> HTMLResponse:
         return page(request, lambda p: sees_agent_page(app.state.engine, p, agent))
+
+    @app.get("/reports", include_in_schema=False)
+    def reports(request: Request) -> HTMLResponse:
+        """Reports of the past: not a live screen (no websocket), its own page; its script
+        (assets/g_reports.js) reads the reports API with the page's cookie."""
+        principal = page_principal(app, request)
+        lang = _lang(app, request)
+        hint = t(lang, "common.page_retry")
+        if principal is None:
+            return _denied(401, t(lang, "common.page_401"), hint)
+        if principal.role not in ("supervisor", "admin"):
+            return _denied(403, t(lang, "common.page_403", role=principal.role), hint)
+        body = (
+            f"<!doctype html><html lang='{html_escape(lang)}'><head><meta charset='utf-8'>"
+            "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+            f"<title>callboard · {html_escape(t(lang, 'report.page.title'))}</title>"
+            "<link rel='stylesheet' href='/assets/style.css'>"
+            "<link rel='stylesheet' href='/assets/g_reports.css'></head>"
+            f"<body class='reports' data-page='reports' data-lang='{html_escape(lang)}'"
+            f" data-timezone='{html_escape(app.state.config.defaults.timezone)}'>"
+            f"<div id='{ids.REPORTS}'></div>"
+            "<script src='/assets/g_reports.js'></script></body></html>"
+        )
+        return HTMLResponse(body)

@@ -10,6 +10,7 @@ from app.cli import (  # noqa: F401  (each registers its commands on the root ap
     sources,
     schema,
     metrics,
+    report,
     staffing,
     serve,
     simulate,

@@ -11,7 +11,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from app.cli.root import app, connect, connection, database, err
+from app.cli.root import app, connect, connection, database, err, refused
 
 token_app = typer.Typer(no_args_is_help=True, help="Access tokens.")
 app.add_typer(token_app, name="token")
@@ -64,11 +64,8 @@ def token_revoke(
     from app.auth.service import revoke_token
 
     with database(schema=False) as url, connect(url) as conn:
-        try:
+        with refused(ValueError):
             revoked = revoke_token(conn, which)
-        except ValueError as exc:
-            err.print(f"[red]{exc}[/]")
-            raise typer.Exit(2) from exc
         if not revoked:
             err.print(f"[red]no active token matches {which!r}[/] (see callboard token list)")
             raise typer.Exit(1)
@@ -88,7 +85,7 @@ def token_create(
     from app.auth.service import create_token
 
     with connection() as conn:
-        try:
+        with refused(ValueError):
             token = create_token(
                 conn,
                 role=role,  # type: ignore[arg-type]  # checked by create_token
@@ -96,8 +93,5 @@ def token_create(
                 teams=tuple(team or ()),
                 label=label,
             )
-        except ValueError as exc:
-            err.print(f"[red]{exc}[/]")
-            raise typer.Exit(2) from exc
         conn.commit()
     sys.stdout.write(token + "\n")

@@ -102,14 +102,13 @@ _AWAY = """f_away AS (
   WHERE x.dur > 0
   {group})"""
 
-_P = """p AS (
-  SELECT n.queue, coalesce(c.t, %(dt)s) AS t, coalesce(c.s, %(ds)s) AS s,
-         coalesce(c.rw, %(drw)s) AS rw, %(lo)s::timestamptz AS w_from, %(hi)s::timestamptz AS w_to
-  FROM (SELECT name AS queue FROM queues UNION SELECT unnest(%(cq)s::text[])) n
-  LEFT JOIN unnest(%(cq)s::text[], %(ct)s::float8[], %(cs)s::float8[], %(crw)s::float8[])
-    AS c(queue, t, s, rw) ON c.queue = n.queue),
-r AS (SELECT * FROM unnest(%(rf)s::timestamptz[], %(rt)s::timestamptz[], %(rl)s::text[])
-      AS r(f, t, l))"""
+# the trends' queue parameters (`p`), with intervals that carry their label (`r`)
+_P = swap(
+    T._P,
+    "r AS (SELECT * FROM unnest(%(rf)s::timestamptz[], %(rt)s::timestamptz[]) AS r(f, t))",
+    "r AS (SELECT * FROM unnest(%(rf)s::timestamptz[], %(rt)s::timestamptz[], %(rl)s::text[])"
+    " AS r(f, t, l))",
+)
 
 
 def families(by: Level) -> list[str]:
@@ -188,6 +187,8 @@ def read(
         "ct": [config.queue(q).sl_threshold_s for q in configured],
         "cs": [config.queue(q).short_abandon_s for q in configured],
         "crw": [config.queue(q).repeat_window_h * 3600 for q in configured],
+        "dcbt": d.callback_target_s,
+        "ccbt": [config.queue(q).callback_target_s for q in configured],
     }
     columns = {**{n: T._COLUMNS[n] for n in names if n in T._COLUMNS}}
     columns["longest"] = ["longest_wait_s"]

@@ -22,6 +22,7 @@ from app.config import CallboardConfig
 from app.metrics.registry import Level, evaluate
 from app.metrics.service import known_queues
 from app.reports import history
+from app.reports.config import LEVELS
 from app.reports.history import Interval
 from app.scorecard.service import scored
 
@@ -89,12 +90,6 @@ COLUMNS: dict[Name, tuple[str, ...]] = {
         "called_back_after_s",
     ),
     "waits": ("bucket", "answered", "abandoned", "short_abandoned"),
-}
-LEVELS: dict[Name, tuple[Level, ...]] = {
-    "queues": ("center", "queue", "team", "agent"),
-    "agents": ("center", "team", "agent"),
-    "abandoned": ("center", "queue"),
-    "waits": ("center", "queue"),
 }
 
 
@@ -230,6 +225,8 @@ def build(
             r, t = _waits(conn, config, by, zone_keys, days, tz, list(wait_buckets))
         rows += r
         totals.update(t)
+    if name in ("queues", "agents"):  # a group's rows together, in time order
+        rows.sort(key=lambda row: (row["key"], row.get("day") or row.get("start") or ""))
     tz = zone_of(config, by, keys[0] if len(zones) == 1 and keys else None)
     if len(zones) == 1:
         tz = next(iter(zones))

@@ -58,7 +58,10 @@ def words(lang: str) -> dict[str, str]:
         k: v
         for k, v in catalogue(lang).items()
         if k.split(".", 1)[0]
-        in ("wall", "agent", "sup", "common", "flag", "term", "metric", "reason", "alert", "unit")
+        in (
+            *("wall", "agent", "sup", "common", "flag", "term", "metric", "reason", "alert"),
+            *("unit", "report", "cli"),  # report, cli: the /reports page's words
+        )
     }
 
 
