@@ -6,9 +6,10 @@ the writer's time split by stage.
 
 Stages (ingest/writer.py): validation (contract models from the dicts, the rows made), staging
 (the ingest lock, the caps on new names, the rows COPYed into the staging table), insert
-(INSERT ... ON CONFLICT DO NOTHING RETURNING), derive (segments, feedback, agent states), and the
+(INSERT ... ON CONFLICT DO NOTHING RETURNING), derive (segments, feedback, agent states), the
 change log (`live_changes`, written by the derived tables' statement triggers *within* derive:
-shown apart, from PostgreSQL's own timing of the trigger functions), commit.
+shown apart, from PostgreSQL's own timing of the trigger functions), the rollups' maintenance
+(ingest/rollups.py), commit.
 
 `--rollups`: with the interval rollups built, so the writer keeps them (stage "rollups";
 ingest/rollups.py); without it they were never built and the writer's call returns at once.
@@ -42,7 +43,7 @@ from tests.streams import day_of_events
 
 BARE = """CREATE TABLE bare_events (source text, id text, ts timestamptz, type text, call_id text,
 queue text, agent text, data jsonb, raw text)"""
-STAGES = ("validation", "staging", "insert", "derive", "change log", "commit")
+STAGES = ("validation", "staging", "insert", "derive", "change log", "rollups", "commit")
 
 
 def main() -> None:

@@ -28,6 +28,7 @@ from ingest.derive import (
     agent_intervals,
     contact_rows,
 )
+from ingest.rollups import refresh_rollups
 
 __all__ = [
     "INGEST_LOCK_KEY",
@@ -275,6 +276,7 @@ def derive_span(
     for i in range(0, len(calls), chunk):
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (INGEST_LOCK_KEY,))
         refresh_contacts(conn, calls[i : i + chunk])
+        refresh_rollups(conn)  # in the transaction of the rows, as the writer does
         yield len(calls[i : i + chunk])
     since = dict(
         conn.execute(
@@ -287,6 +289,7 @@ def derive_span(
     for i in range(0, len(agents), AGENT_CHUNK):
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (INGEST_LOCK_KEY,))
         refresh_agents(conn, {a: since[a] for a in agents[i : i + AGENT_CHUNK]})
+        refresh_rollups(conn)
         yield len(agents[i : i + AGENT_CHUNK])
 
 

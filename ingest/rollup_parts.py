@@ -108,6 +108,13 @@ HANDLED = swap(
     "  count(f.call_id) AS fcr_n,\n",
     f"  count(f.call_id) AS fcr_n, min({_HORIZON}) AS fcr_h_min, max({_HORIZON}) AS fcr_h_max,\n",
 )
+# Handling of some agents only (the rows holding a neighbour's resolution; every agent when
+# %(every)s), and its stored columns.
+HANDLED_OF = swap(
+    HANDLED,
+    "WHERE s.handled_at >= %(min_from)s",
+    "WHERE (%(every)s OR s.agent = ANY(%(agents)s)) AND s.handled_at >= %(min_from)s",
+)
 CONTACT_FAMILIES: dict[str, tuple[LiteralString, str, tuple[Level, ...], bool, LiteralString]] = {
     name: (HANDLED if name == "handled" else template, family, serves, center, dating)
     for name, (template, family, serves, center, dating) in P.FAMILIES.items()
@@ -169,3 +176,8 @@ def run_intervals(
                 if not g & (1 << (len(exprs) - 1 - i)) and found[i] is not None:
                     out[level][(b, str(found[i]))] = row
     return out
+
+
+HANDLED_COLUMNS = tuple(a for a, _ in P.select_items(HANDLED) if a in CONTACT_COLUMNS)
+# a family's count of rows: a row without any is no row at all
+PRESENCE = ("n_outcome", "arrived", "handled", "n_feedback", "missed")

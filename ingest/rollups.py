@@ -35,6 +35,7 @@ from psycopg import sql
 
 import app.metrics.parts as P
 from app.metrics.registry import Level
+from app.models import ROLLUP_COUNTS
 from ingest import rollup_parts as F
 
 INTERVAL = timedelta(minutes=15)
@@ -124,21 +125,28 @@ def refresh_rollups(conn: psycopg.Connection[Any]) -> None:
     conn.execute("SELECT set_config(%s, %s, true)", (_SETTING, str(changes[-1][0])))
     dirty: set[datetime] = set()
     touched: set[tuple[str, datetime]] = set()
+    touched_lines: list[tuple[str, datetime]] = []
     agents: set[str] = set()
     spans: set[datetime] = set()
     for _, kind, t1, t2, t3, customer, agent in changes:
         if kind in ("s", "f", "m"):
             dirty.update(floor15(t) for t in (t1, t2, t3) if t is not None)
-            if customer is not None and t1 is not None:
+            if kind == "s" and customer is not None and t1 is not None:
                 touched.add((customer, t1))
+                touched_lines.append((customer, t1))
         elif kind in ("a", "h") and agent is not None and t1 is not None and t2 is not None:
             # an open state interval adds nothing to the rollups (its time is the reader's)
             agents.add(agent)
             spans.update(intervals(t1, t2))
+    resolution: dict[datetime, tuple[set[str], set[str]]] = {}
     if touched:
-        dirty.update(_neighbours(conn, thresholds, touched))
+        arrivals, resolution = _neighbours(conn, thresholds, _changed(touched_lines))
+        dirty.update(arrivals)
     if dirty:
         refresh_contacts(conn, thresholds, sorted(dirty))
+    handled = {b: qa for b, qa in resolution.items() if b not in dirty}
+    if handled:
+        refresh_handling(conn, thresholds, handled)
     if agents:
         refresh_agent_time(conn, sorted(spans), agents=sorted(agents))
 
@@ -148,7 +156,7 @@ def refresh_rollups(conn: psycopg.Connection[Any]) -> None:
 # at the next first contact), and the arrivals of the customer after t up to their next first
 # contact (a repeat looks at the previous one), within the longest repeat window.
 _NEIGHBOURS = """
-SELECT s.handled_at
+SELECT 'h', s.handled_at, s.queue, s.agent
 FROM unnest(%(c)s::text[], %(t)s::timestamptz[]) AS x(customer, t)
 CROSS JOIN LATERAL (
   SELECT f.call_id FROM contact_segments f
@@ -158,7 +166,7 @@ CROSS JOIN LATERAL (
 JOIN contact_segments s ON s.call_id = prev.call_id
 WHERE s.handled_at IS NOT NULL
 UNION ALL
-SELECT s.queued_at
+SELECT 'a', s.queued_at, NULL, NULL
 FROM unnest(%(c)s::text[], %(t)s::timestamptz[]) AS x(customer, t)
 JOIN contact_segments f ON f.customer = x.customer AND f.is_first
   -- calls that began up to a contact's longest life before (a later segment of theirs)
@@ -169,9 +177,26 @@ JOIN contact_segments s ON s.call_id = f.call_id AND s.queued_at > x.t
 """
 
 
+def _changed(lines: list[tuple[str, datetime]]) -> set[tuple[str, datetime]]:
+    """The (customer, queued at) of segments that appeared or went: a segment derived again
+    as it was leaves two lines (its old and its new row) and changes no neighbour; one line
+    alone is a contact that is new, gone or moved."""
+    counts: dict[tuple[str, datetime], int] = {}
+    for line in lines:
+        counts[line] = counts.get(line, 0) + 1
+    return {line for line, n in counts.items() if n % 2}
+
+
 def _neighbours(
     conn: psycopg.Connection[Any], thresholds: Thresholds, touched: set[tuple[str, datetime]]
-) -> set[datetime]:
+) -> tuple[set[datetime], dict[datetime, tuple[set[str], set[str]]]]:
+    """The intervals of the arrivals after the changed contacts (all their parts are read
+    again), and per interval the queues and agents whose handling holds the resolution of the
+    contact just before (only that is read again)."""
+    arrivals: set[datetime] = set()
+    resolution: dict[datetime, tuple[set[str], set[str]]] = {}
+    if not touched:
+        return arrivals, resolution
     pairs = sorted(touched)
     longest = max(rw for _, _, _, rw, _ in queues_of(conn, thresholds))
     rows = conn.execute(
@@ -183,7 +208,15 @@ def _neighbours(
             "life": LIFE_H * 3600,
         },
     ).fetchall()
-    return {floor15(t) for (t,) in rows}
+    for kind, t, queue, agent in rows:
+        if kind == "a":
+            arrivals.add(floor15(t))
+        else:
+            queues, agents = resolution.setdefault(floor15(t), (set(), set()))
+            queues.add(queue)
+            if agent is not None:
+                agents.add(agent)
+    return arrivals, resolution
 
 
 def queues_of(
@@ -284,6 +317,93 @@ _CENTER = sql.SQL(
     cols=sql.SQL(", ").join(map(sql.Identifier, F.AGENT_COLUMNS)),
     sums=sql.SQL(", ").join(sql.SQL("sum({})").format(sql.Identifier(c)) for c in F.AGENT_COLUMNS),
 )
+
+
+_STAGE = sql.SQL(
+    "CREATE TEMP TABLE IF NOT EXISTS rollup_stage (LIKE rollup_contacts) ON COMMIT DELETE ROWS"
+)
+_UPSERT = sql.SQL(
+    "INSERT INTO rollup_contacts (level, key, bucket, {cols})"
+    " SELECT level, key, bucket, {cols} FROM rollup_stage"
+    " ON CONFLICT (level, key, bucket) DO UPDATE SET {sets}"
+).format(
+    cols=sql.SQL(", ").join(map(sql.Identifier, F.HANDLED_COLUMNS)),
+    sets=sql.SQL(", ").join(
+        sql.SQL("{c} = EXCLUDED.{c}").format(c=sql.Identifier(c)) for c in F.HANDLED_COLUMNS
+    ),
+)
+# the center's handling: the sum of its queues' (every handled segment is in one known queue)
+_HANDLED_CENTER = sql.SQL(
+    "INSERT INTO rollup_contacts (level, key, bucket, {cols})"
+    " SELECT 'center', 'center', u.b, {aggs}"
+    " FROM unnest(%(b)s::timestamptz[]) AS u(b)"
+    " LEFT JOIN rollup_contacts q ON q.level = 'queue' AND q.bucket = u.b"
+    " GROUP BY u.b"
+    " ON CONFLICT (level, key, bucket) DO UPDATE SET {sets}"
+).format(
+    cols=sql.SQL(", ").join(map(sql.Identifier, F.HANDLED_COLUMNS)),
+    aggs=sql.SQL(", ").join(
+        sql.SQL(
+            "min(q.{c})"
+            if c == "fcr_h_min"
+            else "max(q.{c})"
+            if c == "fcr_h_max"
+            else "sum(q.{c})::bigint"
+            if c in ROLLUP_COUNTS
+            else "sum(q.{c})"
+        ).format(c=sql.Identifier(c))
+        for c in F.HANDLED_COLUMNS
+    ),
+    sets=sql.SQL(", ").join(
+        sql.SQL("{c} = EXCLUDED.{c}").format(c=sql.Identifier(c)) for c in F.HANDLED_COLUMNS
+    ),
+)
+_EMPTY_ROWS = sql.SQL("DELETE FROM rollup_contacts WHERE bucket = ANY(%s) AND {}").format(
+    sql.SQL(" AND ").join(sql.SQL("{} IS NULL").format(sql.Identifier(c)) for c in F.PRESENCE)
+)
+
+
+def refresh_handling(
+    conn: psycopg.Connection[Any],
+    thresholds: Thresholds,
+    handled: dict[datetime, tuple[set[str], set[str]]],
+) -> None:
+    """Read again the handling of these queues and agents in these intervals (the rows
+    holding a neighbour's resolution), and the center's as the sum of its queues'."""
+    starts = sorted(handled)
+    queues = set().union(*(q for q, _ in handled.values()))
+    agents = sorted(set().union(*(a for _, a in handled.values())))
+    lo, hi = starts[0], starts[-1] + INTERVAL
+    known = queues_of(conn, thresholds)
+    base = {
+        "rf": starts,
+        "rt": [s + INTERVAL for s in starts],
+        "dense": False,
+        "step": INTERVAL,
+        "center": False,
+    }
+    rows: dict[tuple[Level, str, datetime], dict[str, Any]] = {}
+    mine = [P.QueueWindow(n, t, s, rw, lo, hi, cbt) for n, t, s, rw, cbt in known if n in queues]
+    everyone = [P.QueueWindow(n, t, s, rw, lo, hi, cbt) for n, t, s, rw, cbt in known]
+    runs: list[tuple[Level, list[P.QueueWindow], set[str] | list[str], bool]] = [
+        ("queue", mine, queues, True),
+        ("agent", everyone, agents, False),
+    ]
+    for level, windows, keys, every in runs:
+        if not windows or not keys:
+            continue
+        params = {**P._params(windows, FAR), **base, "every": every, "agents": agents}
+        found = P._run(conn, F.HANDLED_OF, "seg", [level], params, "s.handled_at")[level]
+        for b in starts:
+            for key in keys:
+                parts = found.get((b, key), {})
+                rows[(level, key, b)] = {c: parts.get(c) for c in F.HANDLED_COLUMNS}
+    conn.execute(_STAGE)
+    _write(conn, "rollup_stage", F.HANDLED_COLUMNS, rows)
+    conn.execute(_UPSERT)
+    conn.execute("DELETE FROM rollup_stage")
+    conn.execute(_HANDLED_CENTER, {"b": starts})
+    conn.execute(_EMPTY_ROWS, (starts,))
 
 
 def refresh_agent_time(

@@ -27,8 +27,17 @@ def event(kind: str, t: datetime, eid: str, **fields: Any) -> dict[str, Any]:
 
 
 def day_of_events(
-    *, calls: int = 400, agents: int = 12, queues: int = 3, seed: int = 1, hours: float = 10
+    *,
+    calls: int = 400,
+    agents: int = 12,
+    queues: int = 3,
+    seed: int = 1,
+    hours: float = 10,
+    start: datetime = START,
+    prefix: str = "",
 ) -> list[dict[str, Any]]:
+    """A day of a floor from `start`; `prefix` starts every event and call id (days of one
+    stream that must not share ids)."""
     rng = random.Random(seed)
     qs = [f"q{i}" for i in range(queues)]
     ags = [f"a{i:02d}" for i in range(agents)]
@@ -38,21 +47,21 @@ def day_of_events(
     def emit(kind: str, t: datetime, **fields: Any) -> None:
         nonlocal n
         n += 1
-        out.append(event(kind, t, f"e{n}", **fields))
+        out.append(event(kind, t, f"{prefix}e{n}", **fields))
 
     span = timedelta(hours=hours)
     for a in ags:
-        emit("agent.state", START, agent=a, state="available", queues=rng.sample(qs, 2))
-        brk = START + span * rng.uniform(0.3, 0.7)
+        emit("agent.state", start, agent=a, state="available", queues=rng.sample(qs, 2))
+        brk = start + span * rng.uniform(0.3, 0.7)
         emit("agent.state", brk, agent=a, state="away", reason=rng.choice(["break", "lunch"]))
         emit("agent.state", brk + timedelta(minutes=15), agent=a, state="available")
-        emit("agent.state", START + span, agent=a, state="logged_out")
+        emit("agent.state", start + span, agent=a, state="logged_out")
 
     customers = [f"cust{i}" for i in range(max(1, calls // 3))]
     for c in range(calls):
-        call = f"call{c}"
+        call = f"{prefix}call{c}"
         q = rng.choice(qs)
-        t = START + span * rng.random()
+        t = start + span * rng.random()
         t = t.replace(microsecond=0)
         emit(
             "call.queued",

@@ -21,7 +21,14 @@ Everything else (waiting now, agents by state, the rows) is what the full comput
 on these parts. The result equals the full computation for every metric, window and level
 (tests/live/test_engine.py holds them equal on random streams). A full computation happens at
 the start, when the configuration or the set of queues changes, when the clock goes back, and
-after a bulk rewrite (more than `MAX_CHANGES` changed rows, or a rebuild)."""
+after a bulk rewrite (more than `MAX_CHANGES` changed rows, or a rebuild).
+
+Two steps use this state. `rows` (the clock's computation, every few seconds, and what replay
+of a past moment reuses: it never reads the wall clock) brings everything to `now` and returns
+every row. `update` (an event tick) reads only the change log when nothing arrived and no
+bucket or resolution boundary passed; otherwise it brings the contact parts to `now` and
+evaluates only the groups the changes touched, their agent time and adherence (what moves with
+the clock between two events) as the last `rows` left them."""
 
 from __future__ import annotations
 

@@ -30,7 +30,6 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -43,7 +42,8 @@ from app.clock import Clock
 from app.config import CallboardConfig
 from app.live.engine import Engine as LiveEngine
 from app.live.engine import Update
-from app.live.topics import BUILT_IN, KINDS, Rows, affected, diff, levels_for, payloads
+from app.live.fanout import PENDING, Publication, Subscriber, Topic, View
+from app.live.topics import BUILT_IN, KINDS, Rows, affected, levels_for, payloads
 from app.metrics.registry import Level
 from app.metrics.service import _iso as _iso_rows
 from app.metrics.service import compute_windows
@@ -61,76 +61,8 @@ LIVE_CHANNEL = "callboard_live"  # NOTIFY payload: the published snapshot versio
 INTEREST_TTL_S = 30.0  # a worker that has not refreshed its interest for this long is gone
 INTEREST_REFRESH_S = 10.0
 PRUNE_EVERY = 20  # ticks between two prunings of the change log
-REVOCATION_CHECK_S = 2.0  # a revoked token's sockets close within this (plus a send)
-
-
-@dataclass(frozen=True)
-class Topic:
-    seq: int
-    data: dict[str, Any]
-    version: int = 0
-    computed_at: str = ""  # ISO time the data was computed (the frames' ts)
-    computed_wall: float = 0.0  # the same, as time.time()
-
-
-PENDING = Topic(-1, {})
-
-
-@dataclass(frozen=True)
-class Publication:
-    """What one step of the leader (or one read of a follower) brings."""
-
-    version: int
-    wall: float  # when that version's computation started (time.time())
-    topics: dict[str, Topic]
-    gone: list[str] = field(default_factory=list)
-
-
-View = Callable[[str, dict[str, Any]], dict[str, Any]]
-
-
-@dataclass(eq=False)
-class Subscriber:
-    topics: frozenset[str]
-    view: View | None = None  # what this token may see of a payload (None: all of it)
-    token_sha256: str | None = None
-    wake: asyncio.Event = field(default_factory=asyncio.Event)
-    since: float = field(default_factory=time.time)
-    sent: dict[str, Topic] = field(default_factory=dict)
-    heartbeat: bool = True  # the first frame is a heartbeat: the clock, for the screens
-    close: tuple[int, str] | None = None  # set when the server closes this socket
-
-    def resend(self, topics: set[str]) -> None:
-        """A snapshot of these topics next (a client that missed a patch asks for it)."""
-        for name in topics & self.topics:
-            if self.sent.get(name) is not PENDING:
-                self.sent.pop(name, None)
-        self.wake.set()
-
-    def frames(self, hub: Hub) -> list[dict[str, Any]]:
-        """Frames for whatever changed since this subscriber's last send (latest state only)."""
-        out: list[dict[str, Any]] = []
-        if self.heartbeat:
-            self.heartbeat = False
-            now = hub.clock.now().isoformat()
-            out.append({"topic": "_heartbeat", "seq": 0, "ts": now, "data": hub.clock_info()})
-        for name in sorted(self.topics):
-            current = hub.topics.get(name)
-            last = self.sent.get(name)
-            if current is None or (last is not None and last.seq == current.seq):
-                continue
-            if last is PENDING and hub.newest_wall < self.since:
-                continue  # computed before this subscriber came: wait for the next one
-            data = current.data if self.view is None else self.view(name, current.data)
-            shown = Topic(current.seq, data, current.version, current.computed_at)
-            frame: dict[str, Any] = {"topic": name, "seq": current.seq, "ts": current.computed_at}
-            if last is None or last is PENDING:
-                frame.update(kind="snapshot", data=data)
-            else:  # against the frame before (`base`): a client holding another asks again
-                frame.update(kind="patch", base=last.seq, data=diff(last.data, data))
-            out.append(frame)
-            self.sent[name] = shown
-        return out
+# a revoked token's, an ended session's or an unpaired TV's sockets close within this
+REVOCATION_CHECK_S = 0.5
 
 
 class Hub:
@@ -419,7 +351,7 @@ class Hub:
                 continue
             for sub in list(self.subscribers):
                 if sub.token_sha256 and sub.token_sha256 not in valid:
-                    sub.close = (4401, "token revoked")
+                    sub.close = (4401, "token revoked, session ended or TV unpaired")
                     self.subscribers.discard(sub)
                     sub.wake.set()
 
@@ -434,11 +366,10 @@ class Hub:
             return list(rows)
 
     def _valid_tokens(self, digests: list[str]) -> set[str]:
-        rows = self._sql(
-            "SELECT token_sha256 FROM tokens WHERE token_sha256 = ANY(%s) AND revoked_at IS NULL",
-            (digests,),
-        )
-        return {r[0] for r in rows}
+        from app.auth.service import in_force  # the one rule of a token in force (app/auth)
+
+        with self.engine.connect() as conn:
+            return in_force(conn.connection.driver_connection, digests)  # type: ignore[arg-type]
 
     def _write_interest(self, wanted: set[str], new: set[str]) -> None:
         with self.engine.connect() as conn:

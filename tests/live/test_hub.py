@@ -12,7 +12,8 @@ from starlette.websockets import WebSocketDisconnect
 
 from app.clock import Clock
 from app.config import CallboardConfig
-from app.live.hub import Hub, Publication, Subscriber, Topic
+from app.live.fanout import Publication, Subscriber, Topic
+from app.live.hub import Hub
 from app.live.topics import apply, diff
 from tests.live.conftest import frames_until, snapshots
 

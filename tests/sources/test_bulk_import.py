@@ -71,3 +71,31 @@ def test_a_running_bulk_import_is_not_taken_for_one_cut_short(
 ) -> None:
     mark_pending(pg, f"pbx:{pg.info.backend_pid}", 1)
     assert finish_pending(pg) == []
+
+
+def test_a_bulk_import_keeps_the_rollups_equal_to_a_rebuild(fresh_db: str, tmp_path: Path) -> None:
+    """Each batch and each chunk of derived rows commits apart: each brings the rollups up to
+    date in its own transaction, else they are left behind (read from rows until rebuilt)."""
+    import sqlalchemy as sa
+
+    from app import migrate
+    from app.config import CallboardConfig, store_config
+    from app.rollups import service
+    from tests.conftest import libpq
+    from tests.rollups.test_equal import close, rollup_rows
+
+    engine = sa.create_engine(fresh_db)
+    with engine.begin() as c:
+        migrate.upgrade(c)
+    engine.dispose()
+    config = CallboardConfig.model_validate({})
+    with psycopg.connect(libpq(fresh_db)) as conn:
+        store_config(conn, config, origin="test")
+        service.rebuild_if_outdated(conn, config)
+        conn.commit()
+        import_queue_log(conn, _log(tmp_path, lines=2000), source="pbx", batch=250, bulk=True)
+        assert service.is_current(conn, config)  # in use, not left behind
+        kept = rollup_rows(conn)
+        assert kept["rollup_contacts"] and kept["rollup_agent_time"]
+        service.rebuild(conn)
+        assert close(rollup_rows(conn), kept)
