@@ -15,6 +15,7 @@ import psycopg
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from app.alerts import config as alert_config
+from app.audit.config import AuditConfig
 from app.clock import check_zone
 from app.i18n.negotiate import Lang
 from app.live.settings import LiveSettings
@@ -132,6 +133,7 @@ class CallboardConfig(_Strict):
     wallboards: dict[str, WallboardConfig] = Field(default_factory=dict)
     limits: LimitsConfig = Field(default_factory=LimitsConfig)
     security: SecurityConfig = Field(default_factory=SecurityConfig)
+    audit: AuditConfig = Field(default_factory=AuditConfig)
     sources: dict[str, SourceSettings] = Field(default_factory=dict)
     agents: dict[str, AgentSettings] = Field(default_factory=dict)
     away_reasons: AwayReasons = Field(default_factory=AwayReasons)
@@ -224,6 +226,15 @@ def store_config(conn: psycopg.Connection[Any], config: CallboardConfig, *, orig
         ).fetchone()
         assert row is not None
         version = row[0]
+        from app.audit.service import record
+
+        record(
+            conn,
+            action="config.change",
+            actor=origin,
+            target=f"version {version}",
+            detail={"sha256": digest, "previous": latest[0] if latest else None},
+        )
     names = sorted(config.queues)
     conn.execute(
         "INSERT INTO queues (name, auto_created) SELECT unnest(%s::text[]), false"

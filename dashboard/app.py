@@ -16,9 +16,9 @@ from pathlib import Path
 from dash import Dash, html
 from dash.backends._fastapi import reset_current_request, set_current_request
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
-from app.auth.deps import bearer
+from app.auth.deps import bearer, resolve_blocking
 from app.auth.service import Principal, sees_agent_page
 from app.i18n import t
 from dashboard import ids
@@ -43,6 +43,20 @@ def mount(app: FastAPI) -> Dash:
         serve_locally=True,
     )
     dash_app.layout = html.Div(id=ids.SCREEN)
+    # Dash answers its shell on "/" and, from the app's start, on every unknown path: without
+    # a token check (the page gate bypassed). The screens are the routes below, each with its
+    # check; any other path is a 404, and "/" leads to the supervisor's screen.
+    dash_app.backend._setup_catchall = lambda: None  # type: ignore[method-assign]
+    app.router.routes[:] = [
+        r
+        for r in app.router.routes
+        if getattr(r, "path", None) != dash_app.config.routes_pathname_prefix
+    ]
+
+    @app.get("/", include_in_schema=False)
+    def root() -> RedirectResponse:
+        return RedirectResponse("/sup", 303)
+
     _pages(app, dash_app)
     return dash_app
 
@@ -51,7 +65,7 @@ def page_principal(app: FastAPI, request: Request) -> Principal | None:
     """The one place a page finds and checks its token: ?token= and the cookie reach it as the
     Authorization header (app/auth/transport.py); the token pool and cache check it."""
     token = bearer(request)
-    return app.state.tokens.principal_blocking(token) if token else None
+    return resolve_blocking(app, token) if token else None
 
 
 def _lang(app: FastAPI, request: Request) -> str:

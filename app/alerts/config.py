@@ -59,6 +59,32 @@ AGENT_METRICS: dict[str, AgentKind] = {
     ),
 }
 
+
+@dataclass(frozen=True)
+class ForecastKind:
+    """A reading against today's stored forecast (docs/FORECAST.md), made by
+    app/forecast/alerts.py for a queue or the center. Its words are `alert.<code>`."""
+
+    description: str
+    code: str
+    unit: str
+
+
+FORECAST_METRICS: dict[str, ForecastKind] = {
+    # for N intervals in a row: for_s = (N - 1) x 900 (the last closed interval's value holds
+    # until the next one closes)
+    "above_forecast": ForecastKind(
+        "contacts offered in the last closed quarter hour above its forecast (0.1: 10 % above)",
+        "above_forecast",
+        "ratio",
+    ),
+    "short_next_hour": ForecastKind(
+        "agents short (required - scheduled) in the worst quarter hour of the next hour",
+        "short_next_hour",
+        "count",
+    ),
+}
+
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -153,7 +179,13 @@ class AlertRule(_Strict):
         if self.each_agent and self.scope.partition(":")[0] not in ("center", "team"):
             raise ValueError(f"alert {self.name!r}: each_agent needs scope center or team:NAME")
         level = self.level
-        if self.metric in AGENT_METRICS:
+        if self.metric in FORECAST_METRICS:
+            if level not in ("queue", "center") or self.each_agent:
+                raise ValueError(
+                    f"alert {self.name!r}: {self.metric} is a queue's or the center's;"
+                    " use scope queue:NAME or center"
+                )
+        elif self.metric in AGENT_METRICS:
             if level != "agent":
                 raise ValueError(
                     f"alert {self.name!r}: {self.metric} is an agent's; use scope agent:NAME,"
@@ -163,7 +195,13 @@ class AlertRule(_Strict):
             metric = BY_NAME.get(self.metric)
             if metric is None:
                 known = ", ".join(
-                    sorted([*(m for m in BY_NAME if BY_NAME[m].unit != "state"), *AGENT_METRICS])
+                    sorted(
+                        [
+                            *(m for m in BY_NAME if BY_NAME[m].unit != "state"),
+                            *AGENT_METRICS,
+                            *FORECAST_METRICS,
+                        ]
+                    )
                 )
                 raise ValueError(
                     f"alert {self.name!r}: unknown metric {self.metric!r} (known: {known})"

@@ -16,6 +16,7 @@ from app.cli import (  # noqa: F401  (each registers its commands on the root ap
     simulate,
     events,
     tokens,
+    audit,
     alerts,
     i18n,
     forecast,

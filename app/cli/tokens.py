@@ -11,6 +11,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from app.cli.audit import audit_cli, token_target
 from app.cli.root import app, connect, connection, database, err, refused
 
 token_app = typer.Typer(no_args_is_help=True, help="Access tokens.")
@@ -69,8 +70,9 @@ def token_revoke(
         if not revoked:
             err.print(f"[red]no active token matches {which!r}[/] (see callboard token list)")
             raise typer.Exit(1)
+        t = revoked[0]
+        audit_cli(conn, "token.revoke", f"token {t['id']} ({t['role']})")
         conn.commit()
-    t = revoked[0]
     err.print(f"revoked token {t['id']} ({t['role']}{', ' + t['agent'] if t['agent'] else ''})")
 
 
@@ -80,6 +82,9 @@ def token_create(
     agent: Annotated[str | None, typer.Option(help="the agent an agent token is bound to")] = None,
     team: Annotated[list[str] | None, typer.Option(help="a supervisor's team (repeat)")] = None,
     label: Annotated[str | None, typer.Option(help="what the token is for")] = None,
+    source: Annotated[
+        list[str] | None, typer.Option(help="an ingest token writes only this source (repeat)")
+    ] = None,
 ) -> None:
     """Print a new access token (only its hash is stored: keep it, it is shown once)."""
     from app.auth.service import create_token
@@ -92,6 +97,8 @@ def token_create(
                 agent=agent,
                 teams=tuple(team or ()),
                 label=label,
+                sources=tuple(source or ()),
             )
+        audit_cli(conn, "token.create", token_target(conn, token))
         conn.commit()
     sys.stdout.write(token + "\n")
