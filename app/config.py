@@ -9,13 +9,14 @@ import hashlib
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import orjson
 import psycopg
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from app.alerts import config as alert_config
+from app.audit.config import AuditConfig
+from app.clock import check_zone
 from app.i18n.negotiate import Lang
 from app.live.settings import LiveSettings
 from app.ops.config import LimitsConfig, SecurityConfig
@@ -28,14 +29,6 @@ from ingest.sources.settings import AgentSettings, AwayReasons, SourceSettings
 CONFIG_LOCK_KEY = 0x63666731  # pg_advisory_xact_lock key for config changes
 
 SlFormula = Literal["standard", "answered_only", "abandons_met", "with_overflow"]
-
-
-def _zone(name: str) -> str:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"unknown time zone {name!r}") from exc
-    return name
 
 
 class _Strict(BaseModel):
@@ -51,7 +44,7 @@ class QueueSettings(_Strict):
         default_factory=dict
     )
 
-    timezone: Annotated[str, AfterValidator(_zone)] | None = None
+    timezone: Annotated[str, AfterValidator(check_zone)] | None = None
     sl_threshold_s: Annotated[float, Field(ge=0)] | None = None
     short_abandon_s: Annotated[float, Field(ge=0)] | None = None
     sl_formula: SlFormula | None = None
@@ -61,7 +54,7 @@ class QueueSettings(_Strict):
 
 
 class Defaults(_Strict):
-    timezone: Annotated[str, AfterValidator(_zone)] = "UTC"
+    timezone: Annotated[str, AfterValidator(check_zone)] = "UTC"
     sl_threshold_s: Annotated[float, Field(ge=0)] = 20
     short_abandon_s: Annotated[float, Field(ge=0)] = 5
     sl_formula: SlFormula = "standard"
@@ -140,6 +133,7 @@ class CallboardConfig(_Strict):
     wallboards: dict[str, WallboardConfig] = Field(default_factory=dict)
     limits: LimitsConfig = Field(default_factory=LimitsConfig)
     security: SecurityConfig = Field(default_factory=SecurityConfig)
+    audit: AuditConfig = Field(default_factory=AuditConfig)
     sources: dict[str, SourceSettings] = Field(default_factory=dict)
     agents: dict[str, AgentSettings] = Field(default_factory=dict)
     away_reasons: AwayReasons = Field(default_factory=AwayReasons)
@@ -232,6 +226,15 @@ def store_config(conn: psycopg.Connection[Any], config: CallboardConfig, *, orig
         ).fetchone()
         assert row is not None
         version = row[0]
+        from app.audit.service import record
+
+        record(
+            conn,
+            action="config.change",
+            actor=origin,
+            target=f"version {version}",
+            detail={"sha256": digest, "previous": latest[0] if latest else None},
+        )
     names = sorted(config.queues)
     conn.execute(
         "INSERT INTO queues (name, auto_created) SELECT unnest(%s::text[]), false"

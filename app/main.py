@@ -15,8 +15,11 @@ from sqlalchemy.engine import Engine
 from app import db
 from app.alerts.router import router as alerts_router
 from app.alerts.runner import running as alerts_running
+from app.audit.router import router as audit_router
+from app.audit.service import prune as prune_audit
+from app.auth.pairing_router import router as pairing_router
 from app.auth.router import router as auth_router
-from app.auth.tokens import TokenCache, engine_lookup
+from app.auth.tokens import TokenCache, engine_known, engine_lookup
 from app.auth.transport import TokenTransport
 from app.config import CallboardConfig, current_config, load_config, store_config
 from app.contacts.router import router as contacts_router
@@ -60,6 +63,24 @@ def _startup_config(engine: Engine, settings: Settings) -> tuple[int, CallboardC
         return version, config
 
 
+async def _prune_audit(app: FastAPI) -> None:
+    """The audit trail keeps `[audit] keep_days`: pruned at start and hourly."""
+    import logging
+
+    def prune() -> None:
+        with app.state.engine.begin() as conn:
+            prune_audit(
+                conn.connection.driver_connection, keep_days=app.state.config.audit.keep_days
+            )
+
+    while True:
+        try:
+            await anyio.to_thread.run_sync(prune)
+        except Exception:  # the database away: the next hour tries again
+            logging.getLogger(__name__).exception("pruning the audit trail failed")
+        await anyio.sleep(3600)
+
+
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
     """`engine` is for tests and embedding: when given, the app uses it and does not own it."""
     settings = settings or get_settings()
@@ -77,7 +98,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
                 app.state.engine.url.render_as_string(hide_password=False)
             )
             stack.callback(app.state.side_engine.dispose)
-            app.state.tokens = TokenCache(engine_lookup(app.state.side_engine))
+            app.state.tokens = TokenCache(
+                engine_lookup(app.state.side_engine), known=engine_known(app.state.side_engine)
+            )
             app.state.db_slots = PerLoop(lambda: anyio.Semaphore(db.REQUEST_SLOTS))
             app.state.health_limiter = PerLoop(lambda: anyio.CapacityLimiter(2))
             app.state.config_version, app.state.config = _startup_config(app.state.engine, settings)
@@ -93,7 +116,10 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             stack.push_async_callback(app.state.hub.stop)
             await stack.enter_async_context(alerts_running(app))  # outbox drain, evaluation
             await stack.enter_async_context(reports_running(app))  # scheduled reports
-            yield
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(_prune_audit, app)
+                yield
+                tg.cancel_scope.cancel()
 
     app = FastAPI(
         title="callboard",
@@ -124,6 +150,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(screens_router)
     app.include_router(sources_router)  # the platform adapters over HTTP
     app.include_router(alerts_router)
+    app.include_router(audit_router)
+    app.include_router(pairing_router)
     app.include_router(reports_router)
 
     @app.api_route(

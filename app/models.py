@@ -293,13 +293,67 @@ class Token(Base):
     label: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(TS, server_default=sa.func.now())
     revoked_at: Mapped[datetime | None] = mapped_column(TS)
+    # token: made by an admin; session: a sign-in (OIDC); paired: a TV paired to a wallboard
+    kind: Mapped[str] = mapped_column(sa.Text, server_default="token")
+    sources: Mapped[list[str] | None] = mapped_column(ARRAY(sa.Text))  # ingest: only these
+    wallboard: Mapped[str | None] = mapped_column(sa.Text)  # paired: only this wallboard
+    subject: Mapped[str | None] = mapped_column(sa.Text)  # session: the provider's `sub`
+    expires_at: Mapped[datetime | None] = mapped_column(TS)  # session: renewed while used
+    ends_at: Mapped[datetime | None] = mapped_column(TS)  # session: never renewed past this
 
     __table_args__ = (
         sa.CheckConstraint(
             "role IN ('agent', 'supervisor', 'wallboard', 'ingest', 'admin')", name="role"
         ),
         sa.CheckConstraint("role <> 'agent' OR agent IS NOT NULL", name="agent_bound"),
+        sa.CheckConstraint("kind IN ('token', 'session', 'paired')", name="kind"),
     )
+
+
+class Pairing(Base):
+    """A TV waiting to be paired: the code it shows, the hash of the secret only its browser
+    holds (a cookie), and, once an admin entered the code, the wallboard it is paired to."""
+
+    __tablename__ = "pairings"
+
+    code: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    browser_sha256: Mapped[str] = mapped_column(sa.Text, unique=True)
+    asked_board: Mapped[str | None] = mapped_column(sa.Text)  # the /wall/NAME it was opened on
+    created_at: Mapped[datetime] = mapped_column(TS, server_default=sa.func.now())
+    expires_at: Mapped[datetime] = mapped_column(TS)
+    wallboard: Mapped[str | None] = mapped_column(sa.Text)  # set by the admin's pairing
+    approved_by: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class OidcLogin(Base):
+    """A sign-in under way: the `state` sent to the provider, bound to the browser that
+    started it (the hash of a cookie), with its nonce and PKCE verifier. Used once."""
+
+    __tablename__ = "oidc_logins"
+
+    state: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    browser_sha256: Mapped[str] = mapped_column(sa.Text)
+    nonce: Mapped[str] = mapped_column(sa.Text)
+    verifier: Mapped[str] = mapped_column(sa.Text)
+    return_to: Mapped[str] = mapped_column(sa.Text)
+    expires_at: Mapped[datetime] = mapped_column(TS)
+
+
+class AuditEntry(Base):
+    """Who did what, when, from where (app/audit): sign-ins and failures, tokens, pairing,
+    acknowledgements, exports, configuration changes. Kept for [audit] keep_days."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    at: Mapped[datetime] = mapped_column(TS, server_default=sa.func.now(), index=True)
+    action: Mapped[str] = mapped_column(sa.Text)
+    actor: Mapped[str] = mapped_column(sa.Text)  # a person, a token's label, `cli`
+    role: Mapped[str | None] = mapped_column(sa.Text)
+    address: Mapped[str | None] = mapped_column(sa.Text)  # the client's IP address
+    target: Mapped[str | None] = mapped_column(sa.Text)
+    ok: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.true())
+    detail: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=sa.text("'{}'::jsonb"))
 
 
 class SourceLine(Base):

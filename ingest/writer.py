@@ -121,6 +121,11 @@ def ingest(
     time of each stage. `derive=False` (a bulk import) leaves the derived tables and the NOTIFY
     to the caller, who must then call `derived.derive_span` from `first_seq` on. Does not
     commit."""
+    if conn.autocommit and conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE:
+        # Statement by statement, the lock would be let go at once and the staged rows emptied
+        # by the COPY's own commit: one batch is one transaction.
+        with conn.transaction():
+            return ingest(conn, items, raws=raws, stages=stages, derive=derive)
     clock = stages if stages is not None else Stages()
     with clock("validation"):
         events, result = _validate(items)

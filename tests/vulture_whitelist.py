@@ -25,6 +25,8 @@ _.viewport  # tests/i18n/overflow.py: a dataclass field, printed with the others
 
 _.freeze_panes  # app/reports/formats.py: openpyxl reads the sheet's property
 
+_.__doc__  # app/cli/report.py: typer reads a command's help from it
+
 # test servers: http.server and aiosmtpd call these; pytest reads pytestmark
 _.do_POST
 _.log_message

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, time
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import (
     AfterValidator,
@@ -28,6 +28,7 @@ from pydantic import (
     model_validator,
 )
 
+from app.clock import check_zone
 from app.i18n.negotiate import Lang
 from app.metrics.registry import BY_NAME, Level
 
@@ -58,6 +59,32 @@ AGENT_METRICS: dict[str, AgentKind] = {
     ),
 }
 
+
+@dataclass(frozen=True)
+class ForecastKind:
+    """A reading against today's stored forecast (docs/FORECAST.md), made by
+    app/forecast/alerts.py for a queue or the center. Its words are `alert.<code>`."""
+
+    description: str
+    code: str
+    unit: str
+
+
+FORECAST_METRICS: dict[str, ForecastKind] = {
+    # for N intervals in a row: for_s = (N - 1) x 900 (the last closed interval's value holds
+    # until the next one closes)
+    "above_forecast": ForecastKind(
+        "contacts offered in the last closed quarter hour above its forecast (0.1: 10 % above)",
+        "above_forecast",
+        "ratio",
+    ),
+    "short_next_hour": ForecastKind(
+        "agents short (required - scheduled) in the worst quarter hour of the next hour",
+        "short_next_hour",
+        "count",
+    ),
+}
+
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -73,14 +100,6 @@ def _clock(value: str) -> str:
     return value
 
 
-def _zone(name: str) -> str:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"unknown time zone {name!r}") from exc
-    return name
-
-
 class QuietHours(_Strict):
     """Notifications wait while the local time is in [start, end) (it may span midnight) or
     the day is one of `days` (all day). Screens show alerts regardless; an alert still active
@@ -91,7 +110,8 @@ class QuietHours(_Strict):
     days: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = Field(
         default_factory=list
     )
-    timezone: Annotated[str, AfterValidator(_zone)] | None = None  # default [defaults].timezone
+    # default: [defaults].timezone
+    timezone: Annotated[str, AfterValidator(check_zone)] | None = None
 
     @model_validator(mode="after")
     def _both_ends(self) -> QuietHours:
@@ -159,7 +179,13 @@ class AlertRule(_Strict):
         if self.each_agent and self.scope.partition(":")[0] not in ("center", "team"):
             raise ValueError(f"alert {self.name!r}: each_agent needs scope center or team:NAME")
         level = self.level
-        if self.metric in AGENT_METRICS:
+        if self.metric in FORECAST_METRICS:
+            if level not in ("queue", "center") or self.each_agent:
+                raise ValueError(
+                    f"alert {self.name!r}: {self.metric} is a queue's or the center's;"
+                    " use scope queue:NAME or center"
+                )
+        elif self.metric in AGENT_METRICS:
             if level != "agent":
                 raise ValueError(
                     f"alert {self.name!r}: {self.metric} is an agent's; use scope agent:NAME,"
@@ -169,7 +195,13 @@ class AlertRule(_Strict):
             metric = BY_NAME.get(self.metric)
             if metric is None:
                 known = ", ".join(
-                    sorted([*(m for m in BY_NAME if BY_NAME[m].unit != "state"), *AGENT_METRICS])
+                    sorted(
+                        [
+                            *(m for m in BY_NAME if BY_NAME[m].unit != "state"),
+                            *AGENT_METRICS,
+                            *FORECAST_METRICS,
+                        ]
+                    )
                 )
                 raise ValueError(
                     f"alert {self.name!r}: unknown metric {self.metric!r} (known: {known})"

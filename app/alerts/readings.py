@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from app.alerts.config import AGENT_METRICS, AlertRule
+from app.alerts.config import AGENT_METRICS, FORECAST_METRICS, AlertRule
 from app.alerts.evaluate import Reading
 from app.metrics.registry import BY_NAME, Level
 
@@ -32,8 +32,8 @@ def scope_key(rule: AlertRule) -> tuple[Level, str]:
 
 
 def needs(rules: list[AlertRule]) -> set[tuple[str, Level]]:
-    """(window, level) pairs the rules read."""
-    return {(r.window, r.level) for r in rules}
+    """(window, level) pairs the rules read (the forecast kinds read no metric rows)."""
+    return {(r.window, r.level) for r in rules if r.metric not in FORECAST_METRICS}
 
 
 def readings(
@@ -41,10 +41,29 @@ def readings(
     rows: Rows,
     now: datetime,
     planned: Mapping[str, Planned] | None = None,
+    forecast: Mapping[tuple[str, str], tuple[float | None, dict[str, Any]]] | None = None,
 ) -> list[Reading]:
+    """`forecast`: (metric, scope) -> (value, parameters) of the forecast kinds
+    (app/forecast/alerts.py)."""
     planned = planned or {}
     out: list[Reading] = []
     for rule in rules:
+        if rule.metric in FORECAST_METRICS:
+            made = FORECAST_METRICS[rule.metric]
+            value, extra = (forecast or {}).get((rule.metric, rule.scope), (None, {}))
+            params: dict[str, Any] = {
+                "name": rule.name,
+                "metric": rule.metric,
+                "threshold": rule.threshold,
+                "condition": rule.condition,
+                "window": rule.window,
+                "scope": rule.scope,
+                **extra,
+                "value": value,
+                "unit": made.unit,
+            }
+            out.append(Reading(rule, rule.scope, value, made.code, params))
+            continue
         by_key = rows.get(rule.window, {}).get(rule.level, {})
         if rule.each_agent:
             # Only agents with a value are read (one in wrap-up, one on a break, of 5,000):

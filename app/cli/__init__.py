@@ -16,6 +16,8 @@ from app.cli import (  # noqa: F401  (each registers its commands on the root ap
     simulate,
     events,
     tokens,
+    audit,
+    wall,
     alerts,
     i18n,
     forecast,

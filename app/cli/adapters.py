@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from app.cli.root import consume_app, err, import_app, writer_connection
+from app.cli.root import consume_app, err, import_app, refused, writer_connection
 from app.cli.summary import print_summary, source_config
 
 if TYPE_CHECKING:
@@ -98,16 +98,13 @@ def consume_ami(
 
     secret = _secret(secret_file)
     err.print(f"reading AMI at {host}:{port} as {source}; Ctrl-C stops")
-    try:
+    with refused(AmiAuthError):
         summary = _run_live(
             source,
             lambda stop: AmiClient(
                 host, port, username, secret, source, stop, static=_static(source)
             ),
         )
-    except AmiAuthError as exc:
-        err.print(f"[red]{exc}[/]")
-        raise typer.Exit(2) from exc
     print_summary(summary, f"AMI {host}:{port} as {source}")
 
 
@@ -127,11 +124,8 @@ def consume_freeswitch(
 
     password = _secret(password_file)
     err.print(f"reading FreeSWITCH at {host}:{port} as {source}; Ctrl-C stops")
-    try:
+    with refused(EslAuthError):
         summary = _run_live(source, lambda stop: EslClient(host, port, password, source, stop))
-    except EslAuthError as exc:
-        err.print(f"[red]{exc}[/]")
-        raise typer.Exit(2) from exc
     print_summary(summary, f"FreeSWITCH {host}:{port} as {source}")
 
 

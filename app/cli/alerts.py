@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from app.cli.root import app, connection, err, print_json
+from app.cli.root import app, connection, print_json, refused
 
 alerts_app = typer.Typer(
     invoke_without_command=True,
@@ -62,12 +62,8 @@ def ack(
     from app.alerts import service
 
     who = by or f"cli:{getpass.getuser()}"
-    try:
-        with connection() as conn:
-            done = service.acknowledge(conn, alert_id, by=who, now=datetime.now(UTC))
-    except service.AckError as exc:
-        err.print(f"[red]{exc}[/]")
-        raise typer.Exit(1) from exc
+    with refused(service.AckError, code=1), connection() as conn:
+        done = service.acknowledge(conn, alert_id, by=who, now=datetime.now(UTC))
     Console().print(
         f"alert {alert_id} acknowledged by {done['acknowledged_by']} at {done['acknowledged_at']}"
     )

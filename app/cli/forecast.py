@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -11,12 +10,11 @@ from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-import orjson
 import psycopg
 import typer
 from rich.console import Console
 
-from app.cli.root import app, connect, current_clock, database, err
+from app.cli.root import app, connect, current_clock, database, err, print_json, refused
 from app.config import CallboardConfig
 
 forecast_app = typer.Typer(no_args_is_help=True, help="Demand forecasts (docs/FORECAST.md).")
@@ -57,15 +55,12 @@ def build_cmd(
 
     with _connection() as (conn, config, now):
         today = now.astimezone(ZoneInfo(config.defaults.timezone)).date()
-        try:
+        with refused(ValueError):
             result = service.build(
                 conn, config, today=today, days=days, method=method or DEFAULT_METHOD
             )
-        except ValueError as exc:
-            err.print(f"[red]{exc}[/]")
-            raise typer.Exit(2) from exc
     if as_json:
-        sys.stdout.write(orjson.dumps(result).decode() + "\n")
+        print_json(result)
         return
     err.print(
         f"{result['intervals']} intervals forecast ({result['method']}) from {result['from']} "
@@ -111,16 +106,12 @@ def backtest_cmd(
     from app.forecast.methods import DEFAULT_METHOD
 
     first, last = _day(start, "--from"), _day(end, "--to")
-    with _connection() as (conn, config, _now):
-        try:
-            result = service.run_backtest(
-                conn, config, first=first, last=last, method=method or DEFAULT_METHOD
-            )
-        except ValueError as exc:
-            err.print(f"[red]{exc}[/]")
-            raise typer.Exit(2) from exc
+    with _connection() as (conn, config, _now), refused(ValueError):
+        result = service.run_backtest(
+            conn, config, first=first, last=last, method=method or DEFAULT_METHOD
+        )
     if as_json:
-        sys.stdout.write(orjson.dumps(result).decode() + "\n")
+        print_json(result)
         return
     out = Console(highlight=False, soft_wrap=True)
     out.print(f"back-test {first} to {last}, trained on the history before {first}")

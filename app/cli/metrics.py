@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import typer
 
-from app.cli.root import app, connect, current_clock, database, err, print_json, timestamp
+from app.cli.root import app, connect, current_clock, database, err, print_json, refused, timestamp
 from app.settings import get_settings
 
 # per level: (metric, catalogue key of the column's name); the JSON has every metric
@@ -149,7 +149,7 @@ def metrics(
     with database(settings, schema=False) as url, connect(url) as conn:
         stored = current_config(conn)
         version, config = stored if stored else (None, load_config(settings.config))
-        try:
+        with refused(WindowError, ValueError):
             result = compute(
                 conn,
                 config,
@@ -160,9 +160,6 @@ def metrics(
                 end=timestamp(end),
                 config_version=version,
             )
-        except (WindowError, ValueError) as exc:
-            err.print(f"[red]{exc}[/]")
-            raise typer.Exit(2) from exc
     if as_json:
         print_json(result)
         return

@@ -54,6 +54,17 @@ def print_json(value: Any) -> None:
     sys.stdout.write(orjson.dumps(value).decode() + "\n")
 
 
+@contextmanager
+def refused(*errors: type[Exception], code: int = 2) -> Iterator[None]:
+    """An error of these kinds ends the command: its message in red on stderr and exit `code`
+    (2: nothing could start, the input or the options are wrong; 1: what was asked failed)."""
+    try:
+        yield
+    except errors as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(code) from exc
+
+
 # --- the database ------------------------------------------------------------------------------
 
 

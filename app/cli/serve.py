@@ -116,6 +116,9 @@ def demo(
         store,
         write_config,
     )
+    from ingest.sim.live import (
+        SOURCE as SIM_HEALTH_ROW,
+    )
 
     sigterm_exits()
     settings = get_settings()
@@ -143,6 +146,9 @@ def demo(
                 # later simulated hour would carry on into the new morning)
                 rules = [r["name"] for r in demo_alerts(center)]
                 conn.execute("DELETE FROM alerts WHERE rule = ANY(%s)", (rules,))
+                # and the simulator's health row: its newest event was the previous run's, hours
+                # ahead of the new morning (`callboard sources` showed a negative age)
+                conn.execute("DELETE FROM source_stats WHERE source = %s", (SIM_HEALTH_ROW,))
                 rebuild(conn)
             history = store(conn, sim.advance(sim.sim_time(origin)))
             tokens = _demo_tokens(conn, center, settings.data_dir / "demo" / "tokens.json")

@@ -23,6 +23,7 @@ from app.cli.root import (
     err,
     import_app,
     print_json,
+    refused,
     writer_connection,
 )
 from app.cli.summary import (
@@ -103,12 +104,9 @@ def import_cdr_cmd(
     from ingest.sources.cdr import MappingError, check_header, import_cdr, load_mapping
     from ingest.sources.normalize import Normalizer
 
-    try:
+    with refused(MappingError):
         name, m = load_mapping(mapping)
         check_header(file, m)
-    except MappingError as exc:
-        err.print(f"[red]{exc}[/]")
-        raise typer.Exit(2) from exc
     with writer_connection() as conn:
         normalizer = Normalizer.from_config(source_config(conn))
         if bulk_for(file, bulk):

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from app.cli.root import app, err, print_json
+from app.cli.root import app, err, print_json, refused
 
 _PERIODS = {"15m": 900, "30m": 1800, "60m": 3600, "1h": 3600, "24h": 86400, "1d": 86400}
 
@@ -29,7 +29,7 @@ def staffing(
     if per not in _PERIODS:
         err.print(f"[red]--per must be one of {', '.join(_PERIODS)}[/]")
         raise typer.Exit(2)
-    try:
+    with refused(ValueError):
         result = plan(
             arrivals=arrivals,
             per_s=_PERIODS[per],
@@ -38,9 +38,6 @@ def staffing(
             within_s=within,
             shrinkage=shrinkage,
         )
-    except ValueError as exc:
-        err.print(f"[red]{exc}[/]")
-        raise typer.Exit(2) from exc
     if as_json:
         print_json(result)
         return

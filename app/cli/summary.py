@@ -16,7 +16,7 @@ import orjson
 import psycopg
 import typer
 
-from app.cli.root import err
+from app.cli.root import err, refused
 
 if TYPE_CHECKING:
     from app.config import CallboardConfig
@@ -66,11 +66,8 @@ def source_config(conn: psycopg.Connection[Any]) -> CallboardConfig:
 
     settings = get_settings()
     if settings.config is not None:
-        try:
+        with refused(ConfigError):
             return load_config(settings.config)
-        except ConfigError as exc:
-            err.print(f"[red]{exc}[/]")
-            raise typer.Exit(2) from exc
     stored = current_config(conn)
     return stored[1] if stored else load_config(None)
 

@@ -11,7 +11,8 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from app.cli.root import app, connect, connection, database, err
+from app.cli.audit import audit_cli, token_target
+from app.cli.root import app, connect, connection, database, err, refused
 
 token_app = typer.Typer(no_args_is_help=True, help="Access tokens.")
 app.add_typer(token_app, name="token")
@@ -64,16 +65,14 @@ def token_revoke(
     from app.auth.service import revoke_token
 
     with database(schema=False) as url, connect(url) as conn:
-        try:
+        with refused(ValueError):
             revoked = revoke_token(conn, which)
-        except ValueError as exc:
-            err.print(f"[red]{exc}[/]")
-            raise typer.Exit(2) from exc
         if not revoked:
             err.print(f"[red]no active token matches {which!r}[/] (see callboard token list)")
             raise typer.Exit(1)
+        t = revoked[0]
+        audit_cli(conn, "token.revoke", f"token {t['id']} ({t['role']})")
         conn.commit()
-    t = revoked[0]
     err.print(f"revoked token {t['id']} ({t['role']}{', ' + t['agent'] if t['agent'] else ''})")
 
 
@@ -83,21 +82,23 @@ def token_create(
     agent: Annotated[str | None, typer.Option(help="the agent an agent token is bound to")] = None,
     team: Annotated[list[str] | None, typer.Option(help="a supervisor's team (repeat)")] = None,
     label: Annotated[str | None, typer.Option(help="what the token is for")] = None,
+    source: Annotated[
+        list[str] | None, typer.Option(help="an ingest token writes only this source (repeat)")
+    ] = None,
 ) -> None:
     """Print a new access token (only its hash is stored: keep it, it is shown once)."""
     from app.auth.service import create_token
 
     with connection() as conn:
-        try:
+        with refused(ValueError):
             token = create_token(
                 conn,
                 role=role,  # type: ignore[arg-type]  # checked by create_token
                 agent=agent,
                 teams=tuple(team or ()),
                 label=label,
+                sources=tuple(source or ()),
             )
-        except ValueError as exc:
-            err.print(f"[red]{exc}[/]")
-            raise typer.Exit(2) from exc
+        audit_cli(conn, "token.create", token_target(conn, token))
         conn.commit()
     sys.stdout.write(token + "\n")

@@ -96,11 +96,15 @@ def _forecast_of(
     queue: str,
     day: date,
     starts: list[datetime],
+    *,
+    stored_only: bool = False,
 ) -> tuple[str | None, dict[datetime, tuple[float, float | None]]]:
     """The stored forecast of the day; made from history now when none is stored."""
     rows = service.stored(conn, since=starts[0], until=starts[-1] + INTERVAL, queue=queue)
     if rows:
         return rows[0].method, {r.start: (r.offered, r.aht_s) for r in rows}
+    if stored_only:
+        return None, {}
     days, zones = service.load_days(conn, config, until_day=day)
     if queue not in days:
         return None, {}
@@ -118,12 +122,14 @@ def queue_day(
     day: date,
     now: datetime,
     scheduled: list[int] | None = None,
+    stored_only: bool = False,
 ) -> QueueDay:
+    """`stored_only`: the stored forecast or none (the alerts' tick reads no history)."""
     params = config.queue(queue)
     tz = ZoneInfo(params.timezone)
     begin, end = day_bounds(day, tz)
     starts = [begin + i * INTERVAL for i in range(int((end - begin) / INTERVAL))]
-    method, fc = _forecast_of(conn, config, queue, day, starts)
+    method, fc = _forecast_of(conn, config, queue, day, starts, stored_only=stored_only)
     actual: dict[datetime, int] = defaultdict(int)
     if now > begin:
         for r in interval_history(conn, since=begin, until=min(now, end), queue=queue):

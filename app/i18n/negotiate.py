@@ -57,7 +57,8 @@ def parse_accept_language(header: str | None) -> list[str]:
     if not header:
         return []
     weighted: list[tuple[float, int, str]] = []
-    for position, item in enumerate(header.split(",")):
+    # a browser sends a handful of tags: the first 50 are read, whatever the header's length
+    for position, item in enumerate(header[:2048].split(",", 50)[:50]):
         tag, *params = (p.strip() for p in item.split(";"))
         if not tag:
             continue

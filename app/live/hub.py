@@ -61,7 +61,8 @@ LIVE_CHANNEL = "callboard_live"  # NOTIFY payload: the published snapshot versio
 INTEREST_TTL_S = 30.0  # a worker that has not refreshed its interest for this long is gone
 INTEREST_REFRESH_S = 10.0
 PRUNE_EVERY = 20  # ticks between two prunings of the change log
-REVOCATION_CHECK_S = 2.0  # a revoked token's sockets close within this (plus a send)
+# a revoked token's, an ended session's or an unpaired TV's sockets close within this
+REVOCATION_CHECK_S = 0.5
 
 
 class Hub:
@@ -350,7 +351,7 @@ class Hub:
                 continue
             for sub in list(self.subscribers):
                 if sub.token_sha256 and sub.token_sha256 not in valid:
-                    sub.close = (4401, "token revoked")
+                    sub.close = (4401, "token revoked, session ended or TV unpaired")
                     self.subscribers.discard(sub)
                     sub.wake.set()
 
@@ -365,11 +366,10 @@ class Hub:
             return list(rows)
 
     def _valid_tokens(self, digests: list[str]) -> set[str]:
-        rows = self._sql(
-            "SELECT token_sha256 FROM tokens WHERE token_sha256 = ANY(%s) AND revoked_at IS NULL",
-            (digests,),
-        )
-        return {r[0] for r in rows}
+        from app.auth.service import in_force  # the one rule of a token in force (app/auth)
+
+        with self.engine.connect() as conn:
+            return in_force(conn.connection.driver_connection, digests)  # type: ignore[arg-type]
 
     def _write_interest(self, wanted: set[str], new: set[str]) -> None:
         with self.engine.connect() as conn:

@@ -70,8 +70,8 @@ async def live(websocket: WebSocket) -> None:
                 # the client asks for snapshots ({"snapshot": ["center"]}: it missed a patch)
                 # or closes; whichever side ends first ends both
                 with contextlib.suppress(WebSocketDisconnect):
-                    while True:
-                        sub.resend(_asked(await websocket.receive_text()))
+                    while (text := await client_text(websocket)) is not None:
+                        sub.resend(_asked(text))
                 tg.cancel_scope.cancel()
 
             tg.start_soon(sender)
@@ -80,6 +80,19 @@ async def live(websocket: WebSocket) -> None:
         pass
     finally:
         hub.unsubscribe(sub)
+
+
+async def client_text(websocket: WebSocket) -> str | None:
+    """The client's next text message; None when the socket ended. A binary frame is closed
+    with 1003 (unsupported data), as RFC 6455 says, not a traceback."""
+    message = await websocket.receive()
+    if message["type"] == "websocket.disconnect":
+        return None
+    if message.get("text") is None:
+        await websocket.close(1003, "this socket takes no binary frames")
+        return None
+    text: str = message["text"]
+    return text
 
 
 def _asked(text: str) -> set[str]:

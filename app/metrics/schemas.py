@@ -54,7 +54,9 @@ MetricRow: type[RowBase] = create_model(
 )
 
 
-class MetricsOut(BaseModel):
+class WindowOut(BaseModel):
+    """What rows of a level over a window were computed for (metrics, scorecards)."""
+
     model_config = ConfigDict(populate_by_name=True)
 
     start: str = Field(alias="from")
@@ -63,6 +65,9 @@ class MetricsOut(BaseModel):
     window: str | None
     now: str
     config_version: int | None
+
+
+class MetricsOut(WindowOut):
     rows: list[MetricRow]
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel
+
+from app.metrics.schemas import WindowOut
 
 Number = int | float | None
 
@@ -38,15 +40,7 @@ class ScoreRow(BaseModel):
     team: str | None = None  # agents only
 
 
-class ScorecardsOut(BaseModel):
-    model_config = ConfigDict(populate_by_name=True)
-
-    start: str = Field(alias="from")
-    end: str = Field(alias="to")
-    by: str
-    window: str | None
-    now: str
-    config_version: int | None
+class ScorecardsOut(WindowOut):
     rows: list[ScoreRow]
     # the center only: the 90/90 headline and the four balances, as paired numbers
     balances: dict[str, dict[str, Number | bool]] | None = None

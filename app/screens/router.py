@@ -4,16 +4,16 @@ rules as the rest of the API (app/auth); the browser never reaches data another 
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 
 from app.alerts.live import page_topics
+from app.audit.service import record_by
 from app.auth.deps import Reader, Supervisor
 from app.auth.service import Principal, team_of, visible
+from app.cells import csv_text
 from app.config import CallboardConfig
 from app.deps import ConnDep
 from app.i18n import catalogue
@@ -25,7 +25,7 @@ from app.screens import service
 from app.screens.config import WallboardConfig
 from app.screens.schemas import AdherenceRow, Board, Drill, Page, PlanNow, Timeline, Trend
 from app.screens.views import display_names
-from app.screens.words import csv_header, csv_safe, csv_value, flag_text
+from app.screens.words import csv_header, csv_value, flag_text
 
 router = APIRouter(prefix="/api/v1/screens", tags=["screens"])
 
@@ -309,6 +309,14 @@ def export(
         rows = visible(conn, principal, raw, agent_key="agent")
         for r in rows:
             r["notes"] = "; ".join(r.get("notes") or [])
+    record_by(
+        conn,
+        principal,
+        action="export",
+        address=request.client.host if request.client else None,
+        target=f"{table}.csv",
+        detail={"rows": len(rows), "queue": queue, "agent": agent},
+    )
     return Response(
         _csv(rows, config.defaults.timezone),
         media_type="text/csv",
@@ -321,9 +329,7 @@ def _csv(rows: list[dict[str, Any]], tz: str) -> str:
     if not rows:
         return ""
     cols = [k for k, v in rows[0].items() if not isinstance(v, dict | list)]
-    out = io.StringIO()
-    w = csv.writer(out, lineterminator="\n")
-    w.writerow([csv_header(c, tz) for c in cols])
-    for r in rows:
-        w.writerow([csv_safe(csv_value(c, r.get(c), tz)) for c in cols])
-    return out.getvalue()
+    return csv_text(
+        [csv_header(c, tz) for c in cols],
+        ([csv_value(c, r.get(c), tz) for c in cols] for r in rows),
+    )

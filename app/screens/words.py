@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from app.cells import safe_cell
 from app.i18n import t
 
 
@@ -52,15 +53,8 @@ def flag_text(flag: Mapping[str, Any], lang: str = "en") -> str:
     return t(lang, f"flag.{flag['code']}", **params)
 
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_safe(value: Any) -> Any:
-    """A text cell that a spreadsheet would run as a formula (= + - @, tab, CR first) is
-    written with a leading apostrophe, so it stays text (OWASP, CSV injection)."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
+# the one formula-cell neutraliser, for CSV and XLSX alike (app/cells.py)
+csv_safe = safe_cell
 
 
 # a CSV column's unit where its name does not say it (names ending in _s are seconds)

@@ -82,7 +82,7 @@ def response(summary: Summary) -> SourceResponse:
 )
 def post_amazon_connect(
     request: Request,
-    _: Ingester,
+    principal: Ingester,
     text: Annotated[str, Depends(body_text)],
     conn: ConnDep,
     source: Annotated[str, Query(min_length=1, max_length=64)] = "amazon-connect",
@@ -91,6 +91,8 @@ def post_amazon_connect(
     from Kinesis; agent events and contact events may be mixed."""
     from ingest.sources.amazon_connect import parse
 
+    if not principal.writes_source(source):
+        raise HTTPException(403, f"this token may not write source {source!r}")
     return response(commit(request, conn, source, parse(text, source, where="body line")))
 
 

@@ -116,7 +116,7 @@
   function contactsTable(c) {
     if (!c.rows.length) return '<div class="hint">' + esc(cb.w("sup.no_contacts")) + "</div>";
     const rows = c.rows.map(function (r) {
-      return '<tr class="pick" data-contact="' + esc(r.call_id) + '"><td>' + esc(r.queued_at || "") + "</td><td>" + esc(r.queue || "") +
+      return '<tr class="pick" data-contact="' + esc(r.call_id) + '"><td>' + esc(r.queued_at || "") + "</td><td>" + esc(r.queue ? cb.name("queue", r.queue) : "") +
         "</td><td>" + esc(cb.w("sup.outcome." + (r.outcome || "waiting"))) + "</td><td>" + cb.cell(r.wait) + "</td><td>" +
         esc(r.agent || "") + "</td><td>" + cb.cell(r.talk, { glyph: false }) + "</td><td>" + esc(r.ended_by ? cb.w("sup.ended_by." + r.ended_by) : "") +
         "</td><td>" + (r.transferred ? "⇄ " + esc(cb.w("sup.yes")) : "") + "</td><td>" + cb.cell(r.csat, { glyph: false }) + "</td><td>" +
@@ -233,7 +233,7 @@
   }
   // at most one round every few seconds: a busy floor sends frames several times a second,
   // and the tab must stay light (tests/e2e: under 15 % busy)
-  const GAP_MS = 3000;
+  const GAP_MS = 5000;
   let askedAt = 0;
   function refresh() {
     if (asking) { again = true; return; }

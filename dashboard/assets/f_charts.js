@@ -65,7 +65,8 @@
       barmode: "stack", bargap: 0.15, hovermode: opts.hover ? "x unified" : false,
       xaxis: { type: "category", gridcolor: COLOR.grid, tickfont: { size: opts.font }, nticks: opts.big ? 4 : 9,
         tickangle: 0, automargin: true },
-      yaxis: { title: { text: opts.big ? "" : slName, font: { size: opts.font } }, range: [0, 1.05], tickformat: ".0%",
+      // the service level's axis is in per cent and the legend (or the tile's label) names it
+      yaxis: { range: [0, 1.05], tickformat: ".0%",
         tickvals: [0, 0.5, 1], gridcolor: COLOR.grid, tickfont: { size: opts.font }, zeroline: false, fixedrange: true },
       shapes: shapes, annotations: notes,
     };

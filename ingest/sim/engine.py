@@ -64,11 +64,12 @@ class Knobs:
     qa_p: float = 0.06
     callback_after_abandon_p: float = 0.4
     # "keep your place, we call you back": offered to a voice caller still waiting after
-    # callback_offer_after_s, taken by this share; the callback keeps the caller's place in the
-    # queue, reaches the customer with callback_reach_p per attempt, retries after
-    # callback_retry_s, and fails after callback_attempts (EVENTS.md, Callbacks)
+    # callback_offer_after_s, taken by this share; the callback keeps the caller's place among
+    # the callbacks (agents take callers on the line first), reaches the customer with
+    # callback_reach_p per attempt, retries after callback_retry_s, and fails after
+    # callback_attempts (EVENTS.md, Callbacks)
     callback_offer_after_s: float = 60.0
-    callback_offer_p: float = 0.4
+    callback_offer_p: float = 0.2
     callback_reach_p: float = 0.8
     callback_retry_s: float = 600.0
     callback_attempts: int = 3
@@ -118,6 +119,9 @@ class Simulation:
     ) -> None:
         self.center, self.start, self.horizon = center, start, hours * 3600
         self.rng = random.Random(seed)
+        # callbacks draw from their own stream: turning them on or off leaves the arrivals,
+        # patience and talk of the same seed as they were
+        self.callback_rng = random.Random(seed * 7919 + 1)
         self.source, self.prefix = source, prefix or f"s{seed}-"
         self.k = knobs or Knobs()
         self.tz = ZoneInfo(center.timezone)
@@ -246,7 +250,7 @@ class Simulation:
     def _offer_callback(self, c: Contact, segment: int) -> None:
         if c.segment != segment or c.state != "waiting" or c.callback:
             return
-        if self.rng.random() >= self.k.callback_offer_p:
+        if self.callback_rng.random() >= self.k.callback_offer_p:
             return
         # the customer hangs up and keeps their place: the lane entry stays where it is
         c.callback, c.deadline = True, math.inf
@@ -256,7 +260,7 @@ class Simulation:
         """An agent took a callback: call the customer. True when they answer."""
         c.attempts += 1
         self.emit("callback.attempted", call_id=c.call_id, queue=c.queue, agent=a.spec.id)
-        if self.rng.random() < self.k.callback_reach_p:
+        if self.callback_rng.random() < self.k.callback_reach_p:
             self.emit("callback.connected", call_id=c.call_id, queue=c.queue, agent=a.spec.id)
             return True
         c.agent, a.contact = None, None
@@ -341,13 +345,15 @@ class Simulation:
             action, arg = a.pending.pop(0)
             (self._go_away if action == "break" else self._log_out)(a, *arg)
             return
-        best: tuple[int, float] | None = None
+        best: tuple[int, bool, float] | None = None
         pick: Contact | None = None
         for name in a.spec.skills:
             lane = self.waiting.get(name)
             if lane:
-                c = lane[0][2]
-                key = (-self.center.queue(name).priority, c.queued)
+                # callers on the line before callbacks (as routing profiles usually rank
+                # them); a callback keeps its place among the callbacks
+                c = next((x for _, _, x in lane if not x.callback), lane[0][2])
+                key = (-self.center.queue(name).priority, c.callback, c.queued)
                 if best is None or key < best:
                     best, pick = key, c
         if pick is not None:

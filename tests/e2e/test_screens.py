@@ -549,6 +549,7 @@ def test_the_supervisor_tab_stays_light_and_every_click_registers(
     page = browser.new_page(viewport={"width": 1440, "height": 900})
     page.goto(f"{srv.base}/sup?token={tokens['admin']}")
     expect(page.locator("#table-queues")).to_contain_text("claims", timeout=20_000)
+    charts_drawn(page)  # the steady state: Plotly's one parse per page load is not part of it
     cdp = page.context.new_cdp_session(page)
     cdp.send("Performance.enable")
 

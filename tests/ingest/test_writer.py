@@ -235,3 +235,15 @@ def test_a_large_batch_after_a_small_one_in_one_transaction_does_not_deadlock(
         t.join(timeout=30)
         assert done.is_set()
         assert count(a, "events") == len(events)
+
+
+def test_an_autocommit_connection_writes_each_batch_in_one_transaction(fresh_db: str) -> None:
+    engine = sa.create_engine(fresh_db)
+    with engine.begin() as c:
+        migrate.upgrade(c)
+    engine.dispose()
+    with psycopg.connect(libpq(fresh_db), autocommit=True) as conn:
+        result = ingest(conn, SMALL[:30])
+        assert result.inserted == 30
+        assert count(conn, "events") == 30
+        assert count(conn, "contact_segments") > 0

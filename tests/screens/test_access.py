@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from fastapi.testclient import TestClient
 
-from app.screens.words import csv_safe
+from app.cells import safe_cell as csv_safe
 
 
 def _at(seconds_ago: float) -> str:
@@ -87,7 +87,7 @@ def test_the_drill_down_answers_a_supervisor(client: TestClient) -> None:
         ("-2", "'-2"),
         ("@SUM(A1)", "'@SUM(A1)"),
         ("\t=1", "'\t=1"),
-        ("\r=1", "'\r=1"),
+        ("\r=1", "\r'=1"),  # the apostrophe where a reader starts the row
         ("billing", "billing"),
         (-2.5, -2.5),
         (None, None),
