@@ -28,8 +28,7 @@ def pair_page(app: Any, request: Request, board: str) -> HTMLResponse:
     lang = _lang(app, request)
     secret = request.cookies.get(pairing.COOKIE) or pairing.new_secret()
     try:
-        with app.state.engine.begin() as conn:
-            code = pairing.start(conn.connection.driver_connection, secret=secret, board=board)
+        code = pairing.start_on(app.state.engine, secret=secret, board=board)
     except pairing.TooMany:
         body = f"<p>{escape(t(lang, 'pair.busy'))}</p><meta http-equiv='refresh' content='60'>"
         return HTMLResponse(_html(lang, body), 503, headers={"Retry-After": "60"})

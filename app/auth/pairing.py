@@ -15,6 +15,7 @@ import secrets
 from typing import Any
 
 import psycopg
+from sqlalchemy.engine import Engine
 
 from app.auth.service import create_token, digest
 
@@ -62,6 +63,12 @@ def start(conn: psycopg.Connection[Any], *, secret: str, board: str | None) -> s
         ).rowcount
         if inserted:
             return code
+
+
+def start_on(engine: Engine, *, secret: str, board: str | None) -> str:
+    """start() in a transaction of its own (the TV's page)."""
+    with engine.begin() as conn:
+        return start(conn.connection.driver_connection, secret=secret, board=board)  # type: ignore[arg-type]
 
 
 def approve(conn: psycopg.Connection[Any], *, code: str, wallboard: str, by: str) -> bool:
