@@ -82,18 +82,19 @@ def compute_many(
     agents = (shared.agents or []) if live else []
 
     def queue_windows(by: Level) -> dict[str, Window]:
+        names = queues if among is None else [q for q in queues if q in among.get(by, ())]
         return {
             name: resolve(window, start, end, now=now, tz=config.queue(name).timezone)
             if by == "queue"
             else main
-            for name in queues
+            for name in names
         }
 
     def params(per_queue: dict[str, Window]) -> list[P.QueueWindow]:
         out = []
         for name in queues:
             q = config.queue(name)
-            w = per_queue[name]
+            w = per_queue.get(name, main)  # (a queue left out by `among`: read it over main)
             out.append(
                 P.QueueWindow(
                     name,
