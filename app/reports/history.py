@@ -172,7 +172,11 @@ def read(
     after `now`. One statement."""
     if not intervals or not keys:
         return {}
-    from_rollups = intervals[-1].end <= now and is_current(conn, config)
+    from_rollups = (
+        intervals[-1].end <= now
+        and is_current(conn, config)
+        and (by == "queue" or not _open_before(conn, intervals[-1].end))
+    )
     if from_rollups:
         out = _rollup_parts(conn, by, keys, intervals)
         # what no rollup holds (the longest wait, time away by reason) from rows, when the
@@ -183,6 +187,17 @@ def read(
                 out.setdefault(key, {}).update(more)
         return out
     return _rows(conn, config, by, keys, intervals, now, longest, away, with_parts=True)
+
+
+def _open_before(conn: psycopg.Connection[Any], end: datetime) -> bool:
+    """Is a state (other than logged out) that began before `end` still open? The rollups hold
+    closed intervals only: such a range's agent time is read from rows."""
+    row = conn.execute(
+        "SELECT EXISTS (SELECT FROM agent_states WHERE ended_at IS NULL AND started_at < %s"
+        " AND state <> 'logged_out')",
+        (end,),
+    ).fetchone()
+    return bool(row and row[0])
 
 
 # Longer ranges read from rollups show no longest wait and no time by away reason (None).
