@@ -26,13 +26,14 @@ test-deps: $(STAMP)
 test: test-deps
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/vulture
 	$(BIN)/pytest
 
 # the README's pictures (docs/screens/*.png), taken by the screen tests that show them
 SCREENSHOT_TESTS := tests/e2e/test_screens.py tests/e2e/test_sources.py tests/alerts/test_screens.py
 screenshots: test-deps
 	CALLBOARD_DOCS_SCREENS=1 $(BIN)/pytest -q -p no:randomly $(SCREENSHOT_TESTS) -k \
-	  'stale_data_greys or agent_widget_fits or supervisor_drills or silent_source or breach_is_on_the_wall'
+	  'wallboard_shows_the_api or stale_data_greys or agent_widget_fits or supervisor_drills or silent_source or breach_is_on_the_wall'
 
 # Every bench with its checks; the summary goes into docs/PERFORMANCE.md (bench/all.py).
 bench: $(STAMP)
@@ -45,6 +46,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/vulture
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

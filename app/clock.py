@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
 @dataclass(frozen=True)
@@ -23,3 +24,13 @@ class Clock:
     @property
     def simulated(self) -> bool:
         return self.origin is not None
+
+
+def check_zone(name: str) -> str:
+    """An IANA time zone's name, or a ValueError saying it is unknown (for the settings'
+    validators: pydantic reports it at its place in callboard.toml)."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {name!r}") from exc
+    return name

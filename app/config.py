@@ -9,15 +9,18 @@ import hashlib
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import orjson
 import psycopg
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from app.alerts import config as alert_config
+from app.audit.config import AuditConfig
+from app.clock import check_zone
+from app.i18n.negotiate import Lang
 from app.live.settings import LiveSettings
 from app.ops.config import LimitsConfig, SecurityConfig
+from app.reports.config import ScheduledReports
 from app.schedules.schemas import ScheduleEntry, overlaps
 from app.screens.config import ScreensConfig, WallboardConfig
 from app.sources.config import TwilioConfig
@@ -28,14 +31,6 @@ CONFIG_LOCK_KEY = 0x63666731  # pg_advisory_xact_lock key for config changes
 SlFormula = Literal["standard", "answered_only", "abandons_met", "with_overflow"]
 
 
-def _zone(name: str) -> str:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"unknown time zone {name!r}") from exc
-    return name
-
-
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -44,21 +39,28 @@ class QueueSettings(_Strict):
     """Per-queue parameters of METRICS.md, all optional: unset falls back to [defaults]."""
 
     scorecard: str | None = None  # a [scorecards.NAME]; default "default"
+    # the name screens show per language ({ "zh-CN" = "账单" }); the key where none is set
+    names: dict[Lang, Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+        default_factory=dict
+    )
 
-    timezone: Annotated[str, AfterValidator(_zone)] | None = None
+    timezone: Annotated[str, AfterValidator(check_zone)] | None = None
     sl_threshold_s: Annotated[float, Field(ge=0)] | None = None
     short_abandon_s: Annotated[float, Field(ge=0)] | None = None
     sl_formula: SlFormula | None = None
     repeat_window_h: Annotated[float, Field(gt=0)] | None = None
+    callback_target_s: Annotated[float, Field(gt=0)] | None = None
     targets: dict[str, float] = Field(default_factory=dict)
 
 
 class Defaults(_Strict):
-    timezone: Annotated[str, AfterValidator(_zone)] = "UTC"
+    timezone: Annotated[str, AfterValidator(check_zone)] = "UTC"
     sl_threshold_s: Annotated[float, Field(ge=0)] = 20
     short_abandon_s: Annotated[float, Field(ge=0)] = 5
     sl_formula: SlFormula = "standard"
     repeat_window_h: Annotated[float, Field(gt=0)] = 72
+    # a callback answered within this long after its request is within its target
+    callback_target_s: Annotated[float, Field(gt=0)] = 3600
     targets: dict[str, float] = Field(default_factory=dict)
 
 
@@ -71,6 +73,7 @@ class QueueParams(_Strict):
     short_abandon_s: float
     sl_formula: SlFormula
     repeat_window_h: float
+    callback_target_s: float
     targets: dict[str, float]
 
 
@@ -78,6 +81,9 @@ class TeamSettings(_Strict):
     supervisor: str | None = None
     agents: list[str] = Field(default_factory=list)
     scorecard: str | None = None  # a [scorecards.NAME] for the team and its agents
+    names: dict[Lang, Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+        default_factory=dict
+    )
 
 
 Perspective = Literal["efficiency", "quality", "customer", "employee"]
@@ -127,6 +133,7 @@ class CallboardConfig(_Strict):
     wallboards: dict[str, WallboardConfig] = Field(default_factory=dict)
     limits: LimitsConfig = Field(default_factory=LimitsConfig)
     security: SecurityConfig = Field(default_factory=SecurityConfig)
+    audit: AuditConfig = Field(default_factory=AuditConfig)
     sources: dict[str, SourceSettings] = Field(default_factory=dict)
     agents: dict[str, AgentSettings] = Field(default_factory=dict)
     away_reasons: AwayReasons = Field(default_factory=AwayReasons)
@@ -138,6 +145,7 @@ class CallboardConfig(_Strict):
     emails: dict[str, alert_config.EmailList] = Field(default_factory=dict)
     alerting: alert_config.Alerting = Field(default_factory=alert_config.Alerting)
     alerts: alert_config.AlertRules = Field(default_factory=list)
+    reports: ScheduledReports = Field(default_factory=list)  # after emails and smtp
 
     @model_validator(mode="after")
     def _scorecards_exist(self) -> CallboardConfig:
@@ -167,6 +175,7 @@ class CallboardConfig(_Strict):
             else own.short_abandon_s,
             sl_formula=own.sl_formula or d.sl_formula,
             repeat_window_h=own.repeat_window_h or d.repeat_window_h,
+            callback_target_s=own.callback_target_s or d.callback_target_s,
             targets={**d.targets, **own.targets},
         )
 
@@ -217,6 +226,15 @@ def store_config(conn: psycopg.Connection[Any], config: CallboardConfig, *, orig
         ).fetchone()
         assert row is not None
         version = row[0]
+        from app.audit.service import record
+
+        record(
+            conn,
+            action="config.change",
+            actor=origin,
+            target=f"version {version}",
+            detail={"sha256": digest, "previous": latest[0] if latest else None},
+        )
     names = sorted(config.queues)
     conn.execute(
         "INSERT INTO queues (name, auto_created) SELECT unnest(%s::text[]), false"

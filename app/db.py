@@ -83,6 +83,12 @@ def normalize_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+def libpq_url(url: str) -> str:
+    """The same URL for psycopg and libpq tools (`postgresql://`): every URL in callboard is
+    kept in SQLAlchemy's form (`normalize_url`) and turned into this one here only."""
+    return url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
 @contextmanager
 def database_url(settings: Settings) -> Iterator[str]:
     """The URL to use; starts (or joins) the embedded server when DATABASE_URL is not set."""

@@ -15,13 +15,17 @@ from sqlalchemy.engine import Engine
 from app import db
 from app.alerts.router import router as alerts_router
 from app.alerts.runner import running as alerts_running
+from app.audit.router import router as audit_router
+from app.audit.service import prune as prune_audit
+from app.auth.pairing_router import router as pairing_router
 from app.auth.router import router as auth_router
-from app.auth.tokens import TokenCache, engine_lookup
+from app.auth.tokens import TokenCache, engine_known, engine_lookup
 from app.auth.transport import TokenTransport
 from app.config import CallboardConfig, current_config, load_config, store_config
 from app.contacts.router import router as contacts_router
 from app.events.router import EVENTS_SCHEMA
 from app.events.router import router as events_router
+from app.forecast.router import router as forecast_router
 from app.live.hub import Hub
 from app.live.router import router as live_router
 from app.metrics.router import router as metrics_router
@@ -30,13 +34,16 @@ from app.ops.guard import InputGuard, SecurityHeaders, install_errors
 from app.ops.loops import PerLoop
 from app.ops.router import router as ops_router
 from app.ops.telemetry import Telemetry, install
+from app.reports.router import router as reports_router
+from app.reports.runner import running as reports_running
+from app.rollups.service import rebuild_if_outdated
 from app.schedules.router import router as schedules_router
 from app.scorecard.router import router as scorecard_router
 from app.screens.router import router as screens_router
 from app.settings import Settings, get_settings
+from app.sources.health import install as install_source_gauges
 from app.sources.router import router as sources_router
 from app.staffing.router import router as staffing_router
-from ingest.sources.health import install as install_source_gauges
 
 
 def _startup_config(engine: Engine, settings: Settings) -> tuple[int, CallboardConfig]:
@@ -47,9 +54,31 @@ def _startup_config(engine: Engine, settings: Settings) -> tuple[int, CallboardC
         if settings.config is None:
             stored = current_config(pg)
             if stored is not None:
+                rebuild_if_outdated(pg, stored[1])
                 return stored
         config = load_config(settings.config)
-        return store_config(pg, config, origin=str(settings.config or "defaults")), config
+        version = store_config(pg, config, origin=str(settings.config or "defaults"))
+        # the interval rollups for the thresholds in force (built once, kept by every write)
+        rebuild_if_outdated(pg, config)
+        return version, config
+
+
+async def _prune_audit(app: FastAPI) -> None:
+    """The audit trail keeps `[audit] keep_days`: pruned at start and hourly."""
+    import logging
+
+    def prune() -> None:
+        with app.state.engine.begin() as conn:
+            prune_audit(
+                conn.connection.driver_connection, keep_days=app.state.config.audit.keep_days
+            )
+
+    while True:
+        try:
+            await anyio.to_thread.run_sync(prune)
+        except Exception:  # the database away: the next hour tries again
+            logging.getLogger(__name__).exception("pruning the audit trail failed")
+        await anyio.sleep(3600)
 
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
@@ -69,15 +98,15 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
                 app.state.engine.url.render_as_string(hide_password=False)
             )
             stack.callback(app.state.side_engine.dispose)
-            app.state.tokens = TokenCache(engine_lookup(app.state.side_engine))
+            app.state.tokens = TokenCache(
+                engine_lookup(app.state.side_engine), known=engine_known(app.state.side_engine)
+            )
             app.state.db_slots = PerLoop(lambda: anyio.Semaphore(db.REQUEST_SLOTS))
             app.state.health_limiter = PerLoop(lambda: anyio.CapacityLimiter(2))
             app.state.config_version, app.state.config = _startup_config(app.state.engine, settings)
             app.state.hub = Hub(
                 engine=app.state.engine,
-                listen_url=app.state.engine.url.render_as_string(hide_password=False).replace(
-                    "postgresql+psycopg://", "postgresql://", 1
-                ),
+                listen_url=db.libpq_url(app.state.engine.url.render_as_string(hide_password=False)),
                 clock=app.state.clock,
                 config=lambda: (app.state.config, app.state.config_version),
                 tick_s=settings.tick_s,
@@ -86,7 +115,11 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             app.state.hub.start()
             stack.push_async_callback(app.state.hub.stop)
             await stack.enter_async_context(alerts_running(app))  # outbox drain, evaluation
-            yield
+            await stack.enter_async_context(reports_running(app))  # scheduled reports
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(_prune_audit, app)
+                yield
+                tg.cancel_scope.cancel()
 
     app = FastAPI(
         title="callboard",
@@ -108,6 +141,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(events_router)
     app.include_router(metrics_router)
     app.include_router(staffing_router)
+    app.include_router(forecast_router)
     app.include_router(schedules_router)
     app.include_router(live_router)
     app.include_router(contacts_router)
@@ -116,6 +150,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(screens_router)
     app.include_router(sources_router)  # the platform adapters over HTTP
     app.include_router(alerts_router)
+    app.include_router(audit_router)
+    app.include_router(pairing_router)
+    app.include_router(reports_router)
 
     @app.api_route(
         "/api/{path:path}",

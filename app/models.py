@@ -78,13 +78,15 @@ class ContactSegment(Base):
     customer: Mapped[str | None] = mapped_column(sa.Text)
     priority: Mapped[int | None] = mapped_column(sa.Integer)
     queued_at: Mapped[datetime | None] = mapped_column(TS)
-    # answered | abandoned | overflowed; NULL while still waiting (or unknown)
+    # answered | abandoned | overflowed | callback (left the line for a callback) | failed (a
+    # callback that never reached the customer); NULL while still waiting (or unknown)
     outcome: Mapped[str | None] = mapped_column(sa.Text)
     left_at: Mapped[datetime | None] = mapped_column(TS)
     wait_s: Mapped[float | None] = mapped_column(sa.Float)
     overflow_reason: Mapped[str | None] = mapped_column(sa.Text)
     overflow_to: Mapped[str | None] = mapped_column(sa.Text)
     missed: Mapped[int] = mapped_column(sa.Integer, server_default="0")
+    attempts: Mapped[int] = mapped_column(sa.Integer, server_default="0")  # a callback's calls
     agent: Mapped[str | None] = mapped_column(sa.Text)
     answered_at: Mapped[datetime | None] = mapped_column(TS)
     ended_at: Mapped[datetime | None] = mapped_column(TS)
@@ -219,6 +221,43 @@ class Schedule(Base):
     __table_args__ = (sa.CheckConstraint("ends_at > starts_at", name="positive"),)
 
 
+class ForecastInterval(Base):
+    """Contacts offered and AHT forecast for one queue and quarter hour (docs/FORECAST.md):
+    built from history or imported from a WFM tool; a newer one replaces it."""
+
+    __tablename__ = "forecast_intervals"
+
+    queue: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    starts_at: Mapped[datetime] = mapped_column(TS, primary_key=True)
+    offered: Mapped[float] = mapped_column(sa.Float)
+    aht_s: Mapped[float | None] = mapped_column(sa.Float)
+    method: Mapped[str] = mapped_column(sa.Text)  # a METHODS name, or "import"
+    made_at: Mapped[datetime] = mapped_column(TS, server_default=sa.func.now())
+
+    __table_args__ = (
+        sa.CheckConstraint("offered >= 0", name="offered"),
+        sa.CheckConstraint("aht_s > 0", name="aht"),
+    )
+
+
+class ReportSend(Base):
+    """A scheduled report's send for one due time (app/reports/schedule.py): made once, so a
+    due report goes out once; retried while pending."""
+
+    __tablename__ = "report_sends"
+
+    name: Mapped[str] = mapped_column(sa.Text, primary_key=True)  # the [[reports]] name
+    due_at: Mapped[datetime] = mapped_column(TS, primary_key=True)
+    status: Mapped[str] = mapped_column(sa.Text, server_default="pending")
+    attempts: Mapped[int] = mapped_column(sa.Integer, server_default="0")
+    next_attempt_at: Mapped[datetime] = mapped_column(TS)
+    sent_at: Mapped[datetime | None] = mapped_column(TS)
+    gap_at: Mapped[datetime | None] = mapped_column(TS)  # the data reached only this far
+    detail: Mapped[str | None] = mapped_column(sa.Text)
+
+    __table_args__ = (sa.CheckConstraint("status IN ('pending', 'sent', 'failed')", name="status"),)
+
+
 class DerivedMeta(Base):
     """Which derivation produced the derived tables (`ingest.derive.DERIVE_VERSION`)."""
 
@@ -254,13 +293,67 @@ class Token(Base):
     label: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(TS, server_default=sa.func.now())
     revoked_at: Mapped[datetime | None] = mapped_column(TS)
+    # token: made by an admin; session: a sign-in (OIDC); paired: a TV paired to a wallboard
+    kind: Mapped[str] = mapped_column(sa.Text, server_default="token")
+    sources: Mapped[list[str] | None] = mapped_column(ARRAY(sa.Text))  # ingest: only these
+    wallboard: Mapped[str | None] = mapped_column(sa.Text)  # paired: only this wallboard
+    subject: Mapped[str | None] = mapped_column(sa.Text)  # session: the provider's `sub`
+    expires_at: Mapped[datetime | None] = mapped_column(TS)  # session: renewed while used
+    ends_at: Mapped[datetime | None] = mapped_column(TS)  # session: never renewed past this
 
     __table_args__ = (
         sa.CheckConstraint(
             "role IN ('agent', 'supervisor', 'wallboard', 'ingest', 'admin')", name="role"
         ),
         sa.CheckConstraint("role <> 'agent' OR agent IS NOT NULL", name="agent_bound"),
+        sa.CheckConstraint("kind IN ('token', 'session', 'paired')", name="kind"),
     )
+
+
+class Pairing(Base):
+    """A TV waiting to be paired: the code it shows, the hash of the secret only its browser
+    holds (a cookie), and, once an admin entered the code, the wallboard it is paired to."""
+
+    __tablename__ = "pairings"
+
+    code: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    browser_sha256: Mapped[str] = mapped_column(sa.Text, unique=True)
+    asked_board: Mapped[str | None] = mapped_column(sa.Text)  # the /wall/NAME it was opened on
+    created_at: Mapped[datetime] = mapped_column(TS, server_default=sa.func.now())
+    expires_at: Mapped[datetime] = mapped_column(TS)
+    wallboard: Mapped[str | None] = mapped_column(sa.Text)  # set by the admin's pairing
+    approved_by: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class OidcLogin(Base):
+    """A sign-in under way: the `state` sent to the provider, bound to the browser that
+    started it (the hash of a cookie), with its nonce and PKCE verifier. Used once."""
+
+    __tablename__ = "oidc_logins"
+
+    state: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    browser_sha256: Mapped[str] = mapped_column(sa.Text)
+    nonce: Mapped[str] = mapped_column(sa.Text)
+    verifier: Mapped[str] = mapped_column(sa.Text)
+    return_to: Mapped[str] = mapped_column(sa.Text)
+    expires_at: Mapped[datetime] = mapped_column(TS)
+
+
+class AuditEntry(Base):
+    """Who did what, when, from where (app/audit): sign-ins and failures, tokens, pairing,
+    acknowledgements, exports, configuration changes. Kept for [audit] keep_days."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    at: Mapped[datetime] = mapped_column(TS, server_default=sa.func.now(), index=True)
+    action: Mapped[str] = mapped_column(sa.Text)
+    actor: Mapped[str] = mapped_column(sa.Text)  # a person, a token's label, `cli`
+    role: Mapped[str | None] = mapped_column(sa.Text)
+    address: Mapped[str | None] = mapped_column(sa.Text)  # the client's IP address
+    target: Mapped[str | None] = mapped_column(sa.Text)
+    ok: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.true())
+    detail: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=sa.text("'{}'::jsonb"))
 
 
 class SourceLine(Base):
@@ -356,4 +449,196 @@ class LiveChange(Base):
     agent: Mapped[str | None] = mapped_column(sa.Text)
 
 
-from app.alerts import models as _alerts  # noqa: E402, F401  (alerts, notifications, deliveries)
+# --- interval rollups (derived: `callboard rebuild` recomputes them; app/rollups/) -------------
+
+ROLLUP_COUNTS = [
+    "n_outcome",
+    "answered",
+    "answered_in_sl",
+    "abandoned",
+    "short_abandoned",
+    "abandoned_in_sl",
+    "overflowed",
+    "wait_answered_n",
+    "wait_abandoned_n",
+    "arrived",
+    "with_customer",
+    "repeats",
+    "handled",
+    "talk_n",
+    "hold_n",
+    "acw_n",
+    "handle_n",
+    "transferred",
+    "short_calls",
+    "agent_hangups",
+    "fcr_n",
+    "fcr_resolved",
+    "n_feedback",
+    "csat_n",
+    "csat_top2",
+    "nps_n",
+    "nps_promoters",
+    "nps_detractors",
+    "resolved_n",
+    "resolved_yes",
+    "qa_n",
+    "missed",
+    "callbacks_requested",
+    "callbacks_done",
+    "callbacks_connected",
+    "callbacks_in_target",
+    "callback_attempts",
+]
+ROLLUP_SUMS = [
+    "wait_answered_sum",
+    "wait_abandoned_sum",
+    "talk_sum",
+    "hold_sum",
+    "acw_sum",
+    "handle_sum",
+    "csat_sum",
+    "qa_sum",
+]
+ROLLUP_TIMES = ("fcr_h_min", "fcr_h_max")  # the earliest and latest end of a repeat window
+ROLLUP_AGENT_TIME = [
+    "t_on_call",
+    "t_wrap_up",
+    "t_available",
+    "t_away",
+    "t_breaks",
+    "t_logged_in",
+    "scheduled_s",
+    "adherent_s",
+]
+
+# One row per level (center, queue, agent), key and 15-minute interval: the parts of the
+# contacts, surveys and ring-no-answers dated in it. A team is its members' agent rows summed.
+rollup_contacts = sa.Table(
+    "rollup_contacts",
+    Base.metadata,
+    sa.Column("level", sa.Text, primary_key=True),
+    sa.Column("key", sa.Text, primary_key=True),
+    sa.Column("bucket", TS, primary_key=True),
+    *(sa.Column(c, sa.BigInteger) for c in ROLLUP_COUNTS),
+    *(sa.Column(c, sa.Float) for c in ROLLUP_SUMS),
+    *(sa.Column(c, TS) for c in ROLLUP_TIMES),
+    sa.Index(None, "bucket"),
+)
+
+# Agent time and adherence of the closed state intervals per agent (and the center, their
+# sum) and 15-minute interval; the open interval's time is added by the reader up to now.
+rollup_agent_time = sa.Table(
+    "rollup_agent_time",
+    Base.metadata,
+    sa.Column("level", sa.Text, primary_key=True),
+    sa.Column("key", sa.Text, primary_key=True),
+    sa.Column("bucket", TS, primary_key=True),
+    *(sa.Column(c, sa.Float) for c in ROLLUP_AGENT_TIME),
+    sa.Index(None, "bucket"),
+)
+
+
+class RollupState(Base):
+    """The thresholds (per queue: T, S, repeat window) the rollups were computed with."""
+
+    __tablename__ = "rollup_state"
+    __table_args__ = (sa.CheckConstraint("id = 1", name="one"),)
+
+    id: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True)
+    params: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    # the transaction that wrote to the rows first since the last refresh_rollups (None: up to
+    # date); a write of another transaction left without its refresh: rows are read until rebuilt
+    behind_xid: Mapped[int | None] = mapped_column(sa.BigInteger)
+    built_at: Mapped[datetime] = mapped_column(TS, server_default=sa.func.now())
+
+
+# --- alerts --------------------------------------------------------------------------------------
+# - `alerts`: one row per alert's life: breach seen (pending while `for_s` holds), raised,
+#   escalated, acknowledged, cleared. At most one open row per (rule, scope): a partial unique
+#   index, so two workers evaluating the same tick cannot both raise it.
+# - `alert_notifications`: the outbox. One row per (alert, target, step) to be delivered, made in
+#   the same transaction as the transition; unique, so a step is notified once. A background task
+#   drains it outside the tick.
+# - `alert_deliveries`: every delivery attempt, with its outcome.
+
+
+class Alert(Base):
+    __tablename__ = "alerts"
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    rule: Mapped[str] = mapped_column(sa.Text)  # the [[alerts]] name
+    scope: Mapped[str] = mapped_column(sa.Text)  # center | queue:Q | team:T | agent:A
+    metric: Mapped[str] = mapped_column(sa.Text)
+    window: Mapped[str] = mapped_column(sa.Text)
+    condition: Mapped[str] = mapped_column(sa.Text)  # above | below
+    threshold: Mapped[float] = mapped_column(sa.Double)
+    severity: Mapped[str] = mapped_column(sa.Text)
+    value: Mapped[float | None] = mapped_column(sa.Double)
+    peak: Mapped[float | None] = mapped_column(sa.Double)  # the worst value seen
+    level: Mapped[int] = mapped_column(sa.Integer, server_default="0")  # steps beyond
+    code: Mapped[str] = mapped_column(sa.Text)
+    params: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
+    breach_since: Mapped[datetime] = mapped_column(TS)
+    raised_at: Mapped[datetime | None] = mapped_column(TS)  # NULL: pending (for_s)
+    escalated_at: Mapped[datetime | None] = mapped_column(TS)
+    acknowledged_by: Mapped[str | None] = mapped_column(sa.Text)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(TS)
+    cleared_at: Mapped[datetime | None] = mapped_column(TS)
+    notified_level: Mapped[int] = mapped_column(sa.Integer, server_default="-1")
+    notified_severity: Mapped[str | None] = mapped_column(sa.Text)
+    updated_at: Mapped[datetime] = mapped_column(TS, server_default=sa.func.now())
+
+    __table_args__ = (
+        sa.Index(
+            "uq_alerts_open",
+            "rule",
+            "scope",
+            unique=True,
+            postgresql_where=sa.text("cleared_at IS NULL"),
+        ),
+        sa.Index("ix_alerts_raised_at", "raised_at"),
+        sa.CheckConstraint("condition IN ('above', 'below')", name="condition"),
+        sa.CheckConstraint("severity IN ('info', 'warning', 'critical')", name="severity"),
+    )
+
+
+class AlertNotification(Base):
+    __tablename__ = "alert_notifications"
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    alert_id: Mapped[int] = mapped_column(sa.ForeignKey("alerts.id", ondelete="CASCADE"))
+    event: Mapped[str] = mapped_column(sa.Text)  # raised | escalated | cleared
+    step: Mapped[str] = mapped_column(sa.Text)  # what was notified: "2/critical", "cleared"
+    target: Mapped[str] = mapped_column(sa.Text)  # webhook:NAME | email:NAME
+    body: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = mapped_column(TS)
+    status: Mapped[str] = mapped_column(sa.Text, server_default="pending")
+    attempts: Mapped[int] = mapped_column(sa.Integer, server_default="0")
+    next_attempt_at: Mapped[datetime] = mapped_column(TS)
+    sent_at: Mapped[datetime | None] = mapped_column(TS)
+    last_error: Mapped[str | None] = mapped_column(sa.Text)
+
+    __table_args__ = (
+        sa.UniqueConstraint("alert_id", "target", "step"),
+        sa.Index(
+            "ix_alert_notifications_due",
+            "next_attempt_at",
+            postgresql_where=sa.text("status = 'pending'"),
+        ),
+        sa.CheckConstraint("status IN ('pending', 'sent', 'failed')", name="status"),
+    )
+
+
+class AlertDelivery(Base):
+    __tablename__ = "alert_deliveries"
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    notification_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("alert_notifications.id", ondelete="CASCADE"), index=True
+    )
+    attempt: Mapped[int] = mapped_column(sa.Integer)
+    started_at: Mapped[datetime] = mapped_column(TS)
+    duration_ms: Mapped[float] = mapped_column(sa.Double)
+    ok: Mapped[bool] = mapped_column(sa.Boolean)
+    detail: Mapped[str] = mapped_column(sa.Text)  # "HTTP 200", "250 OK", or the error

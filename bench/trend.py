@@ -1,13 +1,14 @@
-"""A trend of one queue for a day by 15 minutes on a busy floor's data, in one statement: the
-drill-down's trend (GET /api/v1/trends, /sup) for 200 queues / 5,000 agents with 30 days of
-history (bench/tick.py's fill: 16,000 contacts an hour over 10 open hours a day, agent state
-intervals of 15 minutes), from midnight to 17:00, the last bucket ending now.
+"""Trends of today by 15 minutes on a busy floor, read through the interval rollups: 200 queues /
+5,000 agents (bench/tick.py's fill: 16,000 contacts an hour over 10 open hours a day, agent
+state intervals of 15 minutes), from midnight to 17:00, the last bucket ending now; with 30
+days of history and with 1 day, each in a database of its own, the rollups built by
+`callboard rebuild`'s code (timed: the rebuild's cost and the rollup rows per day of history).
 
-    .venv/bin/python bench/trend.py [--days 30] [--repeats 20] [--old]
+    .venv/bin/python bench/trend.py [--quick] [--days 30] [--repeats 20]
 
-Target (issue 11): one statement, <= 50 ms. Also shown: the wall's 40 queues at once, a team,
-an agent and the center by the same statement, and (--old) the per-bucket computation it
-replaced, once."""
+Targets (issue 26): one queue / one agent <= 20 ms, a team / the wall's 40 queues / the center
+<= 50 ms with 30 days of history, and each within 1.3 x of the same with 1 day. `--quick`:
+7 days of history against 1, 5 repeats."""
 
 from __future__ import annotations
 
@@ -17,114 +18,119 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-
-import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app.config import CallboardConfig
 from app.metrics.registry import Level
-from app.metrics.service import compute
 from app.metrics.trends import buckets, trends
 from app.metrics.windows import local_midnight
+from app.rollups import service
+from bench.harness import Run
 from bench.tick import AGENTS, NOW, OPEN_HOURS, QUEUES, filled, floor_config
 
-STEP = timedelta(minutes=15)
+CASES: list[tuple[str, Level, list[str], float]] = [
+    ("one queue", "queue", ["q7"], 20),
+    ("one agent", "agent", ["a77"], 20),
+    ("a team (25 agents)", "team", ["t3"], 50),
+    ("the wall's 40 queues", "queue", [f"q{i}" for i in range(40)], 50),
+    ("the center", "center", ["center"], 50),
+]
 
 
-class Counted:
-    """Counts the statements psycopg sends (every execute of every cursor)."""
-
-    def __init__(self) -> None:
-        self.n = 0
-        self._execute = psycopg.Cursor.execute
-
-    def __enter__(self) -> Counted:
-        counter, execute = self, self._execute
-
-        def counting(cur: psycopg.Cursor[Any], *args: Any, **kwargs: Any) -> Any:
-            counter.n += 1
-            return execute(cur, *args, **kwargs)
-
-        psycopg.Cursor.execute = counting  # type: ignore[method-assign]
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        psycopg.Cursor.execute = self._execute  # type: ignore[method-assign]
-
-
-def timed(run: Callable[[], object], repeats: int) -> tuple[float, int]:
-    """Median seconds of `repeats` runs (after one to warm the cache) and the statements of
-    one run."""
+def timed(run: Callable[[], object], repeats: int) -> float:
+    """Median milliseconds of `repeats` runs, after one to warm the cache."""
     run()
-    with Counted() as counted:
-        run()
     times = []
     for _ in range(repeats):
         t0 = time.perf_counter()
         run()
         times.append(time.perf_counter() - t0)
-    return statistics.median(times), counted.n
+    return statistics.median(times) * 1000
 
 
-def old_trend(
-    conn: psycopg.Connection[Any], config: CallboardConfig, by: Level, key: str, start: datetime
-) -> list[dict[str, Any]]:
-    """Before: the full computation once per bucket."""
-    return [
-        compute(conn, config, by=by, now=NOW, start=t, end=upper, only=key)["rows"][0]
-        for t, upper in buckets(start, NOW, NOW, STEP)
-    ]
+def measure(
+    run: Run, config: CallboardConfig, days: int, repeats: int
+) -> tuple[dict[str, float], dict[str, float]]:
+    """Each case's median ms, and the rebuild's seconds and rows, on `days` of history."""
+    start = local_midnight(NOW, config.defaults.timezone)
+    with filled(config, days * OPEN_HOURS) as (conn, contacts):
+        run.require(f"{days} day(s) of history filled", contacts > 0, f"{contacts:,} contacts")
+        t0 = time.perf_counter()
+        with conn.transaction():
+            counts = service.rebuild(conn, config)
+        rebuilt = time.perf_counter() - t0
+        conn.execute("VACUUM ANALYZE rollup_contacts")
+        conn.execute("VACUUM ANALYZE rollup_agent_time")
+        run.require(
+            f"rollups built and read ({days} d)",
+            service.is_current(conn, config) and counts["rollup_contacts"] > 0,
+            f"{counts['rollup_contacts']:,} contact rows,"
+            f" {counts['rollup_agent_time']:,} time rows",
+        )
+        print(f"  rebuilt in {rebuilt:.1f} s: {counts}  (uptime: {uptime()})", flush=True)
+        spans = len(buckets(start, NOW, NOW))
+        out = {}
+        for name, by, keys, _ in CASES:
+
+            def one(by: Level = by, keys: list[str] = keys) -> Any:
+                return trends(conn, config, by=by, keys=keys, start=start, end=NOW, now=NOW)
+
+            rows = one()
+            run.require(
+                f"{name}: {spans} buckets ({days} d)",
+                all(len(r) == spans for r in rows.values()),
+            )
+            out[name] = timed(one, repeats)
+            print(f"  {days:>2} d  {name:24} {out[name]:8.1f} ms  (uptime: {uptime()})", flush=True)
+    rows = counts["rollup_contacts"] + counts["rollup_agent_time"]
+    return out, {"seconds": rebuilt, "rows": rows, "contacts": contacts}
+
+
+def uptime() -> str:
+    return os.popen("uptime").read().strip().split("load average:")[-1].strip()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--days", type=int, default=30)
-    parser.add_argument("--repeats", type=int, default=20)
-    parser.add_argument("--old", action="store_true", help="also time the per-bucket trend once")
+    parser.add_argument("--quick", action="store_true", help="7 days of history, 5 repeats")
+    parser.add_argument("--days", type=int, default=None, help="days of history (default 30)")
+    parser.add_argument("--repeats", type=int, default=None, help="runs per figure (default 20)")
     args = parser.parse_args()
+    days = args.days or (7 if args.quick else 30)
+    repeats = args.repeats or (5 if args.quick else 20)
+    run = Run("trend", quick=args.quick)
     config = floor_config()
-    start = local_midnight(NOW, config.defaults.timezone)
-    hours = args.days * OPEN_HOURS
     print(
-        f"{QUEUES} queues, {AGENTS:,} agents, {args.days} days of history; trend of today"
-        f" ({start:%H:%M}Z to {NOW:%H:%M}Z, {len(buckets(start, NOW, NOW, STEP))} buckets of"
-        f" 15 minutes), median of {args.repeats}",
+        f"{QUEUES} queues, {AGENTS:,} agents; trends of today by 15 minutes to {NOW:%H:%M}Z,"
+        f" {days} days of history against 1, median of {repeats}",
         flush=True,
     )
-    with filled(config, hours) as (conn, _):
-
-        def trend(by: Level, keys: list[str]) -> Callable[[], object]:
-            return lambda: trends(conn, config, by=by, keys=keys, start=start, end=NOW, now=NOW)
-
-        cases: list[tuple[str, Level, list[str]]] = [
-            ("one queue", "queue", ["q7"]),
-            ("the wall's 40 queues", "queue", [f"q{i}" for i in range(40)]),
-            ("one team (25 agents)", "team", ["t3"]),
-            ("one agent", "agent", ["a77"]),
-            ("the center", "center", ["center"]),
-        ]
-        for name, by, keys in cases:
-            seconds, n = timed(trend(by, keys), args.repeats)
-            print(
-                f"  {name:24} {seconds * 1000:8.1f} ms  {n} statement(s)"
-                f"  (load average {os.getloadavg()[0]:.2f})",
-                flush=True,
-            )
-        if args.old:
-            with Counted() as counted:
-                t0 = time.perf_counter()
-                old_trend(conn, config, "queue", "q7", start)
-                seconds = time.perf_counter() - t0
-            print(
-                f"  {'one queue, per bucket':24} {seconds * 1000:8.1f} ms"
-                f"  {counted.n} statements (once; the computation it replaces)",
-                flush=True,
-            )
-    print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}  (target: <= 50 ms)")
+    one_day, _ = measure(run, config, 1, repeats)
+    many, large = measure(run, config, days, repeats)
+    for name, _, _, target in CASES:
+        run.figure(f"{name}, {days} d of history", many[name], "ms", target=target)
+    for name, _, _, _ in CASES:
+        run.figure(f"{name}, 1 d of history", one_day[name], "ms")
+    for name, _, _, _ in CASES:
+        run.figure(f"{name}, {days} d / 1 d", many[name] / one_day[name], "x", target=1.3)
+    per_day = large["rows"] / days
+    run.figure(
+        "rollup rows per day of history (5,000 agents)",
+        per_day,
+        "rows",
+        note=f"{per_day * 365 / 1e6:.1f} M rows a year",
+    )
+    run.figure(
+        "rebuild per day of history",
+        large["seconds"] / days,
+        "s",
+        note=f"{large['seconds']:.0f} s for {days} d ({large['contacts']:,} contacts);"
+        f" a year: about {large['seconds'] / days * 365 / 60:.0f} min",
+    )
+    run.finish()
 
 
 if __name__ == "__main__":

@@ -16,12 +16,13 @@ from pathlib import Path
 from dash import Dash, html
 from dash.backends._fastapi import reset_current_request, set_current_request
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
-from app.auth.deps import bearer
-from app.auth.service import Principal, team_of
+from app.auth.deps import bearer, resolve_blocking
+from app.auth.service import Principal, sees_agent_page
 from app.i18n import t
 from dashboard import ids
+from dashboard.pairing import admin_pair_page, pair_page
 
 ASSETS = Path(__file__).parent / "assets"
 
@@ -43,6 +44,20 @@ def mount(app: FastAPI) -> Dash:
         serve_locally=True,
     )
     dash_app.layout = html.Div(id=ids.SCREEN)
+    # Dash answers its shell on "/" and, from the app's start, on every unknown path: without
+    # a token check (the page gate bypassed). The screens are the routes below, each with its
+    # check; any other path is a 404, and "/" leads to the supervisor's screen.
+    dash_app.backend._setup_catchall = lambda: None  # type: ignore[method-assign]
+    app.router.routes[:] = [
+        r
+        for r in app.router.routes
+        if getattr(r, "path", None) != dash_app.config.routes_pathname_prefix
+    ]
+
+    @app.get("/", include_in_schema=False)
+    def root() -> RedirectResponse:
+        return RedirectResponse("/sup", 303)
+
     _pages(app, dash_app)
     return dash_app
 
@@ -51,7 +66,7 @@ def page_principal(app: FastAPI, request: Request) -> Principal | None:
     """The one place a page finds and checks its token: ?token= and the cookie reach it as the
     Authorization header (app/auth/transport.py); the token pool and cache check it."""
     token = bearer(request)
-    return app.state.tokens.principal_blocking(token) if token else None
+    return resolve_blocking(app, token) if token else None
 
 
 def _lang(app: FastAPI, request: Request) -> str:
@@ -92,18 +107,35 @@ def _pages(app: FastAPI, dash_app: Dash) -> None:
         finally:
             reset_current_request(context)
 
-    def wallboard(p: Principal) -> bool:
-        return p.role in ("wallboard", "supervisor", "admin")
+    def wallboard(name: str) -> Callable[[Principal], bool]:
+        # a paired TV shows its own wallboard only
+        return lambda p: p.role in ("wallboard", "supervisor", "admin") and p.shows_board(name)
+
+    def wall_page(request: Request, name: str) -> HTMLResponse:
+        if page_principal(app, request) is None:
+            return pair_page(app, request, name)  # a TV without a credential: pair it
+        return page(request, wallboard(name))
 
     @app.get("/wall", include_in_schema=False)
     def wall(request: Request) -> HTMLResponse:
-        return page(request, wallboard)
+        return wall_page(request, "default")
 
     @app.get("/wall/{name}", include_in_schema=False)
     def wall_named(request: Request, name: str) -> HTMLResponse:
         if name != "default" and name not in app.state.config.wallboards:
             return _denied(404, t(_lang(app, request), "common.page_404"), "")
-        return page(request, wallboard)
+        return wall_page(request, name)
+
+    @app.get("/sup/pair", include_in_schema=False)
+    def sup_pair(request: Request) -> HTMLResponse:
+        principal = page_principal(app, request)
+        lang = _lang(app, request)
+        if principal is None:
+            return _denied(401, t(lang, "common.page_401"), t(lang, "common.page_retry"))
+        if principal.role != "admin":
+            return _denied(403, t(lang, "common.page_403", role=principal.role), "")
+        boards = ["default", *sorted(app.state.config.wallboards)]
+        return admin_pair_page(lang, boards)
 
     @app.get("/sup", include_in_schema=False)
     def sup(request: Request) -> HTMLResponse:
@@ -111,9 +143,28 @@ def _pages(app: FastAPI, dash_app: Dash) -> None:
 
     @app.get("/agent/{agent}", include_in_schema=False)
     def agent(request: Request, agent: str) -> HTMLResponse:
-        def sees(p: Principal) -> bool:
-            with app.state.engine.connect() as conn:
-                team = team_of(conn.connection.driver_connection, [agent]).get(agent)
-            return p.sees_agent(agent, team)
+        return page(request, lambda p: sees_agent_page(app.state.engine, p, agent))
 
-        return page(request, sees)
+    @app.get("/reports", include_in_schema=False)
+    def reports(request: Request) -> HTMLResponse:
+        """Reports of the past: not a live screen (no websocket), its own page; its script
+        (assets/g_reports.js) reads the reports API with the page's cookie."""
+        principal = page_principal(app, request)
+        lang = _lang(app, request)
+        hint = t(lang, "common.page_retry")
+        if principal is None:
+            return _denied(401, t(lang, "common.page_401"), hint)
+        if principal.role not in ("supervisor", "admin"):
+            return _denied(403, t(lang, "common.page_403", role=principal.role), hint)
+        body = (
+            f"<!doctype html><html lang='{html_escape(lang)}'><head><meta charset='utf-8'>"
+            "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+            f"<title>callboard · {html_escape(t(lang, 'report.page.title'))}</title>"
+            "<link rel='stylesheet' href='/assets/style.css'>"
+            "<link rel='stylesheet' href='/assets/g_reports.css'></head>"
+            f"<body class='reports' data-page='reports' data-lang='{html_escape(lang)}'"
+            f" data-timezone='{html_escape(app.state.config.defaults.timezone)}'>"
+            f"<div id='{ids.REPORTS}'></div>"
+            "<script src='/assets/g_reports.js'></script></body></html>"
+        )
+        return HTMLResponse(body)

@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 
 from ingest.contract import LIFECYCLE_RANK
 
-DERIVE_VERSION = 2
+DERIVE_VERSION = 3  # 3: callbacks (outcomes callback / failed, attempts)
 
 
 class Stored(NamedTuple):
@@ -65,6 +65,7 @@ class Segment:
     overflow_reason: str | None = None
     overflow_to: str | None = None
     missed: int = 0
+    attempts: int = 0  # a callback's calls to the customer
     agent: str | None = None
     answered_at: datetime | None = None
     ended_at: datetime | None = None
@@ -86,7 +87,8 @@ class Segment:
 
     @property
     def stage(self) -> str:
-        """waiting | answered | ended | wrapped | abandoned | overflowed"""
+        """waiting | answered | ended | wrapped | abandoned | overflowed | callback (left the
+        line for a callback) | failed (a callback that never reached the customer)"""
         if self.outcome is None:
             return "waiting"
         if self.outcome != "answered":
@@ -175,12 +177,13 @@ def contact_rows(call_id: str, events: Iterable[Stored]) -> tuple[list[Segment],
 
 
 def _mark_contact_outcome(segments: list[Segment]) -> None:
-    """Follow overflows from the first queue visit to the one that answered, was abandoned or
-    is still waiting; a transfer after the answer starts segments that do not count again."""
+    """Follow overflows and callbacks from the first queue visit to the one that answered, was
+    abandoned, failed or is still waiting (a callback's wait adds to the customer's); a
+    transfer after the answer starts segments that do not count again."""
     wait: float | None = 0.0
     for seg in segments:
         wait = None if wait is None or seg.wait_s is None else wait + seg.wait_s
-        if seg.outcome != "overflowed" or seg is segments[-1]:
+        if seg.outcome not in ("overflowed", "callback") or seg is segments[-1]:
             seg.contact_outcome = True
             seg.contact_wait_s = wait if seg.outcome is not None else None
             return
@@ -188,7 +191,9 @@ def _mark_contact_outcome(segments: list[Segment]) -> None:
 
 def _apply(c: _Contact, e: Stored) -> None:
     d, t, q = e.data, e.type, e.queue
-    if t == "call.queued":
+    if t.startswith("callback."):
+        _apply_callback(c, e)
+    elif t == "call.queued":
         assert q is not None
         seg = c.open(q)
         seg.queued_at = e.ts
@@ -202,6 +207,8 @@ def _apply(c: _Contact, e: Stored) -> None:
     elif t in ("call.answered", "call.abandoned", "call.overflowed"):
         assert q is not None
         found = c.find(q, {"waiting"})
+        if found is not None and _requested(c, found):
+            found = None  # the line's end after a callback request (the caller hung up)
         if found is None and c.has_queue(q):
             # The queue visit already has an outcome: a conflicting second one. It stays in
             # `events`; the segment says why it was not counted.
@@ -245,7 +252,73 @@ def _apply(c: _Contact, e: Stored) -> None:
         found.acw_s = acw if acw is not None else _seconds(e.ts, found.ended_at)
 
 
-_ALL_STAGES = {"waiting", "answered", "ended", "wrapped", "abandoned", "overflowed"}
+_ALL_STAGES = {
+    "waiting",
+    "answered",
+    "ended",
+    "wrapped",
+    "abandoned",
+    "overflowed",
+    "callback",
+    "failed",
+}
+
+
+def _requested(c: _Contact, seg: Segment) -> bool:
+    """A callback opened by callback.requested: only callback.* events end it."""
+    return seg.channel == "callback" and any(s.outcome == "callback" for s in c.segments)
+
+
+def _callback(c: _Contact, queue: str) -> Segment | None:
+    """The contact's latest callback in the queue."""
+    for seg in reversed(c.segments):
+        if seg.queue == queue and seg.channel == "callback":
+            return seg
+    return None
+
+
+def _apply_callback(c: _Contact, e: Stored) -> None:
+    """callback.*: the request ends the wait on the line (outcome `callback`, not an abandon)
+    and opens the callback, a segment of channel `callback` waiting in the same queue from the
+    request; connected answers it, failed ends it unanswered (EVENTS.md, Callbacks)."""
+    d, t, q = e.data, e.type, e.queue
+    assert q is not None
+    if t == "callback.requested":
+        if _callback(c, q) is not None:
+            c.segments[-1].note(f"{t} at {e.ts.isoformat()} ignored: a callback already exists")
+            return
+        # the caller's wait on the line: in this queue, else in any (a platform may queue the
+        # callback in a callback queue of its own)
+        line = next(
+            (s for s in reversed(c.segments) if s.stage == "waiting" and s.channel != "callback"),
+            None,
+        )
+        if line is None:
+            line = c.open(q, f"{t}: no queued (started before the data)")
+        line.outcome, line.left_at = "callback", e.ts
+        wait = d.get("wait_s")
+        line.wait_s = wait if wait is not None else _seconds(e.ts, line.queued_at)
+        new = c.open(q)
+        new.channel, new.queued_at = "callback", e.ts
+        new.customer = d.get("customer") or line.customer
+        new.priority = line.priority if line.priority is not None else 0
+        return
+    cb = _callback(c, q)
+    if cb is None:
+        cb = c.open(q, f"{t}: no callback.requested (started before the data)")
+        cb.channel = "callback"
+    if t == "callback.scheduled":
+        cb.note(f"scheduled for {d.get('at')}")
+    elif t == "callback.attempted":
+        cb.attempts += 1
+    elif cb.outcome is not None:
+        cb.note(f"{t} at {e.ts.isoformat()} ignored: the callback already ended")
+    else:
+        cb.outcome = "answered" if t == "callback.connected" else "failed"
+        cb.left_at = e.ts
+        cb.wait_s = _seconds(e.ts, cb.queued_at)
+        if t == "callback.connected":
+            cb.agent, cb.answered_at = e.agent, e.ts
 
 
 def _handling_segment(c: _Contact, e: Stored) -> Segment:
@@ -303,7 +376,12 @@ def _feedback(e: Stored, segments: Sequence[Segment]) -> FeedbackRow:
 # unpause during a call does not make a talking agent available. An explicit presence ends
 # wrap-up (EVENTS.md: an explicit agent.state wins from its ts on); an explicit `on_call` or
 # `wrap_up` state (platforms that report them) holds until the agent's next event.
-CALL_STATE = {"call.answered": "on_call", "call.ended": "wrap_up", "call.wrapped": "available"}
+CALL_STATE = {
+    "call.answered": "on_call",
+    "callback.connected": "on_call",  # an agent reached the customer of a callback
+    "call.ended": "wrap_up",
+    "call.wrapped": "available",
+}
 STATE_EVENT_TYPES: tuple[str, ...] = ("agent.state", *CALL_STATE)
 PRESENCE_STATES = frozenset({"logged_out", "available", "away"})
 # An answered call whose end never arrives (data lost) stops counting as talk this long after
@@ -348,7 +426,7 @@ class _Agent:
                 self.wrapping.clear()
             else:
                 self.explicit = state
-        elif e.type == "call.answered":
+        elif e.type in ("call.answered", "callback.connected"):
             self.calls[call] = e.ts
             self.wrapping.clear()
             # answering shows they were at work: whatever they say during the call applies after

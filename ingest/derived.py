@@ -28,11 +28,16 @@ from ingest.derive import (
     agent_intervals,
     contact_rows,
 )
+from ingest.rollups import refresh_rollups
 
 __all__ = [
     "INGEST_LOCK_KEY",
     "STATE_EVENT_TYPES",
+    "derive_span",
     "ensure_reference",
+    "finish_pending",
+    "mark_pending",
+    "pending_name",
     "rebuild",
     "refresh_agents",
     "refresh_contacts",
@@ -236,10 +241,95 @@ def _chunks(cur: Iterable[tuple[Any, ...]], size: int) -> Iterator[list[Any]]:
         yield chunk
 
 
+# --- bulk imports: the derived rows of a span of events, once at the end ---------------------
+
+# derived_meta keys `pending:<name>` -> the first seq of a bulk import whose derived rows are
+# not made yet. Written with the import's first batch, removed with its last derived rows: a
+# bulk import cut short (a crash, a kill) is finished by the next import or `callboard migrate`.
+PENDING = "pending:"
+AGENT_CHUNK = 20  # agents whose whole span is read at once (bounded memory)
+
+
+def mark_pending(conn: psycopg.Connection[Any], name: str, first_seq: int) -> None:
+    conn.execute(
+        "INSERT INTO derived_meta (key, value) VALUES (%s, %s) ON CONFLICT (key) DO UPDATE"
+        " SET value = least(derived_meta.value::bigint, EXCLUDED.value::bigint)::text",
+        (PENDING + name, str(first_seq)),
+    )
+
+
+def derive_span(
+    conn: psycopg.Connection[Any], *, from_seq: int, chunk: int = 5000
+) -> Iterator[int]:
+    """Recompute the derived rows of every contact and agent that events with seq >= `from_seq`
+    touch, a chunk at a time, each under the ingest lock; yields after each chunk (the caller
+    may commit there: every chunk leaves the tables right for the contacts and agents it did).
+    Yields the number of contacts or agents done."""
+    calls = [
+        r[0]
+        for r in conn.execute(
+            "SELECT DISTINCT call_id FROM events"
+            " WHERE seq >= %s AND call_id IS NOT NULL AND type <> 'agent.state'",
+            (from_seq,),
+        ).fetchall()
+    ]
+    for i in range(0, len(calls), chunk):
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (INGEST_LOCK_KEY,))
+        refresh_contacts(conn, calls[i : i + chunk])
+        refresh_rollups(conn)  # in the transaction of the rows, as the writer does
+        yield len(calls[i : i + chunk])
+    since = dict(
+        conn.execute(
+            "SELECT agent, min(ts) FROM events"
+            " WHERE seq >= %s AND agent IS NOT NULL AND type = ANY(%s) GROUP BY agent",
+            (from_seq, list(STATE_EVENT_TYPES)),
+        ).fetchall()
+    )
+    agents = sorted(since)
+    for i in range(0, len(agents), AGENT_CHUNK):
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (INGEST_LOCK_KEY,))
+        refresh_agents(conn, {a: since[a] for a in agents[i : i + AGENT_CHUNK]})
+        refresh_rollups(conn)
+        yield len(agents[i : i + AGENT_CHUNK])
+
+
+def pending_name(conn: psycopg.Connection[Any], source: str) -> str:
+    """A bulk import's marker name: its source and its server process, which tells a running
+    import (whose process is there) from one cut short."""
+    return f"{source}:{conn.info.backend_pid}"
+
+
+def pending(conn: psycopg.Connection[Any]) -> dict[str, int]:
+    """Bulk imports cut short (their server process is gone) whose derived rows are not made
+    yet: name -> first seq."""
+    rows = conn.execute(
+        "SELECT key, value FROM derived_meta WHERE starts_with(key, %s)"
+        " AND substring(key from ':([0-9]+)$')::int NOT IN (SELECT pid FROM pg_stat_activity)",
+        (PENDING,),
+    ).fetchall()
+    return {key.removeprefix(PENDING): int(value) for key, value in rows}
+
+
+def clear_pending(conn: psycopg.Connection[Any], name: str) -> None:
+    conn.execute("DELETE FROM derived_meta WHERE key = %s", (PENDING + name,))
+
+
+def finish_pending(conn: psycopg.Connection[Any]) -> list[str]:
+    """Make the derived rows of bulk imports cut short; the names done. Does not commit."""
+    done = []
+    for name, first_seq in pending(conn).items():
+        for _ in derive_span(conn, from_seq=first_seq):
+            pass
+        clear_pending(conn, name)
+        done.append(name)
+    return done
+
+
 def rebuild(conn: psycopg.Connection[Any], *, chunk: int = 5000) -> dict[str, int]:
     """Recompute every derived table from `events`. Does not commit."""
     conn.execute("SELECT pg_advisory_xact_lock(%s)", (INGEST_LOCK_KEY,))
     conn.execute("TRUNCATE contact_segments, feedback, agent_states")
+    conn.execute("DELETE FROM derived_meta WHERE starts_with(key, %s)", (PENDING,))
     calls = conn.execute(
         "SELECT DISTINCT call_id FROM events WHERE call_id IS NOT NULL AND type <> 'agent.state'"
         " ORDER BY 1"
@@ -269,5 +359,6 @@ def rebuild_if_outdated(conn: psycopg.Connection[Any]) -> dict[str, int] | None:
     """Rebuild when the derived tables were made by another version of ingest/derive.py."""
     row = conn.execute("SELECT value FROM derived_meta WHERE key = 'derive_version'").fetchone()
     if row is not None and row[0] == str(DERIVE_VERSION):
+        finish_pending(conn)
         return None
     return rebuild(conn)

@@ -1,8 +1,11 @@
 """The batched, idempotent writer every source goes through.
 
-One call = one batch = one transaction (owned by the caller):
-validate every item -> take the ingest lock -> insert with ON CONFLICT DO NOTHING RETURNING ->
-recompute the derived rows of the contacts and agents that the *new* events touch -> one NOTIFY.
+One call = one batch = one transaction (owned by the caller), in stages (`bench/ingest.py`
+times each): validate the batch as a whole -> take the ingest lock -> COPY the rows into a
+temporary staging table -> insert from it with ON CONFLICT DO NOTHING RETURNING (what was new)
+-> recompute the derived rows of the contacts and agents that the *new* events touch (the
+change log `live_changes` is written by statement triggers on the derived tables, one INSERT
+per statement, as part of it) -> one NOTIFY.
 
 The ingest lock serializes writers across processes. Derived rows are recomputed from all of a
 contact's stored events; without the lock, two concurrent batches touching one contact could each
@@ -11,8 +14,10 @@ miss the other's uncommitted events and the last to commit would win.
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -22,8 +27,9 @@ import psycopg
 from pydantic import BaseModel
 
 from ingest import derived
-from ingest.contract import ItemError, extras, validate_items
+from ingest.contract import ItemError, extras, validate_batch
 from ingest.derive import Stored
+from ingest.rollups import refresh_rollups
 
 NOTIFY_CHANNEL = "callboard_events"
 MAX_NOTIFY_NAMES = 200  # NOTIFY payloads are limited to 8000 bytes
@@ -39,6 +45,7 @@ class IngestResult:
     duplicates: int = 0
     rejected: int = 0
     errors: list[ItemError] = field(default_factory=list)
+    first_seq: int | None = None  # the smallest seq of the events this call inserted
 
     def add(self, other: IngestResult, *, offset: int = 0) -> None:
         self.inserted += other.inserted
@@ -55,15 +62,49 @@ class IngestResult:
         }
 
 
+class Stages(dict[str, float]):
+    """Seconds spent per stage, summed over the batches written with it (`bench/ingest.py`)."""
+
+    @contextmanager
+    def __call__(self, stage: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self[stage] = self.get(stage, 0.0) + time.perf_counter() - start
+
+
+# The batch's rows, COPYed in binary (no per-element parsing of text arrays), then inserted in
+# item order: of several items with one key, the first is the one stored. A temporary table is
+# per session and empties itself at commit; created once per session (IF NOT EXISTS: a rolled
+# back transaction takes it away again).
+_STAGE = """
+CREATE TEMP TABLE IF NOT EXISTS ingest_stage (
+  ord int, source text, id text, ts timestamptz, type text, call_id text, queue text,
+  agent text, data text, raw text) ON COMMIT DELETE ROWS
+"""
+_STAGE_TYPES = [
+    "int4",
+    "text",
+    "text",
+    "timestamptz",
+    "text",
+    "text",
+    "text",
+    "text",
+    "text",
+    "text",
+]
+_COPY_STAGE = "COPY ingest_stage FROM STDIN WITH (FORMAT BINARY)"
 _INSERT = """
 INSERT INTO events (source, id, ts, type, call_id, queue, agent, data, raw)
-SELECT u.source, u.id, u.ts, u.type, u.call_id, u.queue, u.agent, u.data::jsonb, u.raw
-FROM unnest(%b::text[], %b::text[], %b::timestamptz[], %b::text[], %b::text[], %b::text[],
-            %b::text[], %b::text[], %b::text[])
-     AS u(source, id, ts, type, call_id, queue, agent, data, raw)
+SELECT source, id, ts, type, call_id, queue, agent, data::jsonb, raw
+FROM ingest_stage ORDER BY ord
 ON CONFLICT (source, id) DO NOTHING
 RETURNING seq, source, id
 """
+
+Row = tuple[str, str, datetime, str, str | None, str | None, str | None, dict[str, Any]]
 
 
 def ingest(
@@ -71,71 +112,145 @@ def ingest(
     items: Sequence[Any],
     *,
     raws: Sequence[str | None] | None = None,
+    stages: Stages | None = None,
+    derive: bool = True,
 ) -> IngestResult:
     """Store a batch of events (dicts to validate, or contract models already validated).
 
-    `raws` optionally gives each item's source text (a queue_log line). Does not commit."""
-    to_check = [(i, it) for i, it in enumerate(items) if not isinstance(it, BaseModel)]
-    valid, errors = validate_items(it for _, it in to_check)
-    events: list[tuple[int, Any]] = [
-        (i, it) for i, it in enumerate(items) if isinstance(it, BaseModel)
-    ]
-    events += [(to_check[j][0], ev) for j, ev in valid]
-    result = IngestResult(
-        rejected=len(errors), errors=[ItemError(to_check[e.index][0], e.message) for e in errors]
-    )
-    if not events:
-        return result
-    events.sort(key=lambda pair: pair[0])
-    conn.execute("SELECT pg_advisory_xact_lock(%s)", (derived.INGEST_LOCK_KEY,))
-    over = _over_cap(conn, events)  # under the lock: the counts cannot move meanwhile
-    if over:
-        result.rejected += len(over)
-        result.errors = sorted(
-            [*result.errors, *(ItemError(i, m) for i, m in over.items())], key=lambda e: e.index
-        )
-        events = [(i, ev) for i, ev in events if i not in over]
+    `raws` optionally gives each item's source text (a queue_log line); `stages` collects the
+    time of each stage. `derive=False` (a bulk import) leaves the derived tables and the NOTIFY
+    to the caller, who must then call `derived.derive_span` from `first_seq` on. Does not
+    commit."""
+    if conn.autocommit and conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE:
+        # Statement by statement, the lock would be let go at once and the staged rows emptied
+        # by the COPY's own commit: one batch is one transaction.
+        with conn.transaction():
+            return ingest(conn, items, raws=raws, stages=stages, derive=derive)
+    clock = stages if stages is not None else Stages()
+    with clock("validation"):
+        events, result = _validate(items)
         if not events:
             return result
-    columns: list[list[Any]] = [[] for _ in range(9)]
-    stored: dict[tuple[str, str], Stored] = {}
-    for index, ev in events:
-        data = extras(ev)
-        row = (
-            ev.source,
-            ev.id,
-            ev.ts,
-            ev.type,
-            ev.call_id,
-            ev.queue,
-            ev.agent,
-            orjson.dumps(data).decode(),
-            raws[index] if raws is not None else None,
-        )
-        for col, value in zip(columns, row, strict=True):
-            col.append(value)
-        # The first of several items with one key is the one stored (unnest keeps order).
-        stored.setdefault((ev.source, ev.id), Stored(*row[:7], data))
-
-    # %b: arrays go over the wire in binary; text arrays cost a regex per element.
-    new_rows = conn.cursor(binary=True).execute(_INSERT, columns).fetchall()
+        rows = [_row(ev) for ev in events.values()]
+    with clock("staging"):
+        _lock(conn, large=len(events) > SMALL_BATCH)
+        over = _over_cap(conn, list(zip(events, rows, strict=True)))  # under the lock
+        if over:
+            result.rejected += len(over)
+            result.errors = sorted(
+                [*result.errors, *(ItemError(i, m) for i, m in over.items())],
+                key=lambda e: e.index,
+            )
+            kept = [(i, r) for i, r in zip(events, rows, strict=True) if i not in over]
+            if not kept:
+                return result
+        else:
+            kept = list(zip(events, rows, strict=True))
+        _stage(conn, kept, raws)
+    with clock("insert"):
+        new_rows = conn.execute(_INSERT).fetchall()
     result.inserted = len(new_rows)
-    result.duplicates = len(events) - len(new_rows)
+    result.duplicates = len(kept) - len(new_rows)
     if new_rows:
         # Every committed row has a smaller seq than this batch's (the lock is held from
         # before the insert to the commit): older events are those below the first new seq.
-        first_seq = min(seq for seq, _, _ in new_rows)
-        new = [stored[(source, id_)] for _, source, id_ in new_rows]
-        touched = apply_new(conn, new, older_than=first_seq)
+        first_seq = result.first_seq = min(seq for seq, _, _ in new_rows)
+        if not derive:
+            with clock("derive"):
+                queues, agents = _all_names(row for _, row in kept)
+                derived.ensure_reference(conn, queues=queues, agents=agents)
+            with clock("rollups"):
+                refresh_rollups(conn)  # what the events' own change log lines touched
+            return result
+        with clock("derive"):
+            stored: dict[tuple[str, str], Row] = {}
+            for _, row in kept:
+                stored.setdefault((row[0], row[1]), row)  # the first of one key was stored
+            new = [Stored(*stored[(source, id_)]) for _, source, id_ in new_rows]
+            touched = apply_new(conn, new, older_than=first_seq)
+        with clock("rollups"):
+            refresh_rollups(conn)  # the interval rollups of what the batch changed
         notify(conn, touched, inserted=result.inserted)
     return result
 
 
-def _names(ev: Any) -> tuple[set[str], set[str]]:
+# A large batch first takes the queue gate, then the ingest lock: while one large batch holds
+# the lock, the next large ones wait at the gate, not in the lock's queue, so a small batch (a
+# fresh event from a live source) waits behind one large batch at most, not behind every batch
+# of a backlog draining (bench/ingest_http.py measures event -> frame while one drains).
+SMALL_BATCH = 100
+_GATE_KEY = 0x63616C67  # "calg"
+_HOLDS_INGEST_LOCK = """
+SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()
+               AND classid = 0 AND objid = %s AND objsubid = 1 AND granted)
+"""
+
+
+def _lock(conn: psycopg.Connection[Any], *, large: bool) -> None:
+    if large:
+        # Taking the gate while holding the lock (a small batch earlier in this transaction)
+        # could deadlock with a large batch holding the gate and waiting for the lock.
+        row = conn.execute(_HOLDS_INGEST_LOCK, (derived.INGEST_LOCK_KEY,)).fetchone()
+        if not (row and row[0]):
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (_GATE_KEY,))
+    conn.execute("SELECT pg_advisory_xact_lock(%s)", (derived.INGEST_LOCK_KEY,))
+
+
+def _validate(items: Sequence[Any]) -> tuple[dict[int, Any], IngestResult]:
+    """index -> contract model for the valid items (in item order), and the rejects."""
+    to_check = [(i, it) for i, it in enumerate(items) if not isinstance(it, BaseModel)]
+    if len(to_check) == len(items):
+        valid, errors = validate_batch(list(items))
+        events = dict(valid)
+    else:
+        valid, errors = validate_batch([it for _, it in to_check])
+        events = {i: it for i, it in enumerate(items) if isinstance(it, BaseModel)}
+        events.update((to_check[j][0], ev) for j, ev in valid)
+        events = dict(sorted(events.items()))
+        errors = [ItemError(to_check[e.index][0], e.message) for e in errors]
+    return events, IngestResult(rejected=len(errors), errors=errors)
+
+
+def _row(ev: Any) -> Row:
+    return (ev.source, ev.id, ev.ts, ev.type, ev.call_id, ev.queue, ev.agent, extras(ev))
+
+
+def _stage(
+    conn: psycopg.Connection[Any],
+    kept: list[tuple[int, Row]],
+    raws: Sequence[str | None] | None,
+) -> None:
+    conn.execute(_STAGE)
+    conn.execute("DELETE FROM ingest_stage")  # an earlier batch of this transaction
+    dumps = orjson.dumps
+    with conn.cursor().copy(_COPY_STAGE) as copy:
+        copy.set_types(_STAGE_TYPES)
+        for index, r in kept:
+            raw = raws[index] if raws is not None else None
+            copy.write_row((index, *r[:7], dumps(r[7]).decode(), raw))
+
+
+def _names(row: Row) -> tuple[set[str], set[str]]:
     """The queues and agents an event would create (as apply_new does)."""
-    queues = {q for q in (ev.queue, getattr(ev, "to_queue", None)) if q}
-    queues.update(getattr(ev, "queues", None) or ())
-    return queues, {ev.agent} if ev.agent else set()
+    data = row[7]
+    queues = {q for q in (row[5], data.get("to_queue")) if q}
+    queues.update(data.get("queues") or ())
+    return queues, {row[6]} if row[6] else set()
+
+
+def _all_names(rows: Iterable[Row]) -> tuple[set[str], set[str]]:
+    """The queues and agents a batch names (`_names` of every row, united, in one pass)."""
+    queues: set[str | None] = set()
+    agents: set[str | None] = set()
+    for row in rows:
+        queues.add(row[5])
+        agents.add(row[6])
+        data = row[7]
+        if "to_queue" in data:
+            queues.add(data["to_queue"])
+        if "queues" in data:
+            queues.update(data["queues"])
+    return {q for q in queues if q}, {a for a in agents if a}
 
 
 def _limits(conn: psycopg.Connection[Any]) -> tuple[int, int]:
@@ -149,16 +264,11 @@ def _limits(conn: psycopg.Connection[Any]) -> tuple[int, int]:
     return int(max_queues or MAX_QUEUES), int(max_agents or MAX_AGENTS)
 
 
-def _over_cap(conn: psycopg.Connection[Any], events: list[tuple[int, Any]]) -> dict[int, str]:
+def _over_cap(conn: psycopg.Connection[Any], events: list[tuple[int, Row]]) -> dict[int, str]:
     """index -> reason, for the events that would create a queue or an agent beyond the caps.
     Names are admitted in item order until the cap is reached; events naming existing ones,
     or names admitted earlier in the batch, pass."""
-    queues: set[str] = set()
-    agents: set[str] = set()
-    for _, ev in events:
-        q, a = _names(ev)
-        queues |= q
-        agents |= a
+    queues, agents = _all_names(row for _, row in events)
     if not queues and not agents:
         return {}
     new_queues = queues - {

@@ -102,3 +102,14 @@ def _small_copy(page: Any, source: Path, target: Path, width: int = 720) -> None
         small.screenshot(path=str(target))
     finally:
         small.close()
+
+
+def charts_drawn(page: Any, timeout_ms: int = 60_000) -> None:
+    """Wait until the page's charts are drawn. Plotly (4.8 MB) is parsed on the page's main
+    thread once per page load, about 0.5 s on a quiet machine and several seconds on a loaded
+    one; a test that times the page (ticking timers, a banner within 2 s) starts after it."""
+    page.wait_for_function(
+        "() => !document.querySelector('.chart')"
+        " || (window.Plotly && document.querySelector('.chart .main-svg') !== null)",
+        timeout=timeout_ms,
+    )

@@ -12,10 +12,11 @@ error at start, never an alert that silently cannot fire."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, time
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import (
     AfterValidator,
@@ -27,6 +28,7 @@ from pydantic import (
     model_validator,
 )
 
+from app.clock import check_zone
 from app.i18n.negotiate import Lang
 from app.metrics.registry import BY_NAME, Level
 
@@ -34,14 +36,53 @@ Severity = Literal["info", "warning", "critical"]
 SEVERITY_RANK: dict[str, int] = {"info": 0, "warning": 1, "critical": 2}
 WINDOWS = ("today", "interval", "15m", "30m", "60m")
 
-# Per-agent metrics that exist only for alerts: read from the agent's state now and their
-# schedule (app/alerts/agent.py). None when they do not apply (not in wrap-up, not on a break).
-AGENT_METRICS: dict[str, str] = {
-    "wrap_up_s": "seconds in wrap-up now",
-    "on_call_s": "seconds on the current call",
-    "away_s": "seconds away now",
-    "available_s": "seconds available now",
-    "break_ends_in_s": "seconds until the scheduled break or lunch the agent is on ends",
+
+@dataclass(frozen=True)
+class AgentKind:
+    """A per-agent metric that exists only for alerts, read from the agent's state now (or
+    their schedule) by app/alerts/readings.py; None when it does not apply (not in wrap-up,
+    not on a break). Its words are `alert.<code>` in the catalogues."""
+
+    description: str
+    code: str
+    state: str | None  # the state whose time it reads (None: break_ends_in_s, the schedule)
+
+
+# A new kind that times a state is one line here (and its words).
+AGENT_METRICS: dict[str, AgentKind] = {
+    "wrap_up_s": AgentKind("seconds in wrap-up now", "wrap_up_running", "wrap_up"),
+    "on_call_s": AgentKind("seconds on the current call", "long_call", "on_call"),
+    "away_s": AgentKind("seconds away now", "away_long", "away"),
+    "available_s": AgentKind("seconds available now", "available_long", "available"),
+    "break_ends_in_s": AgentKind(
+        "seconds until the scheduled break or lunch the agent is on ends", "break_ending", None
+    ),
+}
+
+
+@dataclass(frozen=True)
+class ForecastKind:
+    """A reading against today's stored forecast (docs/FORECAST.md), made by
+    app/forecast/alerts.py for a queue or the center. Its words are `alert.<code>`."""
+
+    description: str
+    code: str
+    unit: str
+
+
+FORECAST_METRICS: dict[str, ForecastKind] = {
+    # for N intervals in a row: for_s = (N - 1) x 900 (the last closed interval's value holds
+    # until the next one closes)
+    "above_forecast": ForecastKind(
+        "contacts offered in the last closed quarter hour above its forecast (0.1: 10 % above)",
+        "above_forecast",
+        "ratio",
+    ),
+    "short_next_hour": ForecastKind(
+        "agents short (required - scheduled) in the worst quarter hour of the next hour",
+        "short_next_hour",
+        "count",
+    ),
 }
 
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -59,14 +100,6 @@ def _clock(value: str) -> str:
     return value
 
 
-def _zone(name: str) -> str:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"unknown time zone {name!r}") from exc
-    return name
-
-
 class QuietHours(_Strict):
     """Notifications wait while the local time is in [start, end) (it may span midnight) or
     the day is one of `days` (all day). Screens show alerts regardless; an alert still active
@@ -77,7 +110,8 @@ class QuietHours(_Strict):
     days: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = Field(
         default_factory=list
     )
-    timezone: Annotated[str, AfterValidator(_zone)] | None = None  # default [defaults].timezone
+    # default: [defaults].timezone
+    timezone: Annotated[str, AfterValidator(check_zone)] | None = None
 
     @model_validator(mode="after")
     def _both_ends(self) -> QuietHours:
@@ -101,6 +135,10 @@ class QuietHours(_Strict):
 
 class AlertRule(_Strict):
     name: Annotated[str, Field(min_length=1, max_length=128)]
+    # the name notifications and screens show per language; `name` where none is set
+    names: dict[Lang, Annotated[str, Field(min_length=1, max_length=128)]] = Field(
+        default_factory=dict
+    )
     scope: str  # center | queue:NAME | team:NAME | agent:NAME
     metric: str
     window: str = "today"
@@ -141,7 +179,13 @@ class AlertRule(_Strict):
         if self.each_agent and self.scope.partition(":")[0] not in ("center", "team"):
             raise ValueError(f"alert {self.name!r}: each_agent needs scope center or team:NAME")
         level = self.level
-        if self.metric in AGENT_METRICS:
+        if self.metric in FORECAST_METRICS:
+            if level not in ("queue", "center") or self.each_agent:
+                raise ValueError(
+                    f"alert {self.name!r}: {self.metric} is a queue's or the center's;"
+                    " use scope queue:NAME or center"
+                )
+        elif self.metric in AGENT_METRICS:
             if level != "agent":
                 raise ValueError(
                     f"alert {self.name!r}: {self.metric} is an agent's; use scope agent:NAME,"
@@ -151,7 +195,13 @@ class AlertRule(_Strict):
             metric = BY_NAME.get(self.metric)
             if metric is None:
                 known = ", ".join(
-                    sorted([*(m for m in BY_NAME if BY_NAME[m].unit != "state"), *AGENT_METRICS])
+                    sorted(
+                        [
+                            *(m for m in BY_NAME if BY_NAME[m].unit != "state"),
+                            *AGENT_METRICS,
+                            *FORECAST_METRICS,
+                        ]
+                    )
                 )
                 raise ValueError(
                     f"alert {self.name!r}: unknown metric {self.metric!r} (known: {known})"

@@ -5,18 +5,27 @@ module drains it outside the tick. A notification is claimed with a short lease 
 worker does not send it at the same time, and takes it over if this one dies), sent with a
 timeout outside any transaction, and its attempt recorded. A failure is retried after
 backoff_s, 2 x backoff_s, ... (at most max_backoff_s), up to max_attempts, then marked failed.
-A dead or slow receiver costs its own timeout in a delivery thread, never the tick."""
+A dead or slow receiver costs its own timeout in a delivery thread, never the tick.
+
+Deliveries to one target never wait for another's: each target's notifications go out in
+order in a thread of their own, each recorded as soon as it is answered, and the background
+drain (Outbox) claims nothing more for a target still busy, so a receiver that never answers
+holds back only its own (a hanging webhook once held a critical alert to a healthy one back
+by 55 s, on every retry)."""
 
 from __future__ import annotations
 
+import functools
 import smtplib
 import ssl
+import threading
 import time
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import AbstractContextManager
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 
@@ -52,16 +61,28 @@ class DeliveryError(Exception):
     pass
 
 
-def claim(pg: psycopg.Connection[Any], now: datetime, *, limit: int = 20) -> list[Claimed]:
-    """Take up to `limit` due notifications: attempts + 1 and a lease, committed by the caller
-    before sending, so that no transaction stays open while a receiver is slow."""
+def claim(
+    pg: psycopg.Connection[Any],
+    now: datetime,
+    *,
+    limit: int = 20,
+    per_target: int = 20,
+    busy: frozenset[str] = frozenset(),
+) -> list[Claimed]:
+    """Take up to `limit` due notifications, at most `per_target` of one target and none of
+    the `busy` targets: attempts + 1 and a lease, committed by the caller before sending, so
+    that no transaction stays open while a receiver is slow."""
     rows = pg.execute(
         "UPDATE alert_notifications n SET attempts = attempts + 1, next_attempt_at = %s"
         " FROM (SELECT id FROM alert_notifications WHERE status = 'pending'"
-        "       AND next_attempt_at <= %s ORDER BY next_attempt_at, id LIMIT %s"
-        "       FOR UPDATE SKIP LOCKED) due"
-        " WHERE n.id = due.id RETURNING n.id, n.target, n.event, n.body, n.attempts",
-        (now + timedelta(seconds=LEASE_S), now, limit),
+        "       AND next_attempt_at <= %s AND target <> ALL(%s)"
+        "       ORDER BY next_attempt_at, id FOR UPDATE SKIP LOCKED) due"
+        " WHERE n.id = due.id AND n.id IN (SELECT id FROM (SELECT id, row_number() OVER"
+        "   (PARTITION BY target ORDER BY next_attempt_at, id) AS nth FROM alert_notifications"
+        "   WHERE status = 'pending' AND next_attempt_at <= %s AND target <> ALL(%s)) ranked"
+        "   WHERE nth <= %s ORDER BY id LIMIT %s)"
+        " RETURNING n.id, n.target, n.event, n.body, n.attempts",
+        (now + timedelta(seconds=LEASE_S), now, sorted(busy), now, sorted(busy), per_target, limit),
     ).fetchall()
     return [Claimed(*r) for r in sorted(rows)]
 
@@ -192,33 +213,94 @@ def send_email(smtp: Smtp, to: EmailList, event: str, body: dict[str, Any]) -> s
     return f"accepted for {len(to.to)}"
 
 
+Connect = Callable[[], AbstractContextManager[psycopg.Connection[Any]]]
+
+
+def deliver_in_order(
+    connect: Connect, config: CallboardConfig, now: Callable[[], datetime], items: list[Claimed]
+) -> list[tuple[int, str]]:
+    """One target's claimed notifications, one after another, each recorded when answered."""
+    done = []
+    for c in items:
+        outcome = send(config, c, now)
+        with connect() as pg:
+            done.append((c.id, record(pg, c, outcome, config.alerting)))
+    return done
+
+
+def by_target(claimed: list[Claimed]) -> dict[str, list[Claimed]]:
+    groups: dict[str, list[Claimed]] = defaultdict(list)
+    for c in claimed:
+        groups[c.target].append(c)
+    return groups
+
+
 def drain_once(
-    connect: Callable[[], AbstractContextManager[psycopg.Connection[Any]]],
+    connect: Connect,
     config: CallboardConfig,
     now: Callable[[], datetime],
     *,
     limit: int = 20,
     pool: ThreadPoolExecutor | None = None,
 ) -> list[tuple[int, str]]:
-    """Claim due notifications, send them side by side, record each attempt. `connect` gives
-    a connection in a transaction that commits on exit. Returns (notification id, status)."""
+    """Claim due notifications, send each target's side by side with the others', record each
+    attempt; returns when all are answered (tests, `callboard alerts`). `connect` gives a
+    connection in a transaction that commits on exit. Returns (notification id, status)."""
     with connect() as pg:
         claimed = claim(pg, now(), limit=limit)
     if not claimed:
         return []
+    groups = by_target(claimed)
+    lock = threading.Lock()
+
+    @contextmanager
+    def one_at_a_time() -> Iterator[psycopg.Connection[Any]]:
+        # records are short; one at a time, as `connect` may hand out one shared connection
+        with lock, connect() as pg:
+            yield pg
+
     own = pool is None
-    pool = pool or ThreadPoolExecutor(max_workers=min(8, len(claimed)))
+    pool = pool or ThreadPoolExecutor(max_workers=min(8, len(groups)))
     try:
-        outcomes = list(pool.map(lambda c: send(config, c, now), claimed))
+        futures = [
+            pool.submit(deliver_in_order, one_at_a_time, config, now, g) for g in groups.values()
+        ]
+        return sorted(pair for f in futures for pair in f.result())
     finally:
         if own:
             pool.shutdown(wait=True)
-    with connect() as pg:
-        return [
-            (c.id, record(pg, c, o, config.alerting))
-            for c, o in zip(claimed, outcomes, strict=True)
-        ]
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+class Outbox:
+    """The background drain: each pass claims for the targets not busy and hands each target's
+    notifications to a thread of its own; it never waits for a delivery. A target gets one
+    notification per pass (its lease then covers its one timeout)."""
+
+    def __init__(self, connect: Connect, pool: ThreadPoolExecutor) -> None:
+        self.connect, self.pool = connect, pool
+        self.busy: set[str] = set()
+        self.sent = 0
+        self.wake = threading.Event()  # set when a target is free again
+        self._lock = threading.Lock()
+
+    def drain(
+        self, config: CallboardConfig, now: Callable[[], datetime], *, limit: int = 20
+    ) -> int:
+        """One pass; returns how many notifications it handed out."""
+        with self._lock:
+            busy = frozenset(self.busy)
+        with self.connect() as pg:
+            claimed = claim(pg, now(), limit=limit, per_target=1, busy=busy)
+        for target, items in by_target(claimed).items():
+            with self._lock:
+                self.busy.add(target)
+            future = self.pool.submit(deliver_in_order, self.connect, config, now, items)
+            future.add_done_callback(functools.partial(self._done, target))
+        return len(claimed)
+
+    def _done(self, target: str, future: Future[list[tuple[int, str]]]) -> None:
+        with self._lock:
+            self.busy.discard(target)
+        if not future.cancelled() and future.exception() is None:
+            self.sent += sum(1 for _, status in future.result() if status == "sent")
+        self.wake.set()

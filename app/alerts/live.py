@@ -30,18 +30,6 @@ def is_alerts_topic(topic: str) -> bool:
     return topic == "alerts" or topic.startswith("alerts:")
 
 
-def may_follow(principal: Principal, name: str, team_of: Mapping[str, str | None]) -> bool:
-    """May `principal` subscribe to `alerts` (name "") or `alerts:<name>`?"""
-    if not name:
-        return principal.sees_topic("center", {})
-    kind, _, who = name.partition(":")
-    if kind == "team" and who:
-        return principal.sees_topic(f"team:{who}", {})
-    if kind == "agent" and who:
-        return principal.sees_agent(who, team_of.get(who))
-    return False
-
-
 def page_topics(
     principal: Principal, topics: Iterable[str], team_of: Mapping[str, str | None]
 ) -> list[str]:

@@ -10,27 +10,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from app.alerts.config import AGENT_METRICS, AlertRule
+from app.alerts.config import AGENT_METRICS, FORECAST_METRICS, AlertRule
 from app.alerts.evaluate import Reading
 from app.metrics.registry import BY_NAME, Level
 
 # window -> level -> key -> metric row (as app.metrics.service computes them)
 Rows = Mapping[str, Mapping[Level, Mapping[str, Mapping[str, Any]]]]
-
-# codes of the per-agent metrics ("wrap-up running for 3 min"); other metrics: above / below
-AGENT_CODES = {
-    "wrap_up_s": "wrap_up_running",
-    "on_call_s": "long_call",
-    "away_s": "away_long",
-    "available_s": "available_long",
-    "break_ends_in_s": "break_ending",
-}
-_IN_STATE = {
-    "wrap_up_s": "wrap_up",
-    "on_call_s": "on_call",
-    "away_s": "away",
-    "available_s": "available",
-}
 
 
 @dataclass(frozen=True)
@@ -47,8 +32,8 @@ def scope_key(rule: AlertRule) -> tuple[Level, str]:
 
 
 def needs(rules: list[AlertRule]) -> set[tuple[str, Level]]:
-    """(window, level) pairs the rules read."""
-    return {(r.window, r.level) for r in rules}
+    """(window, level) pairs the rules read (the forecast kinds read no metric rows)."""
+    return {(r.window, r.level) for r in rules if r.metric not in FORECAST_METRICS}
 
 
 def readings(
@@ -56,17 +41,37 @@ def readings(
     rows: Rows,
     now: datetime,
     planned: Mapping[str, Planned] | None = None,
+    forecast: Mapping[tuple[str, str], tuple[float | None, dict[str, Any]]] | None = None,
 ) -> list[Reading]:
+    """`forecast`: (metric, scope) -> (value, parameters) of the forecast kinds
+    (app/forecast/alerts.py)."""
     planned = planned or {}
     out: list[Reading] = []
     for rule in rules:
+        if rule.metric in FORECAST_METRICS:
+            made = FORECAST_METRICS[rule.metric]
+            value, extra = (forecast or {}).get((rule.metric, rule.scope), (None, {}))
+            params: dict[str, Any] = {
+                "name": rule.name,
+                "metric": rule.metric,
+                "threshold": rule.threshold,
+                "condition": rule.condition,
+                "window": rule.window,
+                "scope": rule.scope,
+                **extra,
+                "value": value,
+                "unit": made.unit,
+            }
+            out.append(Reading(rule, rule.scope, value, made.code, params))
+            continue
         by_key = rows.get(rule.window, {}).get(rule.level, {})
         if rule.each_agent:
             # Only agents with a value are read (one in wrap-up, one on a break, of 5,000):
             # an open alert of an agent without one clears all the same (evaluate reads a
             # missing reading as "no data").
             kind, _, team = rule.scope.partition(":")
-            state = _IN_STATE.get(rule.metric)
+            timed = AGENT_METRICS.get(rule.metric)
+            state = timed.state if timed else None
             for agent, row in by_key.items():
                 if kind != "center" and row.get("team") != team:
                     continue
@@ -101,6 +106,7 @@ def _reading(
         params.update(value=value, unit=BY_NAME[rule.metric].unit)
         return Reading(rule, scope, value, rule.condition, params)
     params["unit"] = "seconds"
+    kind = AGENT_METRICS[rule.metric]
     value = None
     state = row.get("state")
     if rule.metric == "break_ends_in_s":
@@ -111,12 +117,12 @@ def _reading(
                 ends_at=plan.ends_at.isoformat().replace("+00:00", "Z"),
                 activity=plan.activity,
             )
-    elif state == _IN_STATE[rule.metric]:
+    elif state == kind.state:
         value = _number(row.get("time_in_state_s"))
         if value is not None:
             params.update(minutes=math.floor(value / 60), since=row.get("state_since"))
     params["value"] = value
-    return Reading(rule, scope, value, AGENT_CODES[rule.metric], params)
+    return Reading(rule, scope, value, kind.code, params)
 
 
 def _number(value: Any) -> float | None:

@@ -16,7 +16,7 @@ import psycopg
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
-from app.alerts.delivery import drain_once
+from app.alerts.delivery import Outbox
 from app.alerts.service import evaluate_tick
 from app.clock import Clock
 from app.config import CallboardConfig
@@ -40,8 +40,8 @@ class AlertsRunner:
         self.pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="alerts-delivery")
         # the loops' database work, on threads of our own, so that stop() can wait for it
         self.work = ThreadPoolExecutor(max_workers=2, thread_name_prefix="alerts")
+        self.outbox = Outbox(self._conn, self.pool)  # per target: none waits for another
         self.evaluated = 0
-        self.delivered = 0
         self._tasks: list[asyncio.Task[None]] = []
 
     @contextmanager
@@ -74,9 +74,8 @@ class AlertsRunner:
         return await asyncio.get_running_loop().run_in_executor(self.work, fn)
 
     def drain(self) -> int:
-        done = drain_once(self._conn, self.config(), self.clock.now, pool=self.pool)
-        self.delivered += sum(1 for _, status in done if status == "sent")
-        return len(done)
+        self.outbox.wake.clear()
+        return self.outbox.drain(self.config(), self.clock.now)
 
     def evaluate(self) -> None:
         with self._conn() as pg:
@@ -104,8 +103,8 @@ class AlertsRunner:
             except Exception:  # a lost connection: try again on the next round
                 log.exception("alerts: draining the outbox failed")
                 busy = 0
-            if not busy:
-                await asyncio.sleep(self.drain_s)
+            if not busy:  # until the next due time, or a target is free again
+                await asyncio.to_thread(self.outbox.wake.wait, self.drain_s)
 
     async def _evaluate(self) -> None:
         while True:

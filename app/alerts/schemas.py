@@ -61,5 +61,8 @@ class DeliveryOut(BaseModel):
 
 class AckIn(BaseModel):
     by: str | None = Field(
-        None, max_length=128, description="who; default: the token's label, else its role"
+        None,
+        max_length=128,
+        description="leave out: the acknowledger is who is signed in (the person, or the "
+        "token's label); a different value is refused (422)",
     )

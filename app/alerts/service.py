@@ -16,7 +16,7 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
-from app.alerts.config import AlertRule
+from app.alerts.config import FORECAST_METRICS, AlertRule
 from app.alerts.evaluate import Open, Transition, evaluate
 from app.alerts.readings import Planned, Rows, needs, readings
 from app.auth.service import Principal, team_of
@@ -53,7 +53,12 @@ def evaluate_tick(
         return []
     by_window = _rows(pg, config, rows, now, window)
     planned = _planned(pg, now) if any(r.metric == "break_ends_in_s" for r in config.alerts) else {}
-    found = readings(list(config.alerts), by_window, now, planned)
+    forecast = None
+    if any(r.metric in FORECAST_METRICS for r in config.alerts):
+        from app.forecast.alerts import forecast_readings
+
+        forecast = forecast_readings(pg, config, list(config.alerts), now)
+    found = readings(list(config.alerts), by_window, now, planned, forecast)
     intervals = [r.min_interval_s for r in config.alerts]
     last = _last_notified(pg, now - timedelta(seconds=max(intervals, default=0)))
     transitions = evaluate(
@@ -186,7 +191,10 @@ def _apply(
             )
         targets = rule.notify if rule is not None else []
         if targets:
-            body = {"event": t.notify, "at": iso(now), "alert": item(_row(pg, alert_id))}
+            alert = item(_row(pg, alert_id))
+            if rule is not None and rule.names:
+                alert["names"] = dict(rule.names)  # the rule's name per language (texts.py)
+            body = {"event": t.notify, "at": iso(now), "alert": alert}
             pg.cursor().executemany(
                 "INSERT INTO alert_notifications"
                 " (alert_id, event, step, target, body, created_at, next_attempt_at)"

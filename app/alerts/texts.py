@@ -39,11 +39,17 @@ def scope_words(lang: str, scope: str) -> str:
     return t(lang, f"alert.scope.{kind}", name=name)
 
 
+def rule_name(lang: str, alert: dict[str, Any]) -> str:
+    """The rule's name in `lang` ([[alerts]] names), its English one, else its own."""
+    names = alert.get("names") or {}
+    return str(names.get(lang) or names.get("en") or alert["name"])
+
+
 def _params(lang: str, alert: dict[str, Any]) -> dict[str, Any]:
     params = dict(alert.get("params") or {})
     unit = params.get("unit")
     params.update(
-        name=alert["name"],
+        name=rule_name(lang, alert),
         metric=metric_name(lang, alert["metric"]),
         value=number(params.get("value", alert.get("value")), unit, lang),
         threshold=number(params.get("threshold", alert.get("threshold")), unit, lang),
@@ -53,23 +59,30 @@ def _params(lang: str, alert: dict[str, Any]) -> dict[str, Any]:
 
 
 def alert_text(lang: str, alert: dict[str, Any]) -> str:
-    """The alert's own sentence ("billing backlog: waiting now is 7, above 2")."""
+    """The alert's own sentence ("waiting now is 7, above 2"): what is out, not the rule's
+    name (a screen shows where, a notification says the name once in its line)."""
     return t(lang, f"alert.{alert['code']}", **_params(lang, alert))
 
 
 def text(lang: str, event: str, alert: dict[str, Any]) -> str:
-    """A notification's text: where, and what."""
+    """A notification's text: where, which rule, and what."""
     words = (
         t(lang, "alert.cleared", **_params(lang, alert))
         if event == "cleared"
         else alert_text(lang, alert)
     )
-    return t(lang, "alert.line", scope=scope_words(lang, alert["scope"]), text=words)
+    return t(
+        lang,
+        "alert.line",
+        scope=scope_words(lang, alert["scope"]),
+        name=rule_name(lang, alert),
+        text=words,
+    )
 
 
 def subject(lang: str, event: str, alert: dict[str, Any]) -> str:
     severity = t(lang, f"alert.severity.{alert['severity']}")
-    return t(lang, f"alert.subject.{event}", severity=severity, name=alert["name"])
+    return t(lang, f"alert.subject.{event}", severity=severity, name=rule_name(lang, alert))
 
 
 def color(event: str, severity: str) -> str:

@@ -5,7 +5,7 @@ before any route runs (and refuses `?token=` on API routes)."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
 from starlette.requests import HTTPConnection
@@ -28,6 +28,21 @@ async def token_lookup(request: Request) -> Lookup:
     """How a token becomes a principal (tests override it to read their own transaction)."""
     tokens: TokenCache = request.app.state.tokens
     return tokens.lookup
+
+
+async def resolve(app: Any, token: str) -> Principal | None:
+    """A token's principal outside a route (middleware): the app's cache and lookup (tests
+    override the lookup as a dependency)."""
+    tokens: TokenCache = app.state.tokens
+    override = app.dependency_overrides.get(token_lookup)
+    return await tokens.principal(token, override() if override else None)
+
+
+def resolve_blocking(app: Any, token: str) -> Principal | None:
+    """The same, from a worker thread (a page route)."""
+    tokens: TokenCache = app.state.tokens
+    override = app.dependency_overrides.get(token_lookup)
+    return tokens.principal_blocking(token, override() if override else None)
 
 
 async def current_principal(

@@ -1,14 +1,19 @@
-from typing import Any
-
 from fastapi import APIRouter, Request
+from pydantic import BaseModel
 
 from app.auth.deps import PrincipalDep
 
 router = APIRouter(prefix="/api/v1", tags=["access"])
 
 
+class Me(BaseModel):
+    role: str
+    agent: str | None
+    teams: list[str]
+
+
 @router.get("/me", summary="What the token is, and the teams whose live topics it may read")
-def me(request: Request, principal: PrincipalDep) -> dict[str, Any]:
+def me(request: Request, principal: PrincipalDep) -> Me:
     teams = (
         sorted(request.app.state.config.teams)
         if principal.role == "admin"
@@ -16,4 +21,4 @@ def me(request: Request, principal: PrincipalDep) -> dict[str, Any]:
         if principal.role == "supervisor"
         else []
     )
-    return {"role": principal.role, "agent": principal.agent, "teams": teams}
+    return Me(role=principal.role, agent=principal.agent, teams=teams)

@@ -13,11 +13,16 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Literal
 
 import psycopg
 
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
 Role = Literal["agent", "supervisor", "wallboard", "ingest", "admin"]
+Kind = Literal["token", "session", "paired"]
 ROLES: tuple[Role, ...] = ("agent", "supervisor", "wallboard", "ingest", "admin")
 READERS: frozenset[str] = frozenset({"agent", "supervisor", "wallboard", "admin"})
 
@@ -33,6 +38,18 @@ class Principal:
     teams: frozenset[str] = field(default_factory=frozenset)
     # the team of the agent this token is bound to (role agent)
     own_team: str | None = None
+    # who: a signed-in person's name, a token's label, else "token N" (audit, acknowledger)
+    name: str = ""
+    kind: Kind = "token"
+    sources: frozenset[str] | None = None  # ingest: the sources it may write (None: any)
+    wallboard: str | None = None  # a paired TV: the one wallboard it shows
+    token_id: int | None = None
+
+    def writes_source(self, source: str) -> bool:
+        return self.sources is None or source in self.sources
+
+    def shows_board(self, board: str) -> bool:
+        return self.wallboard is None or board == self.wallboard
 
     def sees_team(self, team: str | None) -> bool:
         """Aggregates of a team."""
@@ -66,9 +83,19 @@ class Principal:
         if kind == "agent" and name:
             return self.sees_agent(name, team_of.get(name))
         if kind == "alerts":  # alerts, alerts:team:T, alerts:agent:A (app/alerts/live.py)
-            from app.alerts.live import may_follow
+            return self._sees_alerts(name, team_of)
+        return False
 
-            return may_follow(self, name, team_of)
+    def _sees_alerts(self, name: str, team_of: dict[str, str | None]) -> bool:
+        """`alerts` (name ""): the floor's, as `center`; `alerts:team:T`, as `team:T`;
+        `alerts:agent:A`, as the agent's own details."""
+        if not name:
+            return self.sees_topic("center", {})
+        kind, _, who = name.partition(":")
+        if kind == "team" and who:
+            return self.sees_topic(f"team:{who}", {})
+        if kind == "agent" and who:
+            return self.sees_agent(who, team_of.get(who))
         return False
 
 
@@ -79,6 +106,12 @@ def create_token(
     agent: str | None = None,
     teams: tuple[str, ...] = (),
     label: str | None = None,
+    sources: tuple[str, ...] = (),
+    kind: Kind = "token",
+    wallboard: str | None = None,
+    subject: str | None = None,
+    expires_at: datetime | None = None,
+    ends_at: datetime | None = None,
 ) -> str:
     """A new token (shown once; only its hash is stored). Does not commit."""
     if role not in ROLES:
@@ -87,15 +120,24 @@ def create_token(
         raise ValueError("an agent token needs --agent")
     if role == "supervisor" and not teams:
         raise ValueError("a supervisor token needs at least one --team")
+    if sources and role != "ingest":
+        raise ValueError("--source limits an ingest token; this token is not one")
     token = f"cb_{secrets.token_urlsafe(32)}"
     conn.execute(
-        "INSERT INTO tokens (token_sha256, role, agent, teams, label) VALUES (%s, %s, %s, %s, %s)",
+        "INSERT INTO tokens (token_sha256, role, agent, teams, label, sources, kind, wallboard,"
+        " subject, expires_at, ends_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
         (
             digest(token),
             role,
             agent if role == "agent" else None,
             list(teams) if role == "supervisor" else None,
             label,
+            sorted(set(sources)) or None,
+            kind,
+            wallboard,
+            subject,
+            expires_at,
+            ends_at,
         ),
     )
     return token
@@ -103,15 +145,37 @@ def create_token(
 
 def principal_for(conn: psycopg.Connection[Any], token: str) -> Principal | None:
     row = conn.execute(
-        "SELECT t.role, t.agent, t.teams, ag.team FROM tokens t"
-        " LEFT JOIN agents ag ON ag.id = t.agent"
-        " WHERE t.token_sha256 = %s AND t.revoked_at IS NULL",
+        "SELECT t.role, t.agent, t.teams, ag.team, t.id, t.label, t.kind, t.sources,"
+        " t.wallboard FROM tokens t LEFT JOIN agents ag ON ag.id = t.agent"
+        " WHERE t.token_sha256 = %s AND t.revoked_at IS NULL"
+        " AND (t.expires_at IS NULL OR t.expires_at > now())",
         (digest(token),),
     ).fetchone()
     if row is None:
         return None
-    role, agent, teams, own_team = row
-    return Principal(role, agent, frozenset(teams or ()), own_team)
+    role, agent, teams, own_team, token_id, label, kind, sources, wallboard = row
+    return Principal(
+        role,
+        agent,
+        frozenset(teams or ()),
+        own_team,
+        name=label or f"token {token_id}",
+        kind=kind,
+        sources=frozenset(sources) if sources is not None else None,
+        wallboard=wallboard,
+        token_id=token_id,
+    )
+
+
+def in_force(conn: psycopg.Connection[Any], digests: list[str]) -> set[str]:
+    """Which of these token hashes still work (the live sockets' check: a revoked token, an
+    ended session or an unpaired TV closes its sockets)."""
+    rows = conn.execute(
+        "SELECT token_sha256 FROM tokens WHERE token_sha256 = ANY(%s) AND revoked_at IS NULL"
+        " AND (expires_at IS NULL OR expires_at > now())",
+        (digests,),
+    ).fetchall()
+    return {r[0] for r in rows}
 
 
 def team_of(
@@ -122,6 +186,13 @@ def team_of(
     else:
         rows = conn.execute("SELECT id, team FROM agents WHERE id = ANY(%s)", (agents,)).fetchall()
     return {a: t for a, t in rows}
+
+
+def sees_agent_page(engine: Engine, principal: Principal, agent: str) -> bool:
+    """May `principal` open agent `agent`'s widget (the agent, their supervisor, an admin)?"""
+    with engine.connect() as conn:
+        team = team_of(conn.connection.driver_connection, [agent]).get(agent)  # type: ignore[arg-type]
+    return principal.sees_agent(agent, team)
 
 
 def visible(
@@ -145,11 +216,25 @@ def visible(
 def list_tokens(conn: psycopg.Connection[Any], *, revoked: bool = False) -> list[dict[str, Any]]:
     """Every token (never the token itself: its id, hash prefix, role and binding)."""
     rows = conn.execute(
-        "SELECT id, left(token_sha256, 12), role, agent, teams, label, created_at, revoked_at"
-        " FROM tokens WHERE %s OR revoked_at IS NULL ORDER BY id",
+        "SELECT id, left(token_sha256, 12), role, agent, teams, label, created_at, revoked_at,"
+        " kind, sources, wallboard, expires_at FROM tokens WHERE %s OR revoked_at IS NULL"
+        " ORDER BY id",
         (revoked,),
     ).fetchall()
-    keys = ("id", "sha256", "role", "agent", "teams", "label", "created_at", "revoked_at")
+    keys = (
+        "id",
+        "sha256",
+        "role",
+        "agent",
+        "teams",
+        "label",
+        "created_at",
+        "revoked_at",
+        "kind",
+        "sources",
+        "wallboard",
+        "expires_at",
+    )
     return [dict(zip(keys, row, strict=True)) for row in rows]
 
 

@@ -3,7 +3,13 @@ by the token's hash, filled through a small connection pool of its own.
 
 A flood of requests (with real or made-up tokens) is answered from the cache or refused at
 once; it never waits for, or holds, a connection the routes need. A revoked token stops
-working within TTL_S everywhere (and at once in the process that revoked it)."""
+working within TTL_S everywhere (and at once in the process that revoked it).
+
+Two lanes: the hashes of the tokens in force are known (re-read every KNOWN_TTL_S, one small
+query), and a token among them is looked up in the main lane; any other token (made up, or
+made in the last second) waits in a lane of its own, one lookup at a time. A flood of
+made-up tokens then queues behind itself, never in front of a real one (it held the first
+valid request back by 6 s)."""
 
 from __future__ import annotations
 
@@ -21,9 +27,12 @@ from app.ops.loops import PerLoop
 TTL_S = 5.0
 MAX_ENTRIES = 10_000  # made-up tokens are cached too (as unknown): bounded, oldest out first
 LOOKUPS_AT_ONCE = 4
+STRANGERS_AT_ONCE = 1  # lookups of tokens not known to be in force
 LOOKUP_WAIT_S = 1.0
+KNOWN_TTL_S = 1.0
 
 Lookup = Callable[[str], Principal | None]
+Known = Callable[[], set[str]]
 
 
 class Busy(Exception):
@@ -39,12 +48,30 @@ def engine_lookup(engine: Engine) -> Lookup:
     return lookup
 
 
+def engine_known(engine: Engine) -> Known:
+    def known() -> set[str]:
+        with engine.connect() as conn:
+            pg: Any = conn.connection.driver_connection
+            rows = pg.execute(
+                "SELECT token_sha256 FROM tokens WHERE revoked_at IS NULL"
+                " AND (expires_at IS NULL OR expires_at > now())"
+            ).fetchall()
+            return {r[0] for r in rows}
+
+    return known
+
+
 class TokenCache:
-    def __init__(self, lookup: Lookup, *, ttl_s: float = TTL_S) -> None:
+    def __init__(self, lookup: Lookup, *, ttl_s: float = TTL_S, known: Known | None = None) -> None:
         self.lookup = lookup
         self.ttl_s = ttl_s
         self._entries: OrderedDict[str, tuple[float, Principal | None]] = OrderedDict()
         self._limiter = PerLoop(lambda: anyio.CapacityLimiter(LOOKUPS_AT_ONCE))
+        self._strangers = PerLoop(lambda: anyio.CapacityLimiter(STRANGERS_AT_ONCE))
+        self._known_read = known
+        self._known: set[str] = set()
+        self._known_at = -KNOWN_TTL_S
+        self._known_lock = PerLoop(anyio.Lock)
 
     def cached(self, token: str) -> tuple[bool, Principal | None]:
         key = digest(token)
@@ -74,17 +101,34 @@ class TokenCache:
         if hit:
             return principal
         with anyio.move_on_after(LOOKUP_WAIT_S):
+            known = await self._known_digests()
+            lane = self._limiter if digest(token) in known else self._strangers
             principal = await anyio.to_thread.run_sync(
-                lookup or self.lookup, token, limiter=self._limiter.get(), abandon_on_cancel=True
+                lookup or self.lookup, token, limiter=lane.get(), abandon_on_cancel=True
             )
             self.remember(token, principal)
             return principal
         raise Busy
 
-    def principal_blocking(self, token: str) -> Principal | None:
+    async def _known_digests(self) -> set[str]:
+        """The hashes of the tokens in force, at most KNOWN_TTL_S old (one reader at a time;
+        the others use the previous set meanwhile)."""
+        if self._known_read is None or time.monotonic() - self._known_at < KNOWN_TTL_S:
+            return self._known
+        lock = self._known_lock.get()
+        if lock.locked():
+            return self._known
+        async with lock:
+            self._known = await anyio.to_thread.run_sync(
+                self._known_read, limiter=self._limiter.get(), abandon_on_cancel=True
+            )
+            self._known_at = time.monotonic()
+        return self._known
+
+    def principal_blocking(self, token: str, lookup: Lookup | None = None) -> Principal | None:
         """From a worker thread (a page route)."""
         hit, principal = self.cached(token)
         if not hit:
-            principal = self.lookup(token)
+            principal = (lookup or self.lookup)(token)
             self.remember(token, principal)
         return principal

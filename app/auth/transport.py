@@ -9,16 +9,27 @@
   the API (the screens' own scripts); on API writes only with the `X-Callboard-Screen` header
   the screens' scripts send, so no other site can post with it.
 
+A page sets the cookie only for a token that works, only when the browser holds no working
+one already, and never on a link from another site (Sec-Fetch-Site): a link can neither log a
+TV out nor log a supervisor's browser in as someone else.
+
+A websocket handshake from a browser page of another origin is refused (4403) before any
+route runs: the cookie rides along with any page's socket, so the Origin header decides
+(the served host, or one of `[security] allowed_origins` for an embedding CRM's own page).
+
 Downstream code sees one thing: the Authorization header."""
 
 from __future__ import annotations
 
 import re
 from http.cookies import SimpleCookie
-from urllib.parse import unquote_plus
+from typing import Any
+from urllib.parse import unquote_plus, urlsplit
 
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from app.auth.tokens import Busy
 
 COOKIE = "callboard_token"
 COOKIE_MAX_AGE_S = 30 * 86400  # a wallboard TV keeps its token across reloads for a month
@@ -81,11 +92,50 @@ def cookie_header(token: str, *, secure: bool, cross_site: bool) -> str:
     return "; ".join(parts)
 
 
+def _security(scope: Scope) -> Any:
+    config = getattr(getattr(scope.get("app"), "state", None), "config", None)
+    return getattr(config, "security", None)
+
+
 def _embedded_elsewhere(scope: Scope) -> bool:
-    app = scope.get("app")
-    config = getattr(getattr(app, "state", None), "config", None)
-    ancestors = getattr(getattr(config, "security", None), "frame_ancestors", ["'self'"])
+    ancestors = getattr(_security(scope), "frame_ancestors", ["'self'"])
     return any(a not in ("'self'", "'none'") for a in ancestors)
+
+
+def secure_scope(scope: Scope) -> bool:
+    return scope.get("scheme") in ("https", "wss") or bool(
+        getattr(_security(scope), "secure_cookies", False)
+    )
+
+
+_DEFAULT_PORT = {"http": 80, "https": 443, "ws": 80, "wss": 443}
+
+
+def _host_port(netloc: str, scheme: str) -> tuple[str, int] | None:
+    try:
+        parts = urlsplit(f"//{netloc}")
+        return (parts.hostname or "").lower(), parts.port or _DEFAULT_PORT.get(scheme, 0)
+    except ValueError:
+        return None
+
+
+def origin_allowed(scope: Scope) -> bool:
+    """A handshake without Origin is no browser page's (browsers always send it); one with it
+    must come from the served host itself, or from an origin the config allows."""
+    headers = dict(scope.get("headers", []))
+    raw = headers.get(b"origin")
+    if raw is None:
+        return True
+    origin = raw.decode("latin-1").strip().lower()
+    allowed = getattr(_security(scope), "allowed_origins", None) or []
+    if origin in allowed:
+        return True
+    scheme, sep, netloc = origin.partition("://")
+    host = headers.get(b"host", b"").decode("latin-1")
+    if not sep or not host or scheme not in _DEFAULT_PORT:
+        return False
+    mine, theirs = _host_port(host, scheme), _host_port(netloc, scheme)
+    return mine is not None and theirs is not None and mine == theirs and bool(mine[0])
 
 
 class TokenTransport:
@@ -100,6 +150,10 @@ class TokenTransport:
         headers = list(scope.get("headers", []))
         has_header = any(k == b"authorization" for k, _ in headers)
         websocket = scope["type"] == "websocket"
+        if websocket and not origin_allowed(scope):
+            # before accept: the client sees the handshake refused (HTTP 403, code 4403)
+            await send({"type": "websocket.close", "code": 4403, "reason": "origin not allowed"})
+            return
         if token is not None and not websocket:
             await self._exchange(scope, receive, send, token, rest)
             return
@@ -138,10 +192,29 @@ class TokenTransport:
             path = b"/" + raw.split(b"?", 1)[0].lstrip(b"/")  # never //host: not a redirect out
             location = path + (b"?" + rest if rest else b"")
             response = Response(status_code=303, headers={"Location": location.decode("latin-1")})
-            secure = scope.get("scheme") in ("https", "wss")
-            if token:
+            if token and await _may_set(scope, token):
                 response.headers.append(
                     "Set-Cookie",
-                    cookie_header(token, secure=secure, cross_site=_embedded_elsewhere(scope)),
+                    cookie_header(
+                        token, secure=secure_scope(scope), cross_site=_embedded_elsewhere(scope)
+                    ),
                 )
         await response(scope, receive, send)
+
+
+async def _may_set(scope: Scope, token: str) -> bool:
+    """The cookie is set for a token that works, in a browser without a working one, on a
+    navigation that did not come from another site."""
+    headers = dict(scope.get("headers", []))
+    if headers.get(b"sec-fetch-site", b"none") == b"cross-site":
+        return False
+    from app.auth.deps import resolve  # the app's token cache and lookup
+
+    app = scope["app"]
+    try:
+        if await resolve(app, token) is None:
+            return False
+        held = _cookie_token(list(scope.get("headers", [])))
+        return not held or held == token or await resolve(app, held) is None
+    except Busy:
+        return False

@@ -4,9 +4,11 @@ from fastapi import APIRouter, HTTPException, Request
 
 from app.auth.deps import Supervisor
 from app.auth.service import team_of, visible
+from app.contacts.schemas import Contact
 from app.contacts.service import contacts
 from app.deps import ConnDep
 from app.metrics.registry import Level
+from app.metrics.schemas import MetricRow
 from app.metrics.trends import trends
 from app.metrics.windows import WindowError, default_name, resolve
 from app.ops.params import From, To
@@ -14,7 +16,11 @@ from app.ops.params import From, To
 router = APIRouter(prefix="/api/v1", tags=["drill-down"])
 
 
-@router.get("/contacts", summary="The contacts behind a queue's or an agent's numbers")
+@router.get(
+    "/contacts",
+    summary="The contacts behind a queue's or an agent's numbers",
+    response_model=list[Contact],
+)
 def get_contacts(
     request: Request,
     principal: Supervisor,
@@ -43,7 +49,12 @@ def get_contacts(
     return rows
 
 
-@router.get("/trends", summary="Metrics per 15-minute interval of today (or from/to)")
+@router.get(
+    "/trends",
+    summary="Metrics per 15-minute interval of today (or from/to)",
+    response_model=list[MetricRow],
+    response_model_exclude_unset=True,
+)
 def get_trends(
     request: Request,
     principal: Supervisor,

@@ -1,6 +1,7 @@
 """POST /api/v1/events: a JSON array of contract events; valid items are stored even when
 others are rejected."""
 
+from collections.abc import Iterable, Iterator
 from typing import Annotated, Any
 
 import orjson
@@ -8,9 +9,11 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import TypeAdapter
 
 from app.auth.deps import Ingester
+from app.auth.service import Principal
 from app.deps import ConnDep
 from app.events.schemas import IngestResponse, ItemErrorOut
 from ingest.contract import Event
+from ingest.sources.base import At, Item, Rejected
 from ingest.sources.commit import Committer
 from ingest.sources.events import HTTP_SOURCE, batch_items, errors_by_index
 from ingest.sources.normalize import Normalizer
@@ -49,6 +52,21 @@ async def read_batch(request: Request) -> list[Any]:
     return items
 
 
+def own_sources(items: Iterable[Item], principal: Principal) -> Iterator[Item]:
+    """An ingest token limited to sources (`token create --source`) writes only those: an
+    event of another source is that item's error, the others are stored."""
+    for item in items:
+        if isinstance(item, At) and not principal.writes_source(item.event.source):
+            allowed = ", ".join(sorted(principal.sources or ()))
+            yield Rejected(
+                item.position,
+                f"source: this token may write only source {allowed}, not {item.event.source!r}",
+                index=item.index,
+            )
+        else:
+            yield item
+
+
 def _request_schema() -> dict[str, Any]:
     schema = TypeAdapter(list[Event]).json_schema(ref_template="#/components/schemas/{model}")
     schema["maxItems"] = MAX_ITEMS
@@ -82,7 +100,7 @@ EVENTS_SCHEMA = _request_schema()
 )
 def post_events(
     request: Request,
-    _: Ingester,
+    principal: Ingester,
     items: Annotated[list[Any], Depends(read_batch)],
     conn: ConnDep,
 ) -> IngestResponse:
@@ -91,7 +109,7 @@ def post_events(
     normalizer = Normalizer.from_config(getattr(request.app.state, "config", None))
     summary = Committer(
         conn, HTTP_SOURCE, normalizer=normalizer, batch=MAX_ITEMS + 1, keep_rejects=MAX_ITEMS
-    ).run(batch_items(items))
+    ).run(own_sources(batch_items(items), principal))
     request.app.state.telemetry.count_ingest(
         inserted=summary.inserted, duplicates=summary.duplicates, rejected=summary.rejected
     )

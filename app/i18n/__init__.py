@@ -24,12 +24,13 @@ from typing import Any
 from babel import Locale
 from babel.numbers import format_decimal
 
-LANGS: tuple[str, ...] = ("en", "zh-CN", "zh-TW", "ru")
+# The languages, each with its Babel (CLDR) locale: a new language is a line here and its
+# folder of catalogues/ (zh-TW is Traditional Chinese as written in Taiwan, not a script
+# conversion of zh-CN).
+LOCALES: dict[str, str] = {"en": "en", "zh-CN": "zh_Hans_CN", "zh-TW": "zh_Hant_TW", "ru": "ru"}
+LANGS: tuple[str, ...] = tuple(LOCALES)
 DEFAULT_LANG = "en"
 CATALOGUES = Path(__file__).parent / "catalogues"
-# The Babel (CLDR) locale of each language: zh-TW is Traditional Chinese as written in Taiwan,
-# not a script conversion of zh-CN.
-LOCALES: dict[str, str] = {"en": "en", "zh-CN": "zh_Hans_CN", "zh-TW": "zh_Hant_TW", "ru": "ru"}
 PLURAL_CATEGORIES: tuple[str, ...] = ("zero", "one", "two", "few", "many", "other")
 
 

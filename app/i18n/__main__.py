@@ -1,5 +1,5 @@
 """`python -m app.i18n check`: the catalogue check without the rest of the command line."""
 
-from app.i18n.cli import i18n_cli
+from app.cli.i18n import i18n_app
 
-i18n_cli(prog_name="python -m app.i18n")
+i18n_app(prog_name="python -m app.i18n")

@@ -17,7 +17,6 @@ from starlette.requests import Request
 from app.i18n import DEFAULT_LANG, LANGS
 
 _TRADITIONAL = {"hant", "tw", "hk", "mo"}
-_SIMPLIFIED = {"hans", "cn", "sg", "my"}
 
 
 def supported(tag: str | None) -> str | None:
@@ -28,7 +27,7 @@ def supported(tag: str | None) -> str | None:
     if not parts:
         return None
     primary, rest = parts[0], parts[1:]
-    if primary in ("en", "ru"):
+    if primary in LANGS:  # a language of one variant: en, ru
         return primary
     if primary == "zh":
         scripts = [p for p in rest if len(p) == 4]
@@ -58,7 +57,8 @@ def parse_accept_language(header: str | None) -> list[str]:
     if not header:
         return []
     weighted: list[tuple[float, int, str]] = []
-    for position, item in enumerate(header.split(",")):
+    # a browser sends a handful of tags: the first 50 are read, whatever the header's length
+    for position, item in enumerate(header[:2048].split(",", 50)[:50]):
         tag, *params = (p.strip() for p in item.split(";"))
         if not tag:
             continue

@@ -21,12 +21,19 @@ Everything else (waiting now, agents by state, the rows) is what the full comput
 on these parts. The result equals the full computation for every metric, window and level
 (tests/live/test_engine.py holds them equal on random streams). A full computation happens at
 the start, when the configuration or the set of queues changes, when the clock goes back, and
-after a bulk rewrite (more than `MAX_CHANGES` changed rows, or a rebuild)."""
+after a bulk rewrite (more than `MAX_CHANGES` changed rows, or a rebuild).
+
+Two steps use this state. `rows` (the clock's computation, every few seconds, and what replay
+of a past moment reuses: it never reads the wall clock) brings everything to `now` and returns
+every row. `update` (an event tick) reads only the change log when nothing arrived and no
+bucket or resolution boundary passed; otherwise it brings the contact parts to `now` and
+evaluates only the groups the changes touched, their agent time and adherence (what moves with
+the clock between two events) as the last `rows` left them."""
 
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -144,6 +151,16 @@ class Stats:
     agents_read: int = 0
 
 
+@dataclass
+class Update:
+    """What an event tick brings: the touched groups, and their rows at `now` (window ->
+    level -> key -> row; a touched group missing there no longer has a row)."""
+
+    rows: dict[str, dict[Level, dict[str, dict[str, Any]]]]
+    touched: set[Group]
+    now: datetime
+
+
 SpanKey = tuple[str, Level, str]  # window, level, time zone ("" when the start has none)
 
 
@@ -163,6 +180,12 @@ class Engine:
         self._since_iso: dict[str, tuple[datetime, str]] = {}
         self.ticks = 0
         self.watermark = 0
+        # window -> (agent -> time parts, team/center -> their sums) at the last rows()
+        self._clock: dict[str, tuple[dict[str, Parts], dict[Group, Parts]]] = {}
+        self._pending: set[str] = set()  # agents an event tick saw change (the clock's to read)
+        self._overlay: dict[str, P.AgentNow | None] = {}  # their states now (event ticks)
+        # level -> group -> agents by state (what `agents_by_state` shows), kept by event ticks
+        self._counts: dict[str, dict[str, Counter[str]]] = {}
 
     @property
     def ready(self) -> bool:
@@ -239,9 +262,11 @@ class Engine:
                 "name": a.name,
                 "queues": a.queues,
             }
+        self._clock = {}
         for w in self.windows:
             shared.window = w
-            parts, people = self._parts(w)
+            parts, people, sums = self._parts(w)
+            self._clock[w] = (people, sums)
             out[w] = (
                 compute_many(
                     conn,
@@ -260,6 +285,147 @@ class Engine:
                 out[w]["agent"] = self._agent_rows(
                     w, parts["agent"], people, states, now, config_version
                 )
+        self.clock_now = now
+        self._overlay = {}
+        self._counts = {}
+        for a in self.agents_now:
+            _count(self._counts, a, +1)
+        return out
+
+    def update(
+        self,
+        conn: psycopg.Connection[Any],
+        config: CallboardConfig,
+        *,
+        now: datetime,
+        config_version: int | None,
+    ) -> Update | None:
+        """An event tick: the rows at `now` of the groups that what arrived since the last tick
+        touched, their clock-driven parts (agent time, adherence) as of the last `rows()`
+        (`clock_now`). Nothing is read but the change log when nothing arrived and no bucket
+        or resolution boundary passed. None: a window's start moved (a new interval, a
+        midnight) or the state must be built again: call `rows()`."""
+        if (
+            not self._ready
+            or config_version != self.config_version
+            or now < self.now
+            or any(
+                self._start(w, now, zone) != self._start(w, self.clock_now, zone)
+                for w in self._fixed()
+                for zone in {self.tz, *self.zones.values()}
+            )
+        ):
+            return None
+        self.stats = Stats()
+        changes = self._changes(conn)
+        if changes is None:
+            self._ready = False
+            return None
+        if (
+            not changes
+            and floor_b(now) == self.hi
+            and not any(t <= now for t in self.expiry.values())
+        ):
+            return Update({}, set(), now)
+        if known_queues(conn, config) != self.queues:
+            self._ready = False
+            return None
+        touched, dirty_agents = self._contacts(conn, now, changes)
+        if dirty_agents:
+            self._pending |= dirty_agents
+            fresh = {a.agent: a for a in P.agents_now(conn, now, sorted(dirty_agents))}
+            unknown = [a for a in dirty_agents if a not in self.teams]
+            if unknown:
+                self.teams.update(
+                    conn.execute(
+                        "SELECT id, coalesce(team, 'unassigned') FROM agents WHERE id = ANY(%s)",
+                        (unknown,),
+                    ).fetchall()
+                )
+            before = {a.agent: a for a in self.agents_now if a.agent in dirty_agents}
+            for agent in dirty_agents:
+                old = self._overlay.get(agent, before.get(agent))
+                new = fresh.get(agent)
+                self._overlay[agent] = new
+                _count(self._counts, old, -1)
+                _count(self._counts, new, +1)
+                touched.add(("agent", agent))
+                touched.add(("team", self.teams.get(agent, "unassigned")))
+                for a in (old, new):
+                    if a is not None:
+                        touched.add(("team", a.team or "unassigned"))
+                        touched.update(("queue", q) for q in a.queues or ())
+        if touched:
+            touched.add(("center", "center"))
+        return Update(self._touched_rows(conn, touched, now), touched, now)
+
+    def _touched_rows(
+        self, conn: psycopg.Connection[Any], touched: set[Group], now: datetime
+    ) -> dict[str, dict[Level, dict[str, dict[str, Any]]]]:
+        """The rows of these groups (window -> level -> key -> row; a group not there is
+        gone) with the contact parts at `now` and the clock-driven parts of the last rows()."""
+        among: dict[Level, set[str]] = defaultdict(set)
+        for level, key in touched:
+            if level in self.levels:
+                among[level].add(key)
+        # the agents a touched group's row reads: its members (whether a team has someone
+        # logged in); the counts by state are kept up to date apart
+        teams, touched_agents = among.get("team", set()), among.get("agent", set())
+        current = [
+            a
+            for a in (self._overlay.get(a.agent, a) for a in self.agents_now)
+            if a is not None and ((a.team or "unassigned") in teams or a.agent in touched_agents)
+        ]
+        current += [
+            a
+            for k, a in self._overlay.items()
+            if a is not None and k not in self._open and (a.team or "unassigned") in teams
+        ]
+        shared = Shared(evaluated=self.evaluated, queues=self.queues, agents=current)
+        for level in ("center", "queue", "team"):
+            counts = self._counts.get(level, {})
+            shared.by_state[level] = {
+                k: dict(sorted((n, c) for n, c in counts[k].items() if c))
+                for k in among.get(level, ())
+                if k in counts and any(counts[k].values())
+            }
+        others = tuple(lv for lv in self.levels if lv != "agent" and among.get(lv))
+        states = {a.agent: _agent_state(a, now) for a in current if a.agent in touched_agents}
+        out: dict[str, dict[Level, dict[str, dict[str, Any]]]] = {}
+        for w in self.windows:
+            shared.window = w
+            contact = self._contact_parts(w)
+            people, sums = self._clock[w]
+            given: dict[Level, dict[str, Parts]] = {lv: {} for lv in self.levels}
+            for level, keys in among.items():
+                for key in keys:
+                    mine, time_p = contact.get((level, key)), sums.get((level, key))
+                    if level == "agent" or time_p is None:
+                        if mine is not None:
+                            given[level][key] = mine
+                    else:
+                        given[level][key] = time_p if mine is None else {**mine, **time_p}
+            found = (
+                compute_many(
+                    conn,
+                    self.config,
+                    levels=others,
+                    now=now,
+                    window=w,
+                    config_version=self.config_version,
+                    shared=shared,
+                    given=given,
+                    among=among,
+                )
+                if others
+                else {}
+            )
+            out[w] = {lv: {r["key"]: r for r in res["rows"]} for lv, res in found.items()}
+            if "agent" in among:
+                res = self._agent_rows(
+                    w, given["agent"], people, states, now, self.config_version, among["agent"]
+                )
+                out[w]["agent"] = {r["key"]: r for r in res["rows"]}
         return out
 
     def _agent_rows(
@@ -270,14 +436,19 @@ class Engine:
         states: dict[str, dict[str, Any]],
         now: datetime,
         config_version: int | None,
+        among: set[str] | None = None,
     ) -> dict[str, Any]:
-        """The agent level's result (as `compute_many` gives it). An agent whose contact
-        parts did not change since the last tick gets only its time-based metrics evaluated
-        again (every logged-in agent's time moves with the clock)."""
+        """The agent level's result (as `compute_many` gives it; `among`: only these agents,
+        those present). An agent whose contact parts did not change since the last tick gets
+        only its time-based metrics evaluated again (every logged-in agent's time moves with
+        the clock)."""
         cache = self._rows_cache.setdefault(w, {})
         formula = self.config.defaults.sl_formula
-        keys = set(parts) | set(people)
-        keys |= {a.agent for a in self.agents_now if a.state != "logged_out"}
+        if among is None:
+            keys = set(parts) | set(people)
+            keys |= {a.agent for a in self.agents_now if a.state != "logged_out"}
+        else:
+            keys = {k for k in among if k in parts or k in people or k in states}
         rows = []
         for key in sorted(keys):
             p = parts.get(key, _EMPTY)  # contact parts only
@@ -300,7 +471,7 @@ class Engine:
             state = states.get(key)
             row.update(state if state is not None else _NO_STATE)
             rows.append(row)
-        for key in [k for k in cache if k not in keys]:
+        for key in [k for k in cache if k not in keys] if among is None else []:
             del cache[key]
         main = resolve(w, now=now, tz=self.tz)
         return {
@@ -334,7 +505,15 @@ class Engine:
         for q in queues:
             c = config.queue(q)
             self.params.append(
-                P.QueueWindow(q, c.sl_threshold_s, c.short_abandon_s, c.repeat_window_h, now, now)
+                P.QueueWindow(
+                    q,
+                    c.sl_threshold_s,
+                    c.short_abandon_s,
+                    c.repeat_window_h,
+                    now,
+                    now,
+                    c.callback_target_s,
+                )
             )
         self.max_rw = timedelta(hours=max([c.repeat_window_h for c in self.params] or [0]))
         self.watermark = self._xmin(conn)
@@ -368,12 +547,15 @@ class Engine:
         self._read_agents(conn, None, now, self._fixed())
         self.adherence: dict[str, dict[str, Parts]] = {w: {} for w in self.windows}
         self._read_adherence(conn, None, now, now)
+        self.clock_now = now
+        self._pending = set()
+        self._overlay = {}
         self._ready = True
 
     # --- one step -----------------------------------------------------------------------
 
-    def _step(self, conn: psycopg.Connection[Any], now: datetime) -> bool:
-        """Bring the state from `self.now` to `now`; False: compute everything instead."""
+    def _changes(self, conn: psycopg.Connection[Any]) -> list[Any] | None:
+        """The change log's rows not read yet; None: too many, or a rebuild (compute all)."""
         xmin = self._xmin(conn)
         changes = conn.execute(
             "SELECT kind, t1, t2, t3, customer, agent FROM live_changes WHERE xid >= %s LIMIT %s",
@@ -381,24 +563,44 @@ class Engine:
         ).fetchall()
         self.stats.changes = len(changes)
         if len(changes) > MAX_CHANGES or any(c[0] == "x" for c in changes):
-            return False
+            return None
         self.watermark = xmin
-        prev, hi = self.now, floor_b(now)
+        return changes
+
+    def _step(self, conn: psycopg.Connection[Any], now: datetime) -> bool:
+        """Bring the state from `self.now` to `now`; False: compute everything instead."""
+        changes = self._changes(conn)
+        if changes is None:
+            return False
+        dirty_agents = self._contacts(conn, now, changes)[1] | self._pending
+        self._pending = set()
+        prev = self.clock_now
+        self._agents(conn, now, prev, dirty_agents)
+        return True
+
+    def _contacts(
+        self, conn: psycopg.Connection[Any], now: datetime, changes: list[Any]
+    ) -> tuple[set[Group], set[str]]:
+        """Bring the contact parts from `self.now` to `now`: the groups whose parts (in some
+        window, the bucket in progress and a rolling window's head included) may have changed,
+        and the agents the changes name."""
+        hi = floor_b(now)
+        touched: set[Group] = set()
         dirty: set[datetime] = set()
-        touched: set[tuple[str, datetime]] = set()  # (customer, queued at) of changed rows
+        customers: set[tuple[str, datetime]] = set()  # (customer, queued at) of changed rows
         dirty_agents: set[str] = set()
         for kind, t1, t2, t3, customer, agent in changes:
             if kind in ("s", "f", "m"):
                 dirty.update(floor_b(t) for t in (t1, t2, t3) if t is not None)
                 if customer is not None and t1 is not None:
-                    touched.add((customer, t1))
+                    customers.add((customer, t1))
             elif agent is not None:  # agent states, schedules
                 dirty_agents.add(agent)
-        if touched:
+        if customers:
             # A contact changes two of its customer's other contacts: the first contact just
             # before it (its resolution: the handling of that call's segments) and the
             # arrivals after it up to the next first contact (whether they are repeats).
-            for arrived, handled in conn.execute(_NEIGHBOURS, self._neighbours(touched)):
+            for arrived, handled in conn.execute(_NEIGHBOURS, self._neighbours(customers)):
                 if arrived is not None:
                     dirty.add(floor_b(arrived))
                 if handled is not None:
@@ -409,8 +611,10 @@ class Engine:
         new = list(buckets(self.hi, hi))
         self.stats.buckets_read = len(redo) + len(new)
         self.now = now
-        fresh = self._read(conn, redo, now) if redo else {}
-        if new:
+        tail, head = self.tail, self.head
+        few = len(new) <= 3  # read with the edges; many (a gap): in one pass of their own
+        fresh = dict(self._edges(conn, now, redo + new if few else redo))
+        if new and not few:
             fresh.update(self._read(conn, new, now, dense=BUCKET))
         for m in redo:  # a changed minute: its difference to the totals that hold it
             keys = {k for k, (lo, span_hi) in self.spans.items() if lo <= m < span_hi}
@@ -419,6 +623,8 @@ class Engine:
                 g: p for g, p in old.items() if now_parts.get(g) != p
             }  # most groups of a minute read again did not change
             added = {g: p for g, p in now_parts.items() if old.get(g) != p}
+            touched.update(changed)
+            touched.update(added)
             self.store[m] = changed
             self._shift(m, -1, keys)
             self.store[m] = added
@@ -427,17 +633,20 @@ class Engine:
             self._note_expiry(m)
         for m in new:
             self.store[m] = fresh.get(m, {})
+            touched.update(self.store[m])
             self._note_expiry(m)
         self.hi = hi
         moved: dict[datetime, dict[int, set[SpanKey]]] = defaultdict(lambda: defaultdict(set))
-        for key in self.spans:  # slide: the minutes that entered and left each window
-            (lo0, hi0), (lo1, hi1) = self.spans[key], self._span(key, now)
-            for m in buckets(min(lo0, lo1), max(hi0, hi1)):
-                was, is_in = lo0 <= m < hi0, lo1 <= m < hi1
-                if was != is_in:
-                    moved[m][+1 if is_in else -1].add(key)
-            self.spans[key] = (lo1, hi1)
+        for key in self.spans:  # slide: the buckets that entered and left each window
+            was, span = self.spans[key], self._span(key, now)
+            for sign, (lo, top) in [(-1, r) for r in _minus(was, span)] + [
+                (+1, r) for r in _minus(span, was)
+            ]:
+                for m in buckets(lo, top):
+                    moved[m][sign].add(key)
+            self.spans[key] = span
         for m, signs in moved.items():
+            touched.update(self.store.get(m, ()))
             for sign, keys in signs.items():
                 self._shift(m, sign, keys)
         lo = min([s for s, _ in self.spans.values()] or [hi])
@@ -445,8 +654,16 @@ class Engine:
             del self.store[m]
             self.expiry.pop(m, None)
         self.lo = lo
-        self._edges(conn, now)
-        # agents
+        for before, after in [(tail, self.tail)] + [
+            (head.get(w, {}), self.head.get(w, {})) for w in self.windows if w in ROLLING
+        ]:
+            touched.update(g for g in before.keys() | after.keys() if before.get(g) != after.get(g))
+        return touched, dirty_agents
+
+    def _agents(
+        self, conn: psycopg.Connection[Any], now: datetime, prev: datetime, dirty_agents: set[str]
+    ) -> None:
+        """Bring the agents' states, closed time and adherence from `prev` to `now`."""
         agents_now = P.agents_now(conn, now)
         opened = {a.agent: (a.since, a.state) for a in agents_now}
         for agent in opened.keys() | self._open.keys():
@@ -469,7 +686,6 @@ class Engine:
         if dirty_agents:
             self._read_agents(conn, sorted(dirty_agents), now, self._fixed())
         self._read_adherence(conn, sorted(dirty_agents), prev, now)
-        return True
 
     def _neighbours(self, touched: set[tuple[str, datetime]]) -> dict[str, Any]:
         pairs = sorted(touched)
@@ -564,10 +780,15 @@ class Engine:
         else:
             self.expiry.pop(m, None)
 
-    def _edges(self, conn: psycopg.Connection[Any], now: datetime) -> None:
-        """The minute in progress and the part-minute at the head of each rolling window."""
+    def _edges(
+        self, conn: psycopg.Connection[Any], now: datetime, also: list[datetime] | None = None
+    ) -> dict[datetime, dict[Group, Parts]]:
+        """The bucket in progress and the part-bucket at the head of each rolling window (and,
+        in the same statements, the whole buckets `also`: returned)."""
         tail = floor_b(now)
-        ranges: list[tuple[datetime, datetime]] = [(tail, now)] if tail < now else []
+        ranges: list[tuple[datetime, datetime]] = [(m, m + BUCKET) for m in also or ()]
+        if tail < now:
+            ranges.append((tail, now))
         self.heads: dict[str, datetime] = {}
         for w in self.windows:
             if w in ROLLING:
@@ -585,6 +806,7 @@ class Engine:
                         found[start].setdefault((level, key), {}).update(p)
         self.tail = found.get(tail, {})
         self.head = {w: found.get(s, {}) for w, s in self.heads.items()}
+        return {m: found.get(m, {}) for m in also or ()}
 
     def _contact_parts(self, w: str) -> dict[Group, Parts]:
         """The window's contact parts per group: totals + the minute in progress + the head."""
@@ -719,16 +941,20 @@ class Engine:
 
     # --- assembly -----------------------------------------------------------------------
 
-    def _parts(self, w: str) -> tuple[dict[Level, dict[str, Parts]], dict[str, Parts]]:
-        """The window's parts per level and group, and (apart) each agent's time parts: the
-        agent level's entries hold only contact parts (`_agent_rows` joins them)."""
+    def _parts(
+        self, w: str
+    ) -> tuple[dict[Level, dict[str, Parts]], dict[str, Parts], dict[Group, Parts]]:
+        """The window's parts per level and group, and (apart) each agent's time parts and
+        each team's and the center's sums of them: the agent level's entries hold only contact
+        parts (`_agent_rows` joins them)."""
         out: dict[Level, dict[str, Parts]] = {lv: {} for lv in self.levels}
         for (level, key), parts in self._contact_parts(w).items():
             if level in out:
                 out[level][key] = parts
         people: dict[str, Parts] = {}
+        sums: dict[Group, Parts] = {}
         if not any(lv in PEOPLE_LEVELS for lv in self.levels):
-            return out, people
+            return out, people, sums
         people = self._agent_parts(w, self.now)
         for agent, parts in self.adherence.get(w, {}).items():
             mine = people.get(agent)
@@ -736,7 +962,6 @@ class Engine:
                 people[agent] = dict(parts)
             else:
                 mine.update(parts)  # no name in common with agent time
-        sums: dict[Group, Parts] = {}
         teams = self.teams
         want_team, want_center = "team" in out, "center" in out
         center: Parts = {}
@@ -759,7 +984,7 @@ class Engine:
         for (level, key), parts in sums.items():  # never into the running totals: a new dict
             mine = out[level].get(key)
             out[level][key] = parts if mine is None else {**mine, **parts}
-        return out, people
+        return out, people, sums
 
     # --- helpers ------------------------------------------------------------------------
 
@@ -768,6 +993,32 @@ class Engine:
             "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
         ).fetchone()
         return int(row[0]) if row else 0
+
+
+def _count(counts: dict[str, dict[str, Counter[str]]], a: P.AgentNow | None, sign: int) -> None:
+    """Count an agent's state in (sign +1) or out of (-1) its groups' agents by state, as
+    `service._agents_by_state` counts them."""
+    if a is None or a.state == "logged_out":
+        return
+    groups = [("center", "center"), ("team", a.team or "unassigned")]
+    groups += [("queue", q) for q in a.queues or ()]
+    for level, key in groups:
+        c = counts.setdefault(level, {}).setdefault(key, Counter())
+        c[a.state] += sign
+        c["logged_in"] += sign
+        if a.state == "away":
+            c[f"away:{a.reason or 'unspecified'}"] += sign
+
+
+def _minus(a: tuple[datetime, datetime], b: tuple[datetime, datetime]) -> list[Any]:
+    """The parts of the span `a` outside the span `b` (at most two)."""
+    (a0, a1), (b0, b1) = a, b
+    out = []
+    if a0 < min(a1, b0):
+        out.append((a0, min(a1, b0)))
+    if max(a0, b1) < a1:
+        out.append((max(a0, b1), a1))
+    return out
 
 
 def _present(parts: Parts) -> bool:
@@ -822,5 +1073,10 @@ _TIME_METRICS = [
 assert {part for m in METRICS if set(m.parts) & _TIME_PARTS for part in m.parts} - _TIME_PARTS <= {
     "handled"
 }, "a time-based metric reads a contact part: add it in _agent_rows"
+# what moves with the clock between two events: evaluated by the clock's computation (`rows`);
+# event ticks keep them as the last `rows` left them (the screens advance the timers)
+CLOCK_DRIVEN = frozenset(
+    {name for name, _f, _d in _TIME_METRICS} | {"time_in_state_s", "longest_wait_now_s"}
+)
 _EMPTY: Parts = {}
 _NO_STATE = _agent_state(None, EPOCH)

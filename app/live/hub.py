@@ -10,8 +10,10 @@ have. When the leader dies its session ends, PostgreSQL releases the lock, and a
 trying every tick, takes over within two ticks (continuing versions and sequence numbers from
 the table), so adding workers or hosts does not multiply the database work.
 
-The leader computes when the ingest NOTIFYs a batch (or a worker asks for a new topic), at
-most once per `tick_s`, and at least every `max_age_s` (rolling windows slide). Each
+The leader computes as soon as the ingest NOTIFYs a batch (or a worker asks for a new topic)
+and every `tick_s`: an event tick recomputes only the groups what arrived touched (nothing when
+nothing did) and rebuilds the topics that show them; every `clock_s` the clock's computation
+brings every row to now (agent time, adherence, rolling windows move with the clock). Each
 subscriber keeps only what it last sent per topic: a slow client gets the newest state as a
 patch against what it has, never a backlog."""
 
@@ -28,7 +30,6 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -40,8 +41,13 @@ from sqlalchemy.engine import Engine
 from app.clock import Clock
 from app.config import CallboardConfig
 from app.live.engine import Engine as LiveEngine
-from app.live.topics import KINDS, Rows, diff, levels_for, payloads
+from app.live.engine import Update
+from app.live.fanout import PENDING, Publication, Subscriber, Topic, View
+from app.live.topics import BUILT_IN, KINDS, Rows, affected, levels_for, payloads
+from app.metrics.registry import Level
+from app.metrics.service import _iso as _iso_rows
 from app.metrics.service import compute_windows
+from app.metrics.windows import resolve
 from app.ops.telemetry import live_tick_histogram
 from app.scorecard.service import center_balances, scored
 from ingest.changelog import LEADER_LOCK_KEY
@@ -55,69 +61,8 @@ LIVE_CHANNEL = "callboard_live"  # NOTIFY payload: the published snapshot versio
 INTEREST_TTL_S = 30.0  # a worker that has not refreshed its interest for this long is gone
 INTEREST_REFRESH_S = 10.0
 PRUNE_EVERY = 20  # ticks between two prunings of the change log
-REVOCATION_CHECK_S = 2.0  # a revoked token's sockets close within this (plus a send)
-
-
-@dataclass(frozen=True)
-class Topic:
-    seq: int
-    data: dict[str, Any]
-    version: int = 0
-    computed_at: str = ""  # ISO time the data was computed (the frames' ts)
-    computed_wall: float = 0.0  # the same, as time.time()
-
-
-PENDING = Topic(-1, {})
-
-
-@dataclass(frozen=True)
-class Publication:
-    """What one step of the leader (or one read of a follower) brings."""
-
-    version: int
-    wall: float  # when that version's computation started (time.time())
-    topics: dict[str, Topic]
-    gone: list[str] = field(default_factory=list)
-
-
-View = Callable[[str, dict[str, Any]], dict[str, Any]]
-
-
-@dataclass(eq=False)
-class Subscriber:
-    topics: frozenset[str]
-    view: View | None = None  # what this token may see of a payload (None: all of it)
-    token_sha256: str | None = None
-    wake: asyncio.Event = field(default_factory=asyncio.Event)
-    since: float = field(default_factory=time.time)
-    sent: dict[str, Topic] = field(default_factory=dict)
-    heartbeat: bool = True  # the first frame is a heartbeat: the clock, for the screens
-    close: tuple[int, str] | None = None  # set when the server closes this socket
-
-    def frames(self, hub: Hub) -> list[dict[str, Any]]:
-        """Frames for whatever changed since this subscriber's last send (latest state only)."""
-        out: list[dict[str, Any]] = []
-        if self.heartbeat:
-            self.heartbeat = False
-            now = hub.clock.now().isoformat()
-            out.append({"topic": "_heartbeat", "seq": 0, "ts": now, "data": hub.clock_info()})
-        for name in sorted(self.topics):
-            current = hub.topics.get(name)
-            last = self.sent.get(name)
-            if current is None or (last is not None and last.seq == current.seq):
-                continue
-            if last is PENDING and hub.newest_wall < self.since:
-                continue  # computed before this subscriber came: wait for the next one
-            data = current.data if self.view is None else self.view(name, current.data)
-            shown = Topic(current.seq, data, current.version, current.computed_at)
-            frame: dict[str, Any] = {"topic": name, "seq": current.seq, "ts": current.computed_at}
-            if last is None or last is PENDING:
-                frame.update(kind="snapshot", data=data)
-            else:
-                frame.update(kind="patch", data=diff(last.data, data))
-            out.append(frame)
-            self.sent[name] = shown
-        return out
+# a revoked token's, an ended session's or an unpaired TV's sockets close within this
+REVOCATION_CHECK_S = 0.5
 
 
 class Hub:
@@ -130,11 +75,13 @@ class Hub:
         config: Callable[[], tuple[CallboardConfig, int | None]],
         tick_s: float = 0.25,
         max_age_s: float = 5.0,
+        clock_s: float = 5.0,
         heartbeat_s: float = 5.0,
         tick_seconds: Histogram | None = None,
     ) -> None:
         self.engine, self.listen_url, self.clock, self.config = engine, listen_url, clock, config
         self.tick_s, self.max_age_s, self.heartbeat_s = tick_s, max_age_s, heartbeat_s
+        self.clock_s = clock_s  # how often every row is computed at now (what moves with time)
         self.worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.topics: dict[str, Topic] = {}
         self.subscribers: set[Subscriber] = set()
@@ -152,6 +99,14 @@ class Hub:
         self._lock_conn: psycopg.Connection[Any] | None = None
         # leader: the incremental live engine (what changed since the last computation)
         self._live: LiveEngine | None = None
+        # leader: the rows of the last computation (window -> level -> key -> row), kept up to
+        # date by event ticks, their levels, the agents' scorecards, when the clock last ran
+        self._rows: Rows | None = None
+        self._levels: set[str] = set()
+        self._cards: dict[str, dict[str, Any]] = {}
+        self._clocked = 0.0
+        self.notified = True  # the leader was woken (a NOTIFY, a new topic), not by its tick
+        self._waiting: set[str] = set()
         self._building: concurrent.futures.Future[None] | None = None
         self._building_conn: psycopg.Connection[Any] | None = None
         self._lock_mutex = threading.Lock()  # the lock connection is used by one thread at once
@@ -297,8 +252,8 @@ class Hub:
                 await asyncio.sleep(1.0)
 
     async def _lead(self) -> None:
-        """Try to become the leader every tick; as the leader, compute when something changed
-        (or the snapshot is `max_age_s` old), at most once per `tick_s`."""
+        """Try to become the leader every tick; as the leader, compute as soon as something
+        changed, and every `tick_s` (an event tick with nothing new costs a few ms)."""
         while True:
             if not self.leader:
                 taken: Publication | None = None
@@ -313,15 +268,19 @@ class Hub:
                 self.leader = True
                 self.changed.set()
                 log.info("live hub %s: leading from version %d", self.worker, self.version)
+            # push on commit: a batch NOTIFYed is computed at once (what arrives during a
+            # computation is coalesced into the next one); the tick is for the clock
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.changed.wait(), timeout=self.max_age_s)
-            rest = self.tick_s - (time.monotonic() - self.computed_started)
-            if rest > 0:
-                await asyncio.sleep(rest)
+                await asyncio.wait_for(self.changed.wait(), timeout=self.tick_s)
+            self.notified = self.changed.is_set()
             self.changed.clear()
             started = time.monotonic()
             self.computed_started = started
             try:
+                # topics a subscriber here waits for (it came after their last publication)
+                self._waiting = {
+                    t for sub in self.subscribers for t, v in sub.sent.items() if v is PENDING
+                }
                 step = await self._run(self._tick_once, self.wanted(), dict(self.topics))
             except Exception:
                 log.exception("live hub: the live computation failed")
@@ -392,7 +351,7 @@ class Hub:
                 continue
             for sub in list(self.subscribers):
                 if sub.token_sha256 and sub.token_sha256 not in valid:
-                    sub.close = (4401, "token revoked")
+                    sub.close = (4401, "token revoked, session ended or TV unpaired")
                     self.subscribers.discard(sub)
                     sub.wake.set()
 
@@ -407,11 +366,10 @@ class Hub:
             return list(rows)
 
     def _valid_tokens(self, digests: list[str]) -> set[str]:
-        rows = self._sql(
-            "SELECT token_sha256 FROM tokens WHERE token_sha256 = ANY(%s) AND revoked_at IS NULL",
-            (digests,),
-        )
-        return {r[0] for r in rows}
+        from app.auth.service import in_force  # the one rule of a token in force (app/auth)
+
+        with self.engine.connect() as conn:
+            return in_force(conn.connection.driver_connection, digests)  # type: ignore[arg-type]
 
     def _write_interest(self, wanted: set[str], new: set[str]) -> None:
         with self.engine.connect() as conn:
@@ -511,7 +469,8 @@ class Hub:
             # what every worker gets is the JSON: publish exactly that (identical frames)
             core = _core(payload)
             seq, last_wall, last_core = self._pub.get(name, (0, 0.0, b""))
-            new_here = name in local and name not in cache  # republished: one state for all
+            # republished: one state for all
+            new_here = (name in local and name not in cache) or name in self._waiting
             if last_core == core and wall - last_wall < self.max_age_s / 2 and not new_here:
                 continue
             body = orjson.dumps(payload)
@@ -523,6 +482,8 @@ class Hub:
             del self._pub[name]
         if self._live is not None and self._live.ticks % PRUNE_EVERY == 0:
             self._live.prune(lock)  # the change log rows read already
+        if not bodies and not gone:  # nothing new: nobody needs telling
+            return Publication(self.version, self.newest_wall, {}, [])
         with lock.transaction():
             if bodies:
                 with lock.cursor() as cur:
@@ -547,61 +508,157 @@ class Hub:
         return {name: _topic(seq, v, at, data) for name, seq, v, at, data in rows}
 
     def compute(self, wanted: set[str], *, version: int, computed_at: str) -> dict[str, Any]:
+        """The payloads of the wanted topics that changed. An event tick (the engine's
+        `update`) recomputes only the groups what arrived touched and rebuilds the topics that
+        show them; the clock's computation (every `clock_s`, and whenever the event tick cannot
+        say: a new window, a new configuration) computes every row at now."""
         config, config_version = self.config()
         levels = levels_for(wanted)
         now = self.clock.now()
-        kinds = {t.partition(":")[0] for t in wanted}
         windows = config.live.windows
-        default = windows[0]
-        balances = None
         with self.engine.connect() as conn:
             pg: Any = conn.connection.driver_connection
-            result = self._incremental(pg, config, config_version, now, levels, windows)
-            if result is None:  # the engine is being built: this tick computes in full
-                result = compute_windows(
-                    pg,
-                    config,
-                    levels=levels,
-                    now=now,
-                    windows=windows,
-                    config_version=config_version,
-                )
-            rows: Rows = {
-                w: {lv: {r["key"]: r for r in res[lv]["rows"]} for lv in levels}
-                for w, res in result.items()
-            }
-            center_row = rows[default].get("center", {}).get("center")
-            if "center" in kinds and center_row is not None:
-                balances = center_balances(pg, config, center_row, now=now)
-            cards: dict[str, dict[str, Any]] = {}
-            if kinds & {"agent", "team"} and "agent" in levels:
-                by_team: dict[Any, list[dict[str, Any]]] = defaultdict(list)
-                for row in rows[default]["agent"].values():
+            if (
+                self._rows is not None
+                and self._live is not None
+                and self._live.windows == windows
+                and set(levels) <= self._levels
+                and time.monotonic() - self._clocked < self.clock_s
+            ):
+                update = self._live.update(pg, config, now=now, config_version=config_version)
+                if update is not None:
+                    return self._event_tick(
+                        pg, config, config_version, wanted, update, meta_at=(version, computed_at)
+                    )
+            return self._clock_tick(
+                pg, config, config_version, wanted, levels, now, version, computed_at
+            )
+
+    def _event_tick(
+        self,
+        pg: Any,
+        config: CallboardConfig,
+        config_version: int | None,
+        wanted: set[str],
+        update: Update,
+        *,
+        meta_at: tuple[int, str],
+    ) -> dict[str, Any]:
+        assert self._rows is not None
+        rows, default = self._rows, config.live.windows[0]
+        for w, levels in rows.items():
+            for level, groups in levels.items():
+                fresh = update.rows.get(w, {}).get(level, {})
+                for lv, key in update.touched:
+                    if lv != level:
+                        continue
+                    row = fresh.get(key)
+                    if row is None:
+                        groups.pop(key, None)
+                    else:
+                        groups[key] = row
+        topics = affected(wanted, update.touched, rows[default])
+        # new here (its first payload), or awaited by a new subscriber here
+        topics |= {t for t in wanted if t not in self._pub} | (self._waiting & wanted)
+        if not topics and not self.notified:
+            return {}
+        # plugged-in kinds and alerts read any row or table (an acknowledgement NOTIFYs):
+        # evaluated again whenever something arrived
+        topics |= {t for t in wanted if t.partition(":")[0] not in BUILT_IN}
+        return self._payloads(
+            pg, config, config_version, topics, rows, update.now, *meta_at, update.touched
+        )
+
+    def _clock_tick(
+        self,
+        pg: Any,
+        config: CallboardConfig,
+        config_version: int | None,
+        wanted: set[str],
+        levels: tuple[Any, ...],
+        now: datetime,
+        version: int,
+        computed_at: str,
+    ) -> dict[str, Any]:
+        windows = config.live.windows
+        result = self._incremental(pg, config, config_version, now, levels, windows)
+        if result is None:  # the engine is being built: this tick computes in full
+            result = compute_windows(
+                pg,
+                config,
+                levels=levels,
+                now=now,
+                windows=windows,
+                config_version=config_version,
+            )
+            self._rows = None
+        else:
+            self._clocked = time.monotonic()
+        rows: Rows = {
+            w: {lv: {r["key"]: r for r in res[lv]["rows"]} for lv in levels}
+            for w, res in result.items()
+        }
+        if self._live is not None and self._live.ready:
+            self._rows, self._levels, self._cards = rows, set(levels), {}
+        return self._payloads(
+            pg, config, config_version, wanted, rows, now, version, computed_at, None
+        )
+
+    def _payloads(
+        self,
+        pg: Any,
+        config: CallboardConfig,
+        config_version: int | None,
+        wanted: set[str],
+        rows: Rows,
+        now: datetime,
+        version: int,
+        computed_at: str,
+        touched: set[tuple[Level, str]] | None,
+    ) -> dict[str, Any]:
+        """The payloads of the topics `wanted` from the rows (`touched`: the groups an event
+        tick changed, the scorecards of the others' teams are kept)."""
+        windows = config.live.windows
+        default = windows[0]
+        kinds = {t.partition(":")[0] for t in wanted}
+        levels = tuple(rows[default])
+        balances = None
+        center_row = rows[default].get("center", {}).get("center")
+        if "center" in kinds and center_row is not None:
+            balances = center_balances(pg, config, center_row, now=now)
+        cards: dict[str, dict[str, Any]] = {}
+        if kinds & {"agent", "team"} and "agent" in levels:
+            agents = rows[default]["agent"]
+            teams: set[Any] | None = None
+            if touched is not None:
+                teams = {k for lv, k in touched if lv == "team"}
+                teams |= {
+                    agents[k].get("team") for lv, k in touched if lv == "agent" and k in agents
+                }
+            by_team: dict[Any, list[dict[str, Any]]] = defaultdict(list)
+            for row in agents.values():
+                if teams is None or row.get("team") in teams:
                     by_team[row.get("team")].append(row)
-                for members in by_team.values():  # an agent is judged against their team
-                    cards.update({c["key"]: c for c in scored(config, "agent", members)})
-            some = next(iter(result[default].values()), None)
-            meta = {
-                "version": version,
-                "computed_at": computed_at,
-                "now": _iso(now),
-                "default_window": default,
-                "windows": {
-                    w: {"from": res[lv]["from"], "to": res[lv]["to"]}
-                    for w, res in result.items()
-                    for lv in list(res)[:1]
-                },
-                "config_version": config_version,
-                "timezone": config.defaults.timezone,
-            }
-            if some is None:
-                meta["windows"] = {}
-            out = payloads(wanted, rows, meta, scorecards=cards, balances=balances, config=config)
-            for kind in kinds & KINDS.keys():
-                try:
-                    out[kind] = {**KINDS[kind].produce(pg, config, rows, now), "meta": meta}
-                except Exception:  # one plugged-in kind failing never costs the others
-                    log.exception("live hub: topic kind %s failed", kind)
+            for members in by_team.values():  # an agent is judged against their team
+                self._cards.update({c["key"]: c for c in scored(config, "agent", members)})
+            for k in [k for k in self._cards if k not in agents]:
+                del self._cards[k]
+            cards = self._cards
+        meta = {
+            "version": version,
+            "computed_at": computed_at,
+            "now": _iso(now),
+            "default_window": default,
+            "windows": _windows(windows, now, config.defaults.timezone) if levels else {},
+            "config_version": config_version,
+            "timezone": config.defaults.timezone,
+        }
+        out = payloads(wanted, rows, meta, scorecards=cards, balances=balances, config=config)
+        for kind in kinds & KINDS.keys():
+            try:
+                out[kind] = {**KINDS[kind].produce(pg, config, rows, now), "meta": meta}
+            except Exception:  # one plugged-in kind failing never costs the others
+                log.exception("live hub: topic kind %s failed", kind)
         # alerts: evaluated on this tick's rows (every window), and their topics
         return out | self._alerts(wanted, rows, config, now, window=default)
 
@@ -678,6 +735,15 @@ class Hub:
         for sub in self.subscribers:
             if sub.topics & changed or PENDING in sub.sent.values():
                 sub.wake.set()
+
+
+def _windows(windows: tuple[str, ...], now: datetime, tz: str) -> dict[str, dict[str, str]]:
+    """Each window's bounds at `now` (the rows' `from` and `to`)."""
+    out = {}
+    for w in windows:
+        main = resolve(w, now=now, tz=tz)
+        out[w] = {"from": _iso_rows(main.start), "to": _iso_rows(main.end)}
+    return out
 
 
 def _core(payload: dict[str, Any]) -> bytes:

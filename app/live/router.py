@@ -2,8 +2,10 @@
 
 Frames: {"topic", "seq", "ts", "kind": "snapshot" | "patch", "data"}; a full snapshot of each
 topic first, then patches (nested dicts of what changed; {"__deleted__": true} for a removed
-key); heartbeat frames (topic "_heartbeat") carry the clock every few seconds. `ts` is when
-the data was computed. The payload's shape is in app/live/topics.py (and docs/LIVE.md).
+key) against the frame `base` (the seq before); a client holding another seq sends
+{"snapshot": [topic]} and gets a snapshot next; heartbeat frames (topic "_heartbeat") carry the
+clock every few seconds. `ts` is when the data was computed. The payload's shape is in
+app/live/topics.py (and docs/LIVE.md).
 
 A socket holds only what its token may see: the `center` topic's teams are those the token
 may see (the rule REST uses), and a token revoked while connected closes its sockets (4401)."""
@@ -18,7 +20,8 @@ import orjson
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from app.auth.service import READERS, Principal, digest, principal_for, team_of
-from app.live.hub import Hub, View
+from app.live.fanout import View
+from app.live.hub import Hub
 from app.live.topics import KINDS
 
 router = APIRouter()
@@ -64,10 +67,11 @@ async def live(websocket: WebSocket) -> None:
                 tg.cancel_scope.cancel()
 
             async def receiver() -> None:
-                # the client only talks to close; whichever side ends first ends both
+                # the client asks for snapshots ({"snapshot": ["center"]}: it missed a patch)
+                # or closes; whichever side ends first ends both
                 with contextlib.suppress(WebSocketDisconnect):
-                    while True:
-                        await websocket.receive_text()
+                    while (text := await client_text(websocket)) is not None:
+                        sub.resend(_asked(text))
                 tg.cancel_scope.cancel()
 
             tg.start_soon(sender)
@@ -76,6 +80,31 @@ async def live(websocket: WebSocket) -> None:
         pass
     finally:
         hub.unsubscribe(sub)
+
+
+async def client_text(websocket: WebSocket) -> str | None:
+    """The client's next text message; None when the socket ended. A binary frame is closed
+    with 1003 (unsupported data), as RFC 6455 says, not a traceback."""
+    message = await websocket.receive()
+    if message["type"] == "websocket.disconnect":
+        return None
+    if message.get("text") is None:
+        await websocket.close(1003, "this socket takes no binary frames")
+        return None
+    text: str = message["text"]
+    return text
+
+
+def _asked(text: str) -> set[str]:
+    """The topics a client message asks a snapshot of (anything else asks nothing)."""
+    try:
+        message = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return set()
+    topics = message.get("snapshot") if isinstance(message, dict) else None
+    if isinstance(topics, str):
+        topics = [topics]
+    return {t for t in topics if isinstance(t, str)} if isinstance(topics, list) else set()
 
 
 def view_for(principal: Principal) -> View | None:

@@ -33,8 +33,10 @@ The row keys of each window section, by topic kind:
                   extras: `scorecard` (today, or null)
 
 A row is what GET /api/v1/metrics returns for that group and window (every metric of the
-registry). "Now" values (`waiting_now`, `longest_wait_now_s`, `oldest_waiting_at`,
-`agents_by_state`, an agent's `state`...) are the same instant in every window section.
+registry) but the values that grow every second (`TICKING`: `time_in_state_s`,
+`longest_wait_now_s`): a screen works them out from `state_since` / `oldest_waiting_at` and the
+clock. "Now" values (`waiting_now`, `oldest_waiting_at`, `agents_by_state`, an agent's
+`state`...) are the same instant in every window section.
 
 Other topic kinds plug in through `register`: a producer gets the database connection, the
 config, the rows of every window (window -> level -> key -> row) and `now`, and returns the
@@ -104,6 +106,35 @@ def levels_for(topics: set[str]) -> tuple[Level, ...]:
     return tuple(level for level in order if level in wanted)
 
 
+def affected(
+    topics: set[str], touched: set[tuple[Level, str]], rows: dict[Level, dict[str, dict[str, Any]]]
+) -> set[str]:
+    """The built-in topics that show one of the `touched` groups (level, key), given the
+    rows after the change (of one window: an agent's team and queues)."""
+    if not touched:
+        return set()
+    agents = rows.get("agent", {})
+    queues = {k for lv, k in touched if lv == "queue"}
+    teams = {k for lv, k in touched if lv == "team"}
+    people = {k for lv, k in touched if lv == "agent"}
+    teams |= {agents[k].get("team") or "" for k in people if k in agents}
+    named = {"queue": queues, "team": teams}
+    out = set()
+    for topic in topics:
+        kind, _, name = topic.partition(":")
+        if kind == "center" or name in named.get(kind, ()):
+            out.add(topic)
+        elif kind == "agent":
+            row = agents.get(name) or {}
+            if (
+                name in people
+                or (row.get("team") or "") in teams
+                or queues.intersection(row.get("queues") or ())
+            ):
+                out.add(topic)
+    return out
+
+
 def payloads(
     topics: set[str],
     rows: Rows,
@@ -137,22 +168,37 @@ def payloads(
     return out
 
 
+# Values that grow every second: a frame does not carry them (it would change every row at
+# every computation); a screen works them out from the instant beside them and the clock.
+TICKING = {"time_in_state_s": "state_since", "longest_wait_now_s": "oldest_waiting_at"}
+
+
+def _shown(row: dict[str, Any] | None) -> dict[str, Any] | None:
+    if row is None:
+        return None
+    return {k: v for k, v in row.items() if k not in TICKING}
+
+
 def _section(kind: str, name: str, rows: dict[Level, dict[str, dict[str, Any]]]) -> dict[str, Any]:
     queues, teams, agents = rows.get("queue", {}), rows.get("team", {}), rows.get("agent", {})
     if kind == "center":
-        return {"center": rows.get("center", {}).get("center"), "queues": queues, "teams": teams}
+        return {
+            "center": _shown(rows.get("center", {}).get("center")),
+            "queues": {k: _shown(r) for k, r in queues.items()},
+            "teams": {k: _shown(r) for k, r in teams.items()},
+        }
     if kind == "queue":
-        return {"queue": queues.get(name)}
+        return {"queue": _shown(queues.get(name))}
     if kind == "team":
         return {
-            "team": teams.get(name),
-            "agents": {k: r for k, r in agents.items() if r.get("team") == name},
+            "team": _shown(teams.get(name)),
+            "agents": {k: _shown(r) for k, r in agents.items() if r.get("team") == name},
         }
     row = agents.get(name)
     served = (row or {}).get("queues") or []
     return {
-        "agent": row,
-        "team": teams.get((row or {}).get("team") or ""),
+        "agent": _shown(row),
+        "team": _shown(teams.get((row or {}).get("team") or "")),
         "queues": {q: _queue_brief(queues.get(q)) for q in served},
     }
 
@@ -162,7 +208,6 @@ def _queue_brief(row: dict[str, Any] | None) -> dict[str, Any] | None:
         return None
     keys = (
         "waiting_now",
-        "longest_wait_now_s",
         "oldest_waiting_at",
         "service_level",
         "agents_by_state",

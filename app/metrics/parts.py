@@ -6,6 +6,7 @@ history. Per-queue parameters and windows come in as a table (`p`) built from un
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -50,12 +51,13 @@ class QueueWindow:
     repeat_window_h: float
     start: datetime
     end: datetime
+    callback_target_s: float = 3600.0
 
 
 _P = """p AS (
   SELECT * FROM unnest(%(q)b::text[], %(t)b::float8[], %(s)b::float8[], %(rw)b::float8[],
-                       %(wf)b::timestamptz[], %(wt)b::timestamptz[])
-         AS p(queue, t, s, rw, w_from, w_to))"""
+                       %(wf)b::timestamptz[], %(wt)b::timestamptz[], %(cbt)b::float8[])
+         AS p(queue, t, s, rw, w_from, w_to, cbt))"""
 _R = """,
 r AS (SELECT * FROM unnest(%(rf)s::timestamptz[], %(rt)s::timestamptz[]) AS r(f, t))"""
 
@@ -68,6 +70,7 @@ def _params(windows: Sequence[QueueWindow], now: datetime) -> dict[str, Any]:
         "rw": [w.repeat_window_h * 3600 for w in windows],
         "wf": [w.start for w in windows],
         "wt": [w.end for w in windows],
+        "cbt": [w.callback_target_s for w in windows],
         "min_from": min(w.start for w in windows),
         "max_to": max(w.end for w in windows),
         "now": now,
@@ -160,7 +163,15 @@ SELECT {cols}, count(*) AS n_outcome,
   sum(w.wait) FILTER (WHERE s.outcome = 'answered') AS wait_answered_sum,
   count(w.wait) FILTER (WHERE s.outcome = 'answered') AS wait_answered_n,
   sum(w.wait) FILTER (WHERE s.outcome = 'abandoned' AND w.wait > p.s) AS wait_abandoned_sum,
-  count(w.wait) FILTER (WHERE s.outcome = 'abandoned' AND w.wait > p.s) AS wait_abandoned_n
+  count(w.wait) FILTER (WHERE s.outcome = 'abandoned' AND w.wait > p.s) AS wait_abandoned_n,
+  count(*) FILTER (WHERE s.outcome = 'callback') AS callbacks_requested,
+  count(*) FILTER (WHERE s.channel = 'callback' AND s.outcome IN ('answered', 'failed'))
+    AS callbacks_done,
+  count(*) FILTER (WHERE s.channel = 'callback' AND s.outcome = 'answered') AS callbacks_connected,
+  count(*) FILTER (WHERE s.channel = 'callback' AND s.outcome = 'answered'
+                     AND s.wait_s <= p.cbt) AS callbacks_in_target,
+  coalesce(sum(s.attempts) FILTER (
+    WHERE s.channel = 'callback' AND s.outcome IN ('answered', 'failed')), 0) AS callback_attempts
 FROM contact_segments s
 JOIN p ON p.queue = s.queue
 LEFT JOIN agents ag ON ag.id = s.agent
@@ -379,7 +390,15 @@ def range_parts(
         return out
     lo, hi = min(f for f, _ in ranges), max(t for _, t in ranges)
     spread = [
-        QueueWindow(q.queue, q.sl_threshold_s, q.short_abandon_s, q.repeat_window_h, lo, hi)
+        QueueWindow(
+            q.queue,
+            q.sl_threshold_s,
+            q.short_abandon_s,
+            q.repeat_window_h,
+            lo,
+            hi,
+            q.callback_target_s,
+        )
         for q in queues
     ]
     base = {
@@ -405,14 +424,18 @@ def waiting_now(
     if level not in ("center", "queue"):
         return {}
     template: LiteralString = """
-SELECT {cols}, count(*) AS waiting_now,
-       extract(epoch FROM %(now)s - min(s.queued_at))::float8 AS longest_wait_now_s,
-       min(s.queued_at) AS oldest_waiting_at
-FROM (
-  SELECT queue, queued_at FROM contact_segments
+SELECT {cols}, count(*) FILTER (WHERE NOT s.cb) AS waiting_now,
+       extract(epoch FROM %(now)s - min(s.queued_at) FILTER (WHERE NOT s.cb))::float8
+         AS longest_wait_now_s,
+       min(s.queued_at) FILTER (WHERE NOT s.cb) AS oldest_waiting_at,
+       count(*) FILTER (WHERE s.cb) AS callbacks_waiting_now,
+       extract(epoch FROM %(now)s - min(s.queued_at) FILTER (WHERE s.cb))::float8
+         AS oldest_callback_s
+FROM (  -- callbacks wait apart: the customer is not on the line (EVENTS.md, Callbacks)
+  SELECT queue, queued_at, channel IS NOT DISTINCT FROM 'callback' AS cb FROM contact_segments
   WHERE outcome IS NULL AND queued_at IS NOT NULL
   UNION ALL  -- left after now (the clock of a replay): still waiting at `now`
-  SELECT queue, queued_at FROM contact_segments
+  SELECT queue, queued_at, channel IS NOT DISTINCT FROM 'callback' FROM contact_segments
   WHERE outcome IS NOT NULL AND left_at > %(now)s) s
 WHERE s.queued_at <= %(now)s AND s.queued_at > %(now)s - make_interval(secs => %(h)s * 3600)
 {group}"""
@@ -453,16 +476,20 @@ class AgentNow:
     queues: list[str] | None
 
 
-def agents_now(conn: psycopg.Connection[Any], now: datetime) -> list[AgentNow]:
-    """Each agent's state at `now` (the interval holding it), logged-out agents included."""
+def agents_now(
+    conn: psycopg.Connection[Any], now: datetime, agents: Sequence[str] | None = None
+) -> list[AgentNow]:
+    """Each agent's state at `now` (the interval holding it), logged-out agents included
+    (`agents`: only these, for the live engine's agents that changed)."""
     rows = conn.execute(
         "SELECT a.agent, ag.display_name, ag.team, a.state, a.reason, a.started_at, a.queues"
         " FROM (SELECT * FROM agent_states WHERE ended_at IS NULL AND started_at <= %(now)s"
         "       UNION ALL"  # two index scans, never the history (an OR would scan it)
         "       SELECT * FROM agent_states WHERE ended_at > %(now)s AND started_at <= %(now)s) a"
         " LEFT JOIN agents ag ON ag.id = a.agent"
+        " WHERE %(all)s OR a.agent = ANY(%(agents)s)"
         " ORDER BY a.agent",
-        {"now": now},
+        {"now": now, "all": agents is None, "agents": list(agents or [])},
     ).fetchall()
     return [AgentNow(*row) for row in rows]
 
@@ -499,11 +526,10 @@ def _query_templates() -> list[str]:
     return [s for s in dict.fromkeys(found) if "{cols}" in s and "{group}" in s]
 
 
-def _aliases(template: str) -> list[str]:
-    """The aliases of the columns after `SELECT {cols},` up to the FROM of that SELECT (commas
-    and FROMs inside parentheses belong to expressions and subqueries)."""
-    import re
-
+def select_items(template: str) -> list[tuple[str, str]]:
+    """(alias, expression) of each column after `SELECT {cols},` up to the FROM of that SELECT
+    (commas and FROMs inside parentheses belong to expressions and subqueries). The trends read
+    their columns with it too."""
     start = template.index("SELECT {cols},") + len("SELECT {cols},")
     items: list[str] = []
     depth, last = 0, start
@@ -519,14 +545,14 @@ def _aliases(template: str) -> list[str]:
                 break
     else:
         raise ValueError(f"no FROM after SELECT {{cols}} in {template!r}")
-    aliases = []
+    out = []
     for item in items:
-        alias = re.search(r"\bAS\s+(\w+)\s*\Z", item, re.IGNORECASE)
-        if alias is None:
+        found = re.fullmatch(r"\s*(.*?)\s+AS\s+(\w+)\s*", item, re.S | re.I)
+        if found is None:
             raise ValueError(f"a part without an alias ('expr AS name'): {item.strip()!r}")
-        aliases.append(alias.group(1))
-    return aliases
+        out.append((found.group(2), found.group(1)))
+    return out
 
 
-QUERIED: frozenset[str] = frozenset(a for t in _query_templates() for a in _aliases(t))
+QUERIED: frozenset[str] = frozenset(a for t in _query_templates() for a, _ in select_items(t))
 PRODUCED: frozenset[str] = QUERIED | PYTHON_PARTS

@@ -170,6 +170,11 @@ def nps(parts: Parts) -> float | None:
     )
 
 
+@reads("callbacks_done", "callbacks_connected")
+def callbacks_failed(parts: Parts) -> float:
+    return _p(parts, "callbacks_done") - _p(parts, "callbacks_connected")
+
+
 @reads("t_logged_in", "handled")
 def calls_per_hour(parts: Parts) -> float | None:
     hours = _p(parts, "t_logged_in") / 3600
@@ -252,6 +257,59 @@ METRICS: tuple[Metric, ...] = (
         value("longest_wait_now_s"),
         QUEUEISH,
         1,
+    ),
+    # callbacks (EVENTS.md, Callbacks): waiting apart from the line, dated like the outcomes
+    Metric(
+        "callbacks_waiting_now",
+        "count",
+        "callbacks requested and not yet answered or failed",
+        value("callbacks_waiting_now"),
+        QUEUEISH,
+    ),
+    Metric(
+        "oldest_callback_s",
+        "seconds",
+        "age of the oldest callback waiting now",
+        value("oldest_callback_s"),
+        QUEUEISH,
+        1,
+    ),
+    Metric(
+        "callbacks_requested",
+        "count",
+        "contacts that left the line for a callback (not abandons)",
+        count("callbacks_requested"),
+        QUEUEISH,
+    ),
+    Metric(
+        "callbacks_connected",
+        "count",
+        "callbacks that reached the customer",
+        count("callbacks_connected"),
+        QUEUEISH,
+    ),
+    Metric(
+        "callbacks_failed",
+        "count",
+        "callbacks that ended without reaching the customer",
+        callbacks_failed,
+        QUEUEISH,
+    ),
+    Metric(
+        "callback_target_rate",
+        "ratio",
+        "callbacks reaching the customer within callback_target_s of the request / callbacks ended",
+        ratio("callbacks_in_target", "callbacks_done"),
+        QUEUEISH,
+        4,
+    ),
+    Metric(
+        "attempts_per_callback",
+        "count",
+        "calls to the customer per callback ended",
+        ratio("callback_attempts", "callbacks_done"),
+        QUEUEISH,
+        2,
     ),
     Metric(
         "agents_by_state",

@@ -8,6 +8,7 @@ from app.auth.deps import Reader
 from app.auth.service import visible
 from app.deps import ConnDep
 from app.metrics.registry import Level
+from app.metrics.schemas import AgentOut, MetricsOut
 from app.metrics.service import compute
 from app.metrics.windows import WindowError, default_name
 from app.ops.params import From, To
@@ -20,7 +21,12 @@ WindowName = Annotated[
 ]
 
 
-@router.get("/metrics", summary="Metrics by center, queue, team or agent over a window")
+@router.get(
+    "/metrics",
+    summary="Metrics by center, queue, team or agent over a window",
+    response_model=MetricsOut,
+    response_model_exclude_unset=True,
+)
 def get_metrics(
     request: Request,
     principal: Reader,
@@ -53,7 +59,12 @@ def get_metrics(
     return result
 
 
-@router.get("/agents/{agent}", summary="One agent's state and metrics, next to their team's")
+@router.get(
+    "/agents/{agent}",
+    summary="One agent's state and metrics, next to their team's",
+    response_model=AgentOut,
+    response_model_exclude_unset=True,
+)
 def get_agent(
     request: Request,
     principal: Reader,

@@ -65,9 +65,11 @@ def compute_many(
     only: str | None = None,
     shared: Shared | None = None,
     given: dict[Level, dict[str, dict[str, Any]]] | None = None,
+    among: dict[Level, set[str]] | None = None,
 ) -> dict[Level, dict[str, Any]]:
     """Several levels at once (a live tick): what they share is read once. `shared` carries
-    what several windows of one instant have in common (now values, evaluated rows)."""
+    what several windows of one instant have in common (now values, evaluated rows); `among`
+    keeps only these groups of a level (those present: the live engine's touched groups)."""
     main = resolve(window, start, end, now=now, tz=config.defaults.timezone)
     live = main.ends_now(now)
     if shared is None:
@@ -80,21 +82,28 @@ def compute_many(
     agents = (shared.agents or []) if live else []
 
     def queue_windows(by: Level) -> dict[str, Window]:
+        names = queues if among is None else [q for q in queues if q in among.get(by, ())]
         return {
             name: resolve(window, start, end, now=now, tz=config.queue(name).timezone)
             if by == "queue"
             else main
-            for name in queues
+            for name in names
         }
 
     def params(per_queue: dict[str, Window]) -> list[P.QueueWindow]:
         out = []
         for name in queues:
             q = config.queue(name)
-            w = per_queue[name]
+            w = per_queue.get(name, main)  # (a queue left out by `among`: read it over main)
             out.append(
                 P.QueueWindow(
-                    name, q.sl_threshold_s, q.short_abandon_s, q.repeat_window_h, w.start, w.end
+                    name,
+                    q.sl_threshold_s,
+                    q.short_abandon_s,
+                    q.repeat_window_h,
+                    w.start,
+                    w.end,
+                    q.callback_target_s,
                 )
             )
         return out
@@ -138,6 +147,7 @@ def compute_many(
             live,
             only,
             shared,
+            None if among is None else among.get(by, set()),
         )
         out[by] = {
             "from": _iso(main.start),
@@ -209,6 +219,7 @@ def _rows(
     live: bool,
     only: str | None,
     shared: Shared,
+    among: set[str] | None = None,
 ) -> list[dict[str, Any]]:
     keys: set[str] = set(parts) | set(waiting)
     if by == "queue":
@@ -222,6 +233,8 @@ def _rows(
         keys |= {a.agent for a in agents if a.state != "logged_out"}
     if only is not None:
         keys = {only}
+    if among is not None:
+        keys &= among
 
     by_state: dict[str, dict[str, int]] = {}
     if live and by != "agent":
@@ -237,6 +250,7 @@ def _rows(
         p.update(waiting.get(key, {}))
         if live and by in ("center", "queue"):
             p.setdefault("waiting_now", 0)
+            p.setdefault("callbacks_waiting_now", 0)
         if live and by != "agent":
             p["agents_by_state"] = by_state.get(key, {})
         p["sl_formula"] = config.queue(key).sl_formula if by == "queue" else center_formula

@@ -35,12 +35,30 @@ class LimitsConfig(BaseModel):
     max_agents: int = Field(default=MAX_AGENTS, ge=1, le=1_000_000)
 
 
+_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(?::\d{1,5})?$")
+
+
+def _origin(value: str) -> str:
+    if not _ORIGIN.match(value):
+        raise ValueError(
+            f"allowed_origins: {value!r} is not an origin: write scheme://host[:port], such as "
+            "https://crm.example.com (no path, no wildcard)"
+        )
+    return value.lower()
+
+
 class SecurityConfig(BaseModel):
     """Who may frame the screens: agent widgets get embedded in CRM desktops, so list the
-    CRM's origin here (Content-Security-Policy frame-ancestors)."""
+    CRM's origin here (Content-Security-Policy frame-ancestors). Who may open the live
+    websocket from a page of its own (the served host always may): `allowed_origins`."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     frame_ancestors: list[Annotated[str, AfterValidator(_source)]] = Field(
         default_factory=lambda: ["'self'"], min_length=1, max_length=50
     )
+    allowed_origins: list[Annotated[str, AfterValidator(_origin)]] = Field(
+        default_factory=list, max_length=50
+    )
+    # Secure on the cookies even when the app itself sees http (TLS ends at a proxy)
+    secure_cookies: bool = False

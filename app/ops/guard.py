@@ -2,7 +2,9 @@
 exception handlers installed by create_app):
 
 - InputGuard: NUL (or a surrogate) in the path, the query string or a cookie is a 400 before
-  any route or lookup runs (PostgreSQL text cannot hold NUL; no route has to remember).
+  any route or lookup runs (PostgreSQL text cannot hold NUL; no route has to remember);
+  headers over MAX_HEADER_BYTES each, MAX_HEADERS_BYTES together or MAX_HEADERS in number
+  are a 431 (a 1 MB Accept-Language cost every route without a token half a second).
 - SecurityHeaders: Referrer-Policy, X-Content-Type-Options, Cache-Control: no-store on pages
   and the API, and the frame policy of `[security] frame_ancestors`.
 - errors: a busy pool or a database that is away is 503 with Retry-After; a value PostgreSQL
@@ -24,6 +26,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 log = logging.getLogger(__name__)
 
 MAX_QUERY_BYTES = 16_384
+MAX_HEADER_BYTES = 8_192  # one header's value (browsers' cookies stay far below)
+MAX_HEADERS_BYTES = 32_768  # all of them
+MAX_HEADERS = 100
 MAX_BODY_BYTES = 16 * 1024 * 1024  # the events route's own limit (10 MB) is below this
 RETRY_AFTER_S = "2"
 _STATIC = ("/_dash-component-suites/", "/assets/", "/static/", "/_favicon.ico")
@@ -66,6 +71,19 @@ class InputGuard:
         why = ("\x00" in path and "must not contain the NUL character (%00)") or _bad(raw_path)
         if why:
             return 400, f"the path {why}"
+        headers = scope.get("headers", [])
+        if len(headers) > MAX_HEADERS:
+            return 431, f"more than {MAX_HEADERS} request headers"
+        total = 0
+        for key, value in headers:
+            total += len(key) + len(value)
+            if len(value) > MAX_HEADER_BYTES:
+                return (
+                    431,
+                    f"the {key.decode('latin-1')[:40]} header is over {MAX_HEADER_BYTES} bytes",
+                )
+        if total > MAX_HEADERS_BYTES:
+            return 431, f"the request headers are over {MAX_HEADERS_BYTES} bytes together"
         query: bytes = scope.get("query_string", b"")
         if len(query) > MAX_QUERY_BYTES:
             return 414, f"the query string is over {MAX_QUERY_BYTES} bytes"

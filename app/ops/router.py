@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from app import migrate
 from app.auth.deps import Admin
 from app.ops.postmaster import read_status
+from app.ops.schemas import Health
 
 router = APIRouter(tags=["operations"])
 
@@ -30,7 +31,15 @@ def _revision(engine: Engine) -> str | None:
         return None if version is None else str(version)
 
 
-@router.get("/healthz", summary="Liveness and readiness")
+@router.get(
+    "/healthz",
+    summary="Liveness and readiness",
+    response_model=None,
+    responses={
+        200: {"model": Health, "description": "ready"},
+        503: {"model": Health, "description": "not ready: the database, or its schema"},
+    },
+)
 async def healthz(request: Request) -> Response:
     """200 when the database answers and its schema is the one this code expects; 503 with
     the reason otherwise. Answers within a second whatever the load: its connection comes

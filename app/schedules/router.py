@@ -9,21 +9,25 @@ from app.auth.service import team_of
 from app.deps import ConnDep
 from app.ops.params import Instant
 from app.schedules import service
-from app.schedules.schemas import SchedulePut, overlaps
+from app.schedules.schemas import Planned, SchedulePut, Stored, overlaps
 
 router = APIRouter(prefix="/api/v1", tags=["schedules"])
 
 
 @router.put("/schedules", summary="Replace agents' plans over a range")
-def put_schedules(body: SchedulePut, _: Admin, conn: ConnDep) -> dict[str, Any]:
+def put_schedules(body: SchedulePut, _: Admin, conn: ConnDep) -> Stored:
     problem = overlaps(body.entries)
     if problem:
         raise HTTPException(422, problem)
     n = service.replace(conn, start=body.start, end=body.end, entries=body.entries)
-    return {"stored": n}
+    return Stored(stored=n)
 
 
-@router.get("/schedules", summary="Planned activities overlapping [from, to)")
+@router.get(
+    "/schedules",
+    summary="Planned activities overlapping [from, to)",
+    response_model=list[Planned],
+)
 def get_schedules(
     principal: Supervisor,
     conn: ConnDep,

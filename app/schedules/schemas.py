@@ -57,3 +57,16 @@ def overlaps(entries: list[ScheduleEntry]) -> str | None:
             if start < end:
                 return f"entries[{i}] and entries[{j}] overlap for agent {agent!r}"
     return None
+
+
+class Planned(BaseModel):
+    """One planned activity as GET /api/v1/schedules answers it."""
+
+    agent: str
+    start: datetime
+    end: datetime
+    activity: str
+
+
+class Stored(BaseModel):
+    stored: int  # entries stored by PUT /api/v1/schedules

@@ -7,6 +7,7 @@ from typing import Any
 import psycopg
 
 from app.schedules.schemas import ScheduleEntry
+from ingest.rollups import refresh_rollups
 
 
 def replace(
@@ -41,6 +42,7 @@ def upsert(conn: psycopg.Connection[Any], entries: Sequence[ScheduleEntry]) -> N
             [e.activity for e in entries],
         ),
     )
+    refresh_rollups(conn)  # adherence's plans
 
 
 def read(

@@ -8,13 +8,19 @@ from app.deps import ConnDep
 from app.metrics.registry import Level
 from app.metrics.windows import WindowError, default_name
 from app.ops.params import From, To
+from app.scorecard.schemas import ScorecardsOut
 from app.scorecard.service import scorecards
 from app.screens.words import flag_text
 
 router = APIRouter(prefix="/api/v1", tags=["scorecards"])
 
 
-@router.get("/scorecards", summary="Balanced scorecards with strong/weak flags")
+@router.get(
+    "/scorecards",
+    summary="Balanced scorecards with strong/weak flags",
+    response_model=ScorecardsOut,
+    response_model_exclude_unset=True,
+)
 def get_scorecards(
     request: Request,
     principal: Reader,

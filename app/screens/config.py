@@ -9,6 +9,7 @@ from typing import Annotated, Literal, get_args
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
 
 from app.i18n.negotiate import Lang
+from app.screens.tiles import FigureTile
 
 Tone = Literal["good", "warn", "bad", "none"]
 
@@ -85,6 +86,7 @@ WallTile = Literal[
     "abandon_rate",
     "agents",
     "trend",
+    "forecast",  # the day against its forecast, one line under the header (docs/FORECAST.md)
 ]
 ALL_TILES: tuple[WallTile, ...] = get_args(WallTile)
 
@@ -95,7 +97,10 @@ class WallboardConfig(_Strict):
 
     title: str | None = None
     queues: list[str] = Field(default_factory=list)  # empty: every queue
-    tiles: list[WallTile] = Field(default_factory=lambda: list(ALL_TILES))
+    # the built-in tiles by default; figure tiles (app/screens/tiles.py) when named
+    tiles: list[WallTile | FigureTile] = Field(
+        default_factory=lambda: list[WallTile | FigureTile](ALL_TILES)
+    )
     # pages through the queues this often (also `rotation`)
     rotation_s: Annotated[
         float, Field(ge=3, validation_alias=AliasChoices("rotation_s", "rotation"))

@@ -52,6 +52,17 @@ def meta_view(config: CallboardConfig, meta: Mapping[str, Any]) -> Meta:
     )
 
 
+def working(agents: Mapping[str, Mapping[str, Any]]) -> dict[str, int]:
+    """Per team, its agents who handled a contact in the window (the agent widget's team
+    average is the team's count per such agent)."""
+    counts: dict[str, int] = {}
+    for r in agents.values():
+        if (r.get("handled") or 0) > 0:
+            team = str(r.get("team"))
+            counts[team] = counts.get(team, 0) + 1
+    return counts
+
+
 def topic_view(
     topic: str,
     config: CallboardConfig,
@@ -62,8 +73,10 @@ def topic_view(
     balances: Mapping[str, Any] | None,
     recent: Rows | None = None,
     recent_window: str | None = None,
+    teams_working: Mapping[str, int] | None = None,
 ) -> dict[str, Any] | None:
-    """The view of one topic, as JSON-ready data; None for a topic kind without one."""
+    """The view of one topic, as JSON-ready data; None for a topic kind without one.
+    `teams_working`: `working(rows["agent"])`, counted once for all of a tick's topics."""
     kind, _, name = topic.partition(":")
     m = meta_view(config, meta)
     queues, teams, agents = rows.get("queue", {}), rows.get("team", {}), rows.get("agent", {})
@@ -107,7 +120,17 @@ def topic_view(
         served = (row or {}).get("queues") or []
         view = AgentTopic(
             meta=m,
-            agent=agent_self(config, row, team_row, card) if row else None,
+            agent=agent_self(
+                config,
+                row,
+                team_row,
+                card,
+                team_working=(teams_working if teams_working is not None else working(agents)).get(
+                    str((row or {}).get("team")), 0
+                ),
+            )
+            if row
+            else None,
             queues={k: v for k in sorted(served) if (v := q(k)) is not None},
             card=card_view(config, card) if card else None,
         )
@@ -130,6 +153,7 @@ def add_views(
     `rows` are the hub's rows, of one window or of several."""
     config = config or CallboardConfig()
     today, short, short_name = split(rows)
+    teams_working = working(today.get("agent", {}))
     for topic, payload in out.items():
         payload["view"] = topic_view(
             topic,
@@ -140,4 +164,5 @@ def add_views(
             balances=balances,
             recent=short,
             recent_window=short_name,
+            teams_working=teams_working,
         )

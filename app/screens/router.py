@@ -4,16 +4,16 @@ rules as the rest of the API (app/auth); the browser never reaches data another 
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 
 from app.alerts.live import page_topics
+from app.audit.service import record_by
 from app.auth.deps import Reader, Supervisor
 from app.auth.service import Principal, team_of, visible
+from app.cells import csv_text
 from app.config import CallboardConfig
 from app.deps import ConnDep
 from app.i18n import catalogue
@@ -23,8 +23,9 @@ from app.metrics.windows import resolve
 from app.scorecard.service import rank, scored
 from app.screens import service
 from app.screens.config import WallboardConfig
-from app.screens.schemas import AdherenceRow, Board, Drill, Page, Timeline, Trend
-from app.screens.words import csv_safe, flag_text
+from app.screens.schemas import AdherenceRow, Board, Drill, Page, PlanNow, Timeline, Trend
+from app.screens.views import display_names
+from app.screens.words import csv_header, csv_value, flag_text
 
 router = APIRouter(prefix="/api/v1/screens", tags=["screens"])
 
@@ -57,7 +58,10 @@ def words(lang: str) -> dict[str, str]:
         k: v
         for k, v in catalogue(lang).items()
         if k.split(".", 1)[0]
-        in ("wall", "agent", "sup", "common", "flag", "term", "metric", "reason", "alert", "unit")
+        in (
+            *("wall", "agent", "sup", "common", "flag", "term", "metric", "reason", "alert"),
+            *("unit", "report", "cli"),  # report, cli: the /reports page's words
+        )
     }
 
 
@@ -105,6 +109,7 @@ def page(
             words=words(chosen),
             topics=["center", FEED, *page_topics(principal, ["center"], {})],
             stale_after_s=s.stale_after_s,
+            names=display_names(config, chosen),
             board=Board(
                 name=board or "default",
                 title=b.title,
@@ -129,6 +134,7 @@ def page(
             words=words(chosen),
             topics=[*own, FEED, *page_topics(principal, own, teams)],
             stale_after_s=s.stale_after_s,
+            names=display_names(config, chosen),
             ack=principal.role in ("supervisor", "admin"),
         )
     if principal.role not in ("supervisor", "admin"):
@@ -140,6 +146,7 @@ def page(
         words=words(chosen),
         topics=[*topics, *page_topics(principal, topics, {})],
         stale_after_s=s.stale_after_s,
+        names=display_names(config, chosen),
         rank_every_s=s.rank_every_s,
         contacts_page=s.contacts_page,
         ack=True,
@@ -240,7 +247,7 @@ def adherence(request: Request, principal: Supervisor, conn: ConnDep) -> list[Ad
 
 @router.get(
     "/agent/{agent}/plan",
-    response_model=dict[str, Any] | None,
+    response_model=PlanNow | None,
     summary="The agent's planned activity now (a break's length and end)",
 )
 def plan(request: Request, principal: Reader, conn: ConnDep, agent: str) -> dict[str, Any] | None:
@@ -302,20 +309,27 @@ def export(
         rows = visible(conn, principal, raw, agent_key="agent")
         for r in rows:
             r["notes"] = "; ".join(r.get("notes") or [])
+    record_by(
+        conn,
+        principal,
+        action="export",
+        address=request.client.host if request.client else None,
+        target=f"{table}.csv",
+        detail={"rows": len(rows), "queue": queue, "agent": agent},
+    )
     return Response(
-        _csv(rows),
+        _csv(rows, config.defaults.timezone),
         media_type="text/csv",
         headers={"Content-Disposition": f'attachment; filename="callboard-{table}.csv"'},
     )
 
 
-def _csv(rows: list[dict[str, Any]]) -> str:
+def _csv(rows: list[dict[str, Any]], tz: str) -> str:
+    """Times in the screen's zone (named in their headers), figures rounded as it shows them."""
     if not rows:
         return ""
     cols = [k for k, v in rows[0].items() if not isinstance(v, dict | list)]
-    out = io.StringIO()
-    w = csv.writer(out, lineterminator="\n")
-    w.writerow(cols)
-    for r in rows:
-        w.writerow([csv_safe(r.get(c)) for c in cols])
-    return out.getvalue()
+    return csv_text(
+        [csv_header(c, tz) for c in cols],
+        ([csv_value(c, r.get(c), tz) for c in cols] for r in rows),
+    )

@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from app.screens.config import Tone, WallTile
+from app.screens.tiles import FigureTile
 
 Unit = Literal["count", "percent", "seconds", "score", "nps", "per_hour", "text"]
 
@@ -64,6 +65,13 @@ class AgentsByState(BaseModel):
     away_by_reason: dict[str, int] = Field(default_factory=dict)
 
 
+class Figure(BaseModel):
+    """A figure tile's value (app/screens/tiles.py) and the catalogue key of its name."""
+
+    label: str
+    cell: Cell
+
+
 class QueueView(BaseModel):
     key: str
     waiting: Cell
@@ -78,6 +86,9 @@ class QueueView(BaseModel):
     answered: Cell
     arrived: Cell
     agents: AgentsByState
+    # callbacks waiting now ("waiting N + M callbacks"), apart from the callers on the line
+    callbacks: Cell = Cell(value=0, unit="count")
+    figures: dict[str, Figure] = Field(default_factory=dict)  # the figure tiles
 
 
 class CenterView(BaseModel):
@@ -132,6 +143,7 @@ class CardView(BaseModel):
     no_quality_data: bool = False
     fcr_pending: int | None = None
     contacts: int = 0
+    min_contacts: int = 10  # a card means something from this many contacts ([balance])
     flags: list[Flag] = Field(default_factory=list)
 
 
@@ -183,11 +195,20 @@ class QueueTopic(BaseModel):
 # --- what a page fetches once (REST) ----------------------------------------------------------
 
 
+class Names(BaseModel):
+    """Display names in the page's language ([queues.X] names, [teams.X] names, [[alerts]]
+    names): key -> name, only those configured; a screen shows the key otherwise."""
+
+    queue: dict[str, str] = Field(default_factory=dict)
+    team: dict[str, str] = Field(default_factory=dict)
+    alert: dict[str, str] = Field(default_factory=dict)
+
+
 class Board(BaseModel):
     name: str
     title: str | None
     queues: list[str]
-    tiles: list[WallTile]
+    tiles: list[WallTile | FigureTile]
     rotation_s: float
     per_page: int
     theme: str
@@ -204,6 +225,7 @@ class Page(BaseModel):
     topics: list[str]
     stale_after_s: float
     board: Board | None = None
+    names: Names = Field(default_factory=Names)
     rank_every_s: float = 60
     contacts_page: int = 25
     ack: bool = False  # the token may acknowledge alerts (supervisor, admin)
@@ -253,7 +275,8 @@ class TimelineEvent(BaseModel):
     type: str
     queue: str | None = None
     agent: str | None = None
-    detail: str | None = None
+    detail: str | None = None  # the particulars as "name: value" (the CLI, older screens)
+    data: dict[str, str | float | int | None] = Field(default_factory=dict)  # the same, raw
 
 
 class Timeline(BaseModel):
@@ -275,3 +298,11 @@ class Drill(BaseModel):
 
     trend: Trend
     contacts: Contacts
+
+
+class PlanNow(BaseModel):
+    """The agent's planned activity now (GET /api/v1/screens/agent/{agent}/plan)."""
+
+    activity: str
+    start: str
+    end: str

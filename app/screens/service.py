@@ -132,6 +132,10 @@ def contact_rows(config: CallboardConfig, raw: list[dict[str, Any]]) -> list[Con
     return out
 
 
+# an event's particulars a timeline shows (in words: sup.event.detail.<name>)
+TIMELINE_DETAILS = ("ended_by", "reason", "to_queue", "to_agent", "csat", "nps", "score")
+
+
 def contact_timeline(
     conn: psycopg.Connection[Any], config: CallboardConfig, call_id: str
 ) -> tuple[Timeline, list[str]]:
@@ -143,11 +147,8 @@ def contact_timeline(
     agents = sorted({e["agent"] for e in events if e.get("agent")})
     for e in events:
         data = e.get("data") or {}
-        detail = ", ".join(
-            f"{k}: {v}"
-            for k, v in sorted(data.items())
-            if k in ("ended_by", "reason", "to_queue", "to_agent", "csat", "nps", "score")
-        )
+        shown = {k: v for k, v in sorted(data.items()) if k in TIMELINE_DETAILS}
+        detail = ", ".join(f"{k}: {v}" for k, v in shown.items())
         out.append(
             TimelineEvent(
                 at=e["ts"].astimezone(zone).strftime("%H:%M:%S"),
@@ -155,6 +156,7 @@ def contact_timeline(
                 queue=e.get("queue"),
                 agent=e.get("agent"),
                 detail=detail or None,
+                data=shown,
             )
         )
     return Timeline(call_id=call_id, events=out, timezone=tz), agents
@@ -197,11 +199,23 @@ def adherence_now(
 def planned_now(
     conn: psycopg.Connection[Any], *, agent: str, now: datetime
 ) -> dict[str, Any] | None:
+    """The agent's planned activity now; for an agent still away after a planned break has
+    ended, that break (its end is in the past: the widget counts how far it runs over)."""
     row = conn.execute(
         "SELECT activity, starts_at, ends_at FROM schedules"
         " WHERE agent = %s AND starts_at <= %s AND ends_at > %s",
         (agent, now, now),
     ).fetchone()
+    if row is None or row[0] == "productive":
+        over = conn.execute(
+            "SELECT sc.activity, sc.starts_at, sc.ends_at FROM schedules sc"
+            " JOIN agent_states a ON a.agent = sc.agent AND a.ended_at IS NULL"
+            " AND a.state = 'away'"
+            " WHERE sc.agent = %s AND sc.activity <> 'productive' AND sc.ends_at <= %s"
+            " AND sc.ends_at > a.started_at ORDER BY sc.ends_at DESC LIMIT 1",
+            (agent, now),
+        ).fetchone()
+        row = over or row
     if row is None:
         return None
     return {"activity": row[0], "start": row[1].isoformat(), "end": row[2].isoformat()}

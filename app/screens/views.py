@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from app.config import CallboardConfig
+from app.metrics.registry import BY_NAME
 from app.screens.config import ScreensConfig
 from app.screens.levels import cell, timer, tone
 from app.screens.schemas import (
@@ -18,40 +19,33 @@ from app.screens.schemas import (
     CardView,
     Cell,
     CenterView,
+    Figure,
     Flag,
     KpiLine,
+    Names,
     Param,
     QueueView,
     TeamView,
     Unit,
 )
+from app.screens.tiles import FIGURES
 
 Row = Mapping[str, Any]
 
-# the unit each metric is written in on a screen
-UNITS: dict[str, Unit] = {
-    "service_level": "percent",
-    "abandon_rate": "percent",
-    "fcr": "percent",
-    "fcr_mature": "percent",
-    "csat_score": "score",
-    "csat": "percent",
-    "occupancy": "percent",
-    "adherence": "percent",
-    "transfer_rate": "percent",
-    "short_call_rate": "percent",
-    "agent_hangup_rate": "percent",
-    "asa_s": "seconds",
-    "aht_s": "seconds",
-    "longest_wait_now_s": "seconds",
-    "qa_score": "score",
+# how a screen writes each unit of the registry (a ratio as a percentage); the rest are counts
+SCREEN_UNITS: dict[str, Unit] = {
+    "ratio": "percent",
+    "seconds": "seconds",
+    "per_hour": "per_hour",
+    "score": "score",
     "nps": "nps",
-    "calls_per_hour": "per_hour",
 }
 
 
 def unit_of(metric: str) -> Unit:
-    return UNITS.get(metric, "count")
+    """The unit a metric is written in on a screen, from its unit in the registry."""
+    m = BY_NAME.get(metric)
+    return SCREEN_UNITS.get(m.unit, "count") if m else "count"
 
 
 def agents_by_state(counts: Mapping[str, int] | None) -> AgentsByState:
@@ -97,6 +91,14 @@ def queue_view(
         answered=Cell(value=row.get("answered"), unit="count"),
         arrived=Cell(value=row.get("arrived"), unit="count"),
         agents=agents_by_state(row.get("agents_by_state")),
+        callbacks=Cell(value=row.get("callbacks_waiting_now") or 0, unit="count"),
+        figures={
+            name: Figure(
+                label=f"metric.{metric}.short",
+                cell=cell(s, metric, row.get(metric), unit_of(metric), targets),
+            )
+            for name, metric in FIGURES.items()
+        },
     )
 
 
@@ -218,12 +220,23 @@ def _target(config: CallboardConfig, card: Mapping[str, Any] | None, metric: str
 
 
 def agent_self(
-    config: CallboardConfig, row: Row, team: Row | None, card: Mapping[str, Any] | None
+    config: CallboardConfig,
+    row: Row,
+    team: Row | None,
+    card: Mapping[str, Any] | None,
+    *,
+    team_working: int = 0,
 ) -> AgentSelf:
+    """`team_working`: the team's agents who handled a contact today. Beside the agent's own
+    count stands the team's count per such agent ("you 14, team avg 12"), never the team's
+    total (85 beside 14 read as a comparison); rates are the team's own."""
     s = config.screens
     lines = []
     for key, metric in OWN_KPIS:
         unit = unit_of(metric)
+        theirs = (team or {}).get(metric)
+        if metric == "handled" and theirs is not None:
+            theirs = theirs / team_working if team_working else None
         goal = _target(config, card, metric) if metric != "handled" else None
         th = config.screens.threshold(metric)
         # own values are judged against the target the agent is scored on
@@ -232,7 +245,7 @@ def agent_self(
             KpiLine(
                 key=key,
                 mine=cell(s, metric, row.get(metric), unit, own_targets),
-                team=Cell(value=(team or {}).get(metric), unit=unit),
+                team=Cell(value=theirs, unit=unit),
                 target=Cell(value=goal, unit=unit),
             )
         )
@@ -285,5 +298,19 @@ def card_view(config: CallboardConfig, card: Mapping[str, Any]) -> CardView:
         no_quality_data=bool(card.get("no_quality_data")),
         fcr_pending=card.get("fcr_pending"),
         contacts=int(card.get("contacts") or 0),
+        min_contacts=config.balance.min_contacts,
         flags=[flag_view(f) for f in card.get("flags") or []],
+    )
+
+
+def display_names(config: CallboardConfig, lang: str) -> Names:
+    """The configured display names in `lang` (English's where `lang` has none)."""
+
+    def pick(names: Mapping[str, str]) -> str | None:
+        return names.get(lang) or names.get("en")
+
+    return Names(
+        queue={k: n for k, q in config.queues.items() if (n := pick(q.names))},
+        team={k: n for k, t in config.teams.items() if (n := pick(t.names))},
+        alert={r.name: n for r in config.alerts if (n := pick(r.names))},
     )

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from app.cells import safe_cell
 from app.i18n import t
 
 
@@ -50,12 +53,61 @@ def flag_text(flag: Mapping[str, Any], lang: str = "en") -> str:
     return t(lang, f"flag.{flag['code']}", **params)
 
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# the one formula-cell neutraliser, for CSV and XLSX alike (app/cells.py)
+csv_safe = safe_cell
 
 
-def csv_safe(value: Any) -> Any:
-    """A text cell that a spreadsheet would run as a formula (= + - @, tab, CR first) is
-    written with a leading apostrophe, so it stays text (OWASP, CSV injection)."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
+# a CSV column's unit where its name does not say it (names ending in _s are seconds)
+CSV_PERCENT = frozenset(
+    {
+        "service_level",
+        "abandon_rate",
+        "fcr",
+        "fcr_mature",
+        "csat",
+        "occupancy",
+        "adherence",
+        "transfer_rate",
+        "short_call_rate",
+        "agent_hangup_rate",
+    }
+)
+CSV_TIMES = frozenset({"queued_at", "left_at", "answered_at", "handled_at", "state_since"})
+
+
+def csv_header(name: str, tz: str) -> str:
+    """A column's header: times say the zone they are written in."""
+    return f"{name} ({tz})" if name in CSV_TIMES else name
+
+
+def csv_value(name: str, value: Any, tz: str) -> Any:
+    """A CSV cell as the screen shows it: times in the screen's zone (to the second), shares
+    to the whole per cent (0.54), seconds whole, other figures to two decimals at most;
+    never a float's binary tail (216.40599999999998)."""
+    if value is None or isinstance(value, bool):
+        return value
+    if name in CSV_TIMES:
+        at = value if isinstance(value, datetime) else _instant(value)
+        if at is not None:
+            return at.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M:%S")
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return None
+        if name in CSV_PERCENT:
+            return round(value, 2)
+        if name.endswith("_s"):
+            return round(value)
+        v = round(value, 2)
+        return int(v) if v.is_integer() else v
     return value
+
+
+def _instant(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        at = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return at if at.tzinfo is not None else None

@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse, Response
 from app.auth.deps import Ingester, Supervisor
 from app.deps import ConnDep
 from app.events.router import read_body
-from app.sources.schemas import SourceError, SourceResponse
+from app.sources.schemas import SourceError, SourceResponse, SourcesHealth
 from ingest.sources.base import Item
 from ingest.sources.commit import Committer, Summary
 from ingest.sources.normalize import Normalizer
@@ -23,7 +23,11 @@ from ingest.sources.normalize import Normalizer
 router = APIRouter(prefix="/api/v1/sources", tags=["sources"])
 
 
-@router.get("", summary="Each source's health (what the /sup panel shows)")
+@router.get(
+    "",
+    summary="Each source's health (what the /sup panel shows)",
+    response_model=SourcesHealth,
+)
 def get_sources(request: Request, _: Supervisor, conn: ConnDep) -> dict[str, Any]:
     """Per source: the newest event's time and age, when it was last heard from, events per
     minute, stored, duplicates, rejects, gaps, followed files' offsets and lag, and whether it
@@ -78,7 +82,7 @@ def response(summary: Summary) -> SourceResponse:
 )
 def post_amazon_connect(
     request: Request,
-    _: Ingester,
+    principal: Ingester,
     text: Annotated[str, Depends(body_text)],
     conn: ConnDep,
     source: Annotated[str, Query(min_length=1, max_length=64)] = "amazon-connect",
@@ -87,6 +91,8 @@ def post_amazon_connect(
     from Kinesis; agent events and contact events may be mixed."""
     from ingest.sources.amazon_connect import parse
 
+    if not principal.writes_source(source):
+        raise HTTPException(403, f"this token may not write source {source!r}")
     return response(commit(request, conn, source, parse(text, source, where="body line")))
 
 

@@ -4,6 +4,7 @@ from fastapi import APIRouter, Request
 
 from app.auth.deps import Reader
 from app.deps import ConnDep
+from app.staffing.schemas import CenterStaffing, QueueStaffing
 from app.staffing.service import staffing_center, staffing_now
 
 router = APIRouter(prefix="/api/v1", tags=["staffing"])
@@ -12,6 +13,8 @@ router = APIRouter(prefix="/api/v1", tags=["staffing"])
 @router.get(
     "/staffing",
     summary="Agents required now (Erlang C / A) against agents staffed: one queue, or the center",
+    response_model=CenterStaffing | QueueStaffing,
+    response_model_exclude_unset=True,
 )
 def get_staffing(
     request: Request, _: Reader, conn: ConnDep, queue: str | None = None

@@ -46,6 +46,12 @@
     const text = cb.words["reason." + r];
     return text === undefined ? r : text;
   };
+  // a queue's, team's or alert rule's display name in the page's language (configured
+  // `names`, through the page); the key where none is set
+  cb.name = function (kind, key) {
+    const names = (cb.page && cb.page.names && cb.page.names[kind]) || {};
+    return names[key] || key;
+  };
   cb.w = function (key, params) {
     let text = cb.words[key];
     if (text === undefined) text = key;
@@ -184,8 +190,7 @@
   function tick() {
     const age = cb.age();
     const page = cb.page;
-    const limit = page ? page.stale_after_s : 15;
-    const stale = cb.refused ? true : age === null ? !cb.connected && cb.everConnected : age > limit;
+    const stale = cb.refused ? true : age === null ? !cb.connected && cb.everConnected : !!page && age > page.stale_after_s;
     cb.stale = stale;
     document.body.classList.toggle("stale", !!stale);
     const banner = document.getElementById("stale-banner");
@@ -269,6 +274,7 @@
     const url = proto + "://" + window.location.host + "/api/v1/live?topics=" +
       encodeURIComponent(page.topics.join(",")) + (token ? "&token=" + encodeURIComponent(token) : "");
     const ws = new WebSocket(url);
+    const seq = {}; // topic -> the seq of the frame the page's state is at (patches name theirs)
     cb.socket = ws;
     ws.onopen = function () { cb.connected = true; cb.everConnected = true; backoff = 500; cb.render(); };
     ws.onmessage = function (m) {
@@ -278,8 +284,14 @@
         cb.timezone = f.data.timezone;
       } else if (f.kind === "snapshot") {
         cb.state[f.topic] = f.data;
+        seq[f.topic] = f.seq;
+      } else if (f.base !== undefined && seq[f.topic] !== f.base) {
+        // a patch against a state this page does not hold: ask for the whole topic again
+        ws.send(JSON.stringify({ snapshot: [f.topic] }));
+        return;
       } else {
         cb.state[f.topic] = apply(cb.state[f.topic] || {}, f.data);
+        seq[f.topic] = f.seq;
       }
       cb.refused = null;
       cb.render();

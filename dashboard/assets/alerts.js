@@ -1,83 +1,49 @@
 /* Alerts on the screens: a banner for the wallboard (readable from 5 m, optional chime) and a
-   list with "Acknowledge" for /sup and the agent widget. Pure renderers from the `alerts`
-   topic's data ({"active": [...], "meta": {...}}) to Dash component dicts; words come from
-   `opts.t(key, params)` (the screen's catalogue), English otherwise. `wall`, `sup` and
+   list with an acknowledge button for /sup and the agent widget, from the `alerts` topic's data
+   ({"active": [...], "meta": {...}}). Words come from the page's catalogue (cb.w, the same
+   catalogue as every other word on the screen) and values are written by cb.fmt (a_core.js),
+   as every figure on the screens: no words or number formats of its own. `wall`, `sup` and
    `agent` at the end give each screen its part as HTML from the page's live state (every
    alerts topic the page follows: app/screens/router.py adds those its token may see).
    Loaded on every page by Dash: it only defines functions and one click handler. */
 (function () {
   "use strict";
   const cb = (window.callboard = window.callboard || {});
-  const EN = {
-    "alert.above": "{name}: {metric} is {value}, above {threshold}",
-    "alert.below": "{name}: {metric} is {value}, below {threshold}",
-    "alert.wrap_up_running": "Wrap-up running for {minutes} min",
-    "alert.long_call": "On this call for {minutes} min",
-    "alert.away_long": "Away for {minutes} min",
-    "alert.available_long": "Available for {minutes} min",
-    "alert.break_ending": "Break ends in {minutes} min",
-    "alert.severity.info": "Info",
-    "alert.severity.warning": "Warning",
-    "alert.severity.critical": "Critical",
-    "alert.scope.center": "Center",
-    "alert.scope.queue": "Queue {name}",
-    "alert.scope.team": "Team {name}",
-    "alert.scope.agent": "Agent {name}",
-    "alert.acknowledge": "Acknowledge",
-    "alert.acknowledged": "Acknowledged by {by} at {at}",
-    "alert.since": "since {at}",
-    "alert.none": "No active alerts",
-    "alert.title": "Alerts",
-    "unit.seconds.short": "s",
-  };
   const RANK = { critical: 0, warning: 1, info: 2 };
+  // an alert's units as the screens' cells name them
+  const UNIT = { ratio: "percent", seconds: "seconds", count: "count" };
 
-  function fill(text, params) {
-    return text.replace(/\{(\w+)\}/g, function (m, k) {
-      return params && params[k] !== undefined && params[k] !== null ? String(params[k]) : m;
-    });
-  }
-  /* a metric without a catalogue entry: waiting_now -> "waiting now", aht_s -> "aht" */
-  function plain(metric) { return metric.replace(/_s$/, "").replace(/_/g, " "); }
-  function english(key, params) { return fill(EN[key] || key, params); }
+  function t(key, params) { return cb.w(key, params); }
   function h(type, props, children) {
     const p = Object.assign({}, props || {});
     if (children !== undefined) p.children = children;
     return { type: type.charAt(0).toUpperCase() + type.slice(1), namespace: "dash_html_components", props: p };
   }
-  function value(x, unit, lang, t) {
-    if (x === null || x === undefined) return "–";
-    if (unit === "ratio") return new Intl.NumberFormat(lang, { style: "percent", maximumFractionDigits: 1 }).format(x);
-    if (unit === "seconds") {
-      const s = Math.round(x);
-      return s < 60 ? s + " " + (t || english)("unit.seconds.short") : Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0");
-    }
-    return new Intl.NumberFormat(lang, { maximumFractionDigits: 1 }).format(x);
-  }
   function time(iso, opts) {
     if (!iso) return "";
     const o = { hour: "2-digit", minute: "2-digit", hour12: false };
     if (opts.timezone || cb.timezone) o.timeZone = opts.timezone || cb.timezone;
-    return new Date(iso).toLocaleTimeString(opts.lang || [], o);
+    return new Date(iso).toLocaleTimeString(opts.lang || cb.lang || [], o);
   }
 
-  /* The alert's sentence, in the screen's words. */
-  function text(a, opts) {
-    opts = opts || {};
-    const t = opts.t || english;
+  /* The alert's sentence ("waiting now is 7, above 2"): what is out; where it is stands
+     beside it (the rule's name would only repeat the two). */
+  function text(a) {
     const p = Object.assign({}, a.params || {});
-    const unit = p.unit;
-    const metric = t("metric." + a.metric);
-    p.name = a.name;
-    p.metric = metric === "metric." + a.metric ? plain(a.metric) : metric;
-    p.value = value(p.value !== undefined ? p.value : a.value, unit, opts.lang, t);
-    p.threshold = value(p.threshold !== undefined ? p.threshold : a.threshold, unit, opts.lang, t);
+    const unit = UNIT[p.unit] || "count";
+    const key = "metric." + a.metric;
+    const metric = t(key);
+    p.metric = metric === key ? a.metric.replace(/_s$/, "").replace(/_/g, " ") : metric;
+    p.value = cb.fmt(p.value !== undefined ? p.value : a.value, unit);
+    p.threshold = cb.fmt(p.threshold !== undefined ? p.threshold : a.threshold, unit);
+    if (p.minutes === undefined) p.minutes = 0;
     return t("alert." + a.code, p);
   }
-  function where(a, opts) {
-    const t = (opts && opts.t) || english;
+  /* Where: "Queue billing" with the queue's, team's or agent's display name. */
+  function where(a) {
     const parts = a.scope.split(":");
-    return t("alert.scope." + parts[0], { name: parts.slice(1).join(":") });
+    const key = parts.slice(1).join(":");
+    return t("alert.scope." + parts[0], { name: cb.name ? cb.name(parts[0], key) : key });
   }
   /* Most severe first; within a severity the alerts nobody has acknowledged yet, then the
      oldest. An acknowledgement just made on this page counts before the server's next frame. */
@@ -99,11 +65,10 @@
     const list = sorted(data);
     if (!list.length) return null;
     const shown = list.slice(0, opts.max || 2);
-    const t = opts.t || english;
     const rows = shown.map(function (a) {
       return h("div", { className: "cb-alert-line cb-alert-" + a.severity + (a.acknowledged_at ? " cb-alert-acked" : ""), id: "cb-banner-" + a.id }, [
-        h("span", { className: "cb-alert-where" }, where(a, opts)),
-        h("span", { className: "cb-alert-text" }, text(a, opts)),
+        h("span", { className: "cb-alert-where" }, where(a)),
+        h("span", { className: "cb-alert-text" }, text(a)),
         a.acknowledged_at ? h("span", { className: "cb-alert-ackd" }, "✓ " + t("alert.acknowledged", { by: a.acknowledged_by, at: time(a.acknowledged_at, opts) })) : null,
       ].filter(Boolean));
     });
@@ -119,17 +84,18 @@
      Acknowledge button (supervisors and admins). */
   function list(data, opts) {
     opts = opts || {};
-    const t = opts.t || english;
     const items = sorted(data);
     if (!items.length) return opts.compact ? null : h("div", { className: "cb-alert-list cb-alert-empty" }, t("alert.none"));
     return h("div", { className: "cb-alert-list" + (opts.compact ? " cb-alert-compact" : "") }, items.map(function (a) {
       const ack = a.acknowledged_at
         ? h("span", { className: "cb-alert-ackd" }, t("alert.acknowledged", { by: a.acknowledged_by, at: time(a.acknowledged_at, opts) }))
         : opts.ack ? h("button", { className: "cb-alert-ack", "data-alert-ack": String(a.id) }, t("alert.acknowledge")) : null;
-      return h("div", { className: "cb-alert-item cb-alert-" + a.severity + (a.acknowledged_at ? " cb-alert-acked" : ""), id: "cb-alert-" + a.id }, [
+      // the rule's name (in the page's language) on hover: the line itself says where and what
+      return h("div", { className: "cb-alert-item cb-alert-" + a.severity + (a.acknowledged_at ? " cb-alert-acked" : ""), id: "cb-alert-" + a.id,
+        title: cb.name("alert", a.name) }, [
         h("span", { className: "cb-alert-sev" }, t("alert.severity." + a.severity)),
-        opts.compact ? null : h("span", { className: "cb-alert-where" }, where(a, opts)),
-        h("span", { className: "cb-alert-text" }, text(a, opts)),
+        opts.compact ? null : h("span", { className: "cb-alert-where" }, where(a)),
+        h("span", { className: "cb-alert-text" }, text(a)),
         opts.compact ? null : h("span", { className: "cb-alert-since" }, t("alert.since", { at: time(a.raised_at, opts) })),
         ack,
       ].filter(Boolean));
@@ -185,7 +151,6 @@
       const body = await r.json();
       if (!r.ok) throw new Error(body.detail || r.status);
       local[body.id] = { acknowledged_by: body.acknowledged_by, acknowledged_at: body.acknowledged_at };
-      const t = cb.w || english;
       const done = document.createElement("span");
       done.className = "cb-alert-ackd";
       done.textContent = t("alert.acknowledged", { by: body.acknowledged_by, at: time(body.acknowledged_at, { lang: cb.lang }) });
@@ -231,7 +196,7 @@
     return out;
   }
   function words(page) {
-    return { t: cb.w || english, lang: cb.lang, timezone: cb.timezone, ack: !!(page && page.ack) };
+    return { lang: cb.lang, timezone: cb.timezone, ack: !!(page && page.ack) };
   }
   /* The wallboard's banner: the center's alerts and those of the board's queues (every queue
      when the board names none). `?sound=1` (or `sound = true` for the board) chimes. */
@@ -253,7 +218,7 @@
     const shape = window.innerWidth + "x" + window.innerHeight + "|" + list.map(function (a) {
       return a.id + (a.acknowledged_at ? "+" : "");
     }).join("|");
-    const key = shape + "|" + list.map(function (a) { return text(a, opts); }).join("|");
+    const key = shape + "|" + list.map(function (a) { return text(a); }).join("|");
     if (shape !== sized.shape) { sized.shape = shape; sized.max = 2; }
     if (key !== sized.key) { sized.key = key; sized.done = null; }
     return html(banner({ active: items }, Object.assign(opts, { max: sized.max })));
@@ -288,7 +253,6 @@
      Acknowledge; a panel of its own, above the queues. */
   function sup(state, page) {
     const items = collect(state);
-    const t = cb.w || english;
     return '<section class="panel cb-alert-panel" id="panel-alerts"><div class="panel-head"><span>' +
       esc(t("alert.title")) + (items.length ? " · " + items.length : "") + "</span></div>" +
       html(list({ active: items }, words(page))) + "</section>";
@@ -300,7 +264,7 @@
   }
 
   cb.alerts = {
-    banner: banner, list: list, text: text, where: where, chime: chime, dom: dom, html: html, english: english,
+    banner: banner, list: list, text: text, where: where, chime: chime, dom: dom, html: html,
     collect: collect, wall: wall, fitWall: fitWall, sup: sup, agent: agent, local: local,
   };
 })();

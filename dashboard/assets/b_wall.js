@@ -6,30 +6,15 @@
   cb.screens = cb.screens || {};
   const esc = function (s) { return cb.esc(s); };
   let pageNo = 0;
-  let trends = {};
+  let trends = {}, trendsAt = 0, trendsBusy = false;
 
   function fig(label, html, id) {
     return '<div class="fig"' + (id ? ' id="' + esc(id) + '"' : "") + '><div class="fig-v">' + html +
       '</div><div class="fig-l">' + esc(label) + "</div></div>";
   }
 
-  function spark(trend) {
-    const pts = (trend && trend.points) || [];
-    if (!pts.length) return '<svg class="spark" viewBox="0 0 100 30" preserveAspectRatio="none"></svg>';
-    const n = Math.max(1, pts.length - 1);
-    let path = "", dots = "";
-    pts.forEach(function (p, i) {
-      const v = p.service_level.value;
-      if (v === null || v === undefined) return;
-      const x = (i / n) * 100, y = 28 - v * 26;
-      path += (path ? " L" : "M") + x.toFixed(1) + " " + y.toFixed(1);
-    });
-    const target = trend.target !== null && trend.target !== undefined
-      ? '<line class="target" x1="0" x2="100" y1="' + (28 - trend.target * 26).toFixed(1) + '" y2="' + (28 - trend.target * 26).toFixed(1) + '"/>' : "";
-    return '<svg class="spark" viewBox="0 0 100 30" preserveAspectRatio="none">' + target +
-      '<path d="' + path + '"/>' + dots + "</svg>";
-  }
-
+  // the center's agents by state: each agent once, so the four add up to the staffed figure
+  // (a queue's tile counted an agent once per queue served: 55 on a call with 28 staffed)
   function agents(a) {
     const reasons = Object.entries(a.away_by_reason || {}).map(function (e) {
       return esc(cb.reason(e[0])) + " " + esc(cb.fmt(e[1], "count"));
@@ -43,12 +28,27 @@
       one("wrap_up", "✎", a.wrap_up, cb.w("wall.wrap_up")) +
       one("away", "‖", a.away, cb.w("wall.away") + (reasons ? " (" + reasons + ")" : ""));
   }
+  // a queue's own line: who could take its next call now (an agent serving several queues is
+  // free for each of them; the states of all are counted once, in the header)
+  function queueAgents(a) {
+    return '<span class="st st-available"><i>●</i> ' + esc(cb.fmt(a.available, "count")) + " <small>" +
+      esc(cb.w("wall.available")) + '</small></span><span class="st st-staffed">' +
+      esc(cb.fmt(a.logged_in, "count")) + " <small>" + esc(cb.w("wall.serving")) + "</small></span>";
+  }
 
   const WORST = { bad: 3, warn: 2, good: 1, none: 0 };
   function worst(levels) {
     let w = "none";
     for (const l of levels) if ((WORST[l] || 0) > WORST[w]) w = l;
     return w;
+  }
+
+  // "waiting N + M callbacks": callbacks wait apart from the callers on the line
+  function callbacks(q) {
+    const n = q.callbacks && q.callbacks.value;
+    if (!n) return "";
+    return '<span class="callbacks" id="callbacks-' + esc(q.key) + '">' +
+      esc(n === 1 ? cb.w("wall.callbacks_one") : cb.w("wall.callbacks", { n: cb.fmt(n, "count") })) + "</span>";
   }
 
   function tile(q, tiles, view) {
@@ -59,19 +59,25 @@
       : cb.w("wall.sl_rule_no_target", { s: cb.fmt(q.sl_threshold_s, "count") });
     const level = worst([q.waiting.level, q.service_level.level, q.service_level_recent.level, q.abandon_rate.level]);
     const main = [];
-    if (has("waiting")) main.push(fig(cb.w("wall.waiting"), cb.cell(q.waiting, { id: "waiting-" + q.key })));
+    if (has("waiting")) main.push(fig(cb.w("wall.waiting"), cb.cell(q.waiting, { id: "waiting-" + q.key }) + callbacks(q)));
     if (has("longest_wait")) main.push(fig(cb.w("wall.longest_wait"), cb.timer(q.longest, { id: "longest-" + q.key })));
     const figs = [];
     if (has("service_level")) figs.push(fig(cb.w("wall.sl_today"), cb.cell(q.service_level, { id: "sl-" + q.key })));
     if (has("service_level_recent") && q.recent_window) figs.push(fig(recentLabel, cb.cell(q.service_level_recent, { id: "slr-" + q.key })));
     if (has("asa")) figs.push(fig(cb.w("wall.asa"), cb.cell(q.asa, { id: "asa-" + q.key })));
     if (has("abandon_rate")) figs.push(fig(cb.w("wall.abandon_rate"), cb.cell(q.abandon_rate, { id: "abandon-" + q.key })));
+    // figure tiles (app/screens/tiles.py): a metric under its short name, in the board's order
+    tiles.forEach(function (t) {
+      const f = (q.figures || {})[t];
+      if (f) figs.push(fig(cb.w(f.label), cb.cell(f.cell, { id: "fig-" + t + "-" + q.key })));
+    });
     return '<section class="tile lvl-' + level + '" id="tile-' + esc(q.key) + '">' +
-      '<h2><span class="qname">' + esc(q.key) + "</span>" + cb.glyph(level) + '<small>' + esc(rule) + "</small></h2>" +
+      '<h2><span class="qname">' + esc(cb.name("queue", q.key)) + "</span>" + cb.glyph(level) + '<small>' + esc(rule) + "</small></h2>" +
       '<div class="main">' + main.join("") + "</div>" +
       '<div class="figs">' + figs.join("") + "</div>" +
-      (has("agents") ? '<div class="agents" id="agents-' + esc(q.key) + '">' + agents(q.agents) + "</div>" : "") +
-      (has("trend") ? '<div class="trend"><span class="fig-l">' + esc(cb.w("wall.trend")) + "</span>" + spark(trends[q.key]) + "</div>" : "") +
+      (has("agents") ? '<div class="agents" id="agents-' + esc(q.key) + '">' + queueAgents(q.agents) + "</div>" : "") +
+      (has("trend") ? '<div class="trend"><span class="fig-l">' + esc(cb.w("wall.trend")) + "</span>" +
+        cb.charts.box("trend-" + q.key, q.key, "wall-trend") + "</div>" : "") +
       "</section>";
   }
 
@@ -111,7 +117,9 @@
         "</div>";
     }
     head += '<div class="when"><div id="clock" data-tick="clock"></div><div id="freshness" data-tick="fresh" class="fresh wait"></div></div>' +
-      (cb.sources ? cb.sources.behind(state, "wall") : "") + "</header>"; // a stale source (e_sources.js)
+      (cb.sources ? cb.sources.behind(state, "wall") : "") + // a stale source (e_sources.js)
+      (t && t.center ? '<div class="agents center-agents" id="center-agents" title="' + esc(cb.w("wall.agents_center")) + '">' +
+        agents(t.center.agents) + "</div>" : "") + "</header>";
     if (!t) {
       body = '<div class="waiting-for-data">' + esc(cb.w("common.waiting_for_data")) + "</div>";
     } else {
@@ -133,23 +141,35 @@
     root.className = "wall theme-" + board.theme;
     // alerts (alerts.js): a banner under the header, in the flow: it moves the tiles, never covers them
     const alerts = '<div id="wall-alerts">' + cb.alerts.wall(state, page) + "</div>";
-    cb.patch(root, head + alerts + body + foot);
+    const forecast = cb.forecast ? cb.forecast.wall(page) : ""; // f_forecast.js
+    cb.patch(root, head + forecast + alerts + body + foot);
     cb.alerts.fitWall(document.getElementById("wall-alerts"));
+    if (board.tiles.indexOf("trend") >= 0) {
+      for (const el of root.querySelectorAll(".wall-trend")) {
+        const key = el.dataset.tick.slice(6);
+        cb.charts.draw(el.id, trends[key], { big: true });
+      }
+      // today's trends again once the server's clock has moved on a minute (a demo's runs
+      // faster than the wall's; they were asked for every 5 real minutes)
+      if (cb.clock && cb.now() - trendsAt >= 60000) loadTrends(page);
+    }
   }
 
   async function loadTrends(page) {
+    if (trendsBusy) return;
+    trendsBusy = true;
+    trendsAt = cb.clock ? cb.now() : 0; // the server's clock, once a heartbeat has told it
     try {
       const q = page.board.name && page.board.name !== "default" ? "?board=" + encodeURIComponent(page.board.name) : "";
       trends = await (await cb.get("/api/v1/screens/wall/trends" + q)).json();
       cb.render();
-    } catch (e) { /* the next round */ }
+    } catch (e) { /* the next round */ } finally { trendsBusy = false; }
   }
 
   cb.screens.wall = {
     init: function (page) {
       if (page.board.tiles.indexOf("trend") >= 0) {
         loadTrends(page);
-        setInterval(function () { if (!cb.stale) loadTrends(page); }, 300000);
       }
       setInterval(function () { if (!cb.stale) { pageNo += 1; cb.render(); } }, page.board.rotation_s * 1000);
       window.addEventListener("resize", function () { cb.render(); });

@@ -29,9 +29,11 @@
       // the plan's length in minutes ("15 min"): as m:ss it read as a time of day
       activity: cb.reason(plan.activity), planned: Math.round(planned / 60) + " " + cb.w("unit.minutes.short"), left: mark, over: mark,
     }));
+    // the ticker's mark differs between the two: the patcher keeps an element whose mark is
+    // unchanged, and the countdown left at 0:00 stood where "over by" should count
     const span = over
-      ? '<span class="v timer bad" data-tick="' + esc(plan.end) + '" data-since="' + esc(plan.end) + '" data-steps="[]" data-base="bad"><span class="n"></span></span>'
-      : '<span class="v countdown" data-tick="' + esc(plan.end) + '" data-until="' + esc(plan.end) + '"></span>';
+      ? '<span class="v timer bad" data-tick="over ' + esc(plan.end) + '" data-since="' + esc(plan.end) + '" data-steps="[]" data-base="bad"><span class="n"></span></span>'
+      : '<span class="v countdown" data-tick="left ' + esc(plan.end) + '" data-until="' + esc(plan.end) + '"></span>';
     return '<div class="break" id="agent-break">' + text.replace(mark, span) + "</div>";
   }
 
@@ -49,11 +51,12 @@
     const a = v.agent;
     if (a.state !== lastState) { lastState = a.state; loadPlan(); }
     html = '<header class="agent-head"><span class="agent-name">' + esc(a.name || a.key) +
-      (a.team ? " · " + esc(a.team) : "") + '</span><span id="freshness" data-tick="fresh" class="fresh wait"></span></header>';
+      (a.team ? " · " + esc(cb.name("team", a.team)) : "") + '</span><span id="freshness" data-tick="fresh" class="fresh wait"></span></header>';
     if (cb.sources) html += cb.sources.behind(state, "agent"); // a stale source (e_sources.js)
-    const state_ = cb.w("common.state." + (a.state || "none")) + (a.reason ? " · " + cb.reason(a.reason) : "");
+    // a sentence per state ("you are in wrap-up", not "you are wrap-up"), in every language
+    const said = cb.w("agent.you_are." + (a.state || "none")) + (a.reason ? " · " + cb.reason(a.reason) : "");
     html += '<div class="state state-' + esc(a.state || "none") + '" id="agent-state"><span>' +
-      esc(cb.w("agent.you_are", { state: state_ })) + "</span>" + cb.timer(a.in_state, { id: "agent-in-state" }) + "</div>";
+      esc(said) + "</span>" + cb.timer(a.in_state, { id: "agent-in-state" }) + "</div>";
     html += breakLine(a);
     html += '<div id="agent-alerts">' + cb.alerts.agent(state, page, me()) + "</div>"; // alerts.js: the agent's own
     html += '<table class="kpis"><thead><tr><th>' + esc(cb.w("agent.head.kpi")) + "</th><th>" +
@@ -71,7 +74,7 @@
         esc(cb.w("agent.waiting")) + "</th><th>" + esc(cb.w("agent.longest")) + "</th></tr></thead><tbody>";
       for (const name of qs) {
         const q = v.queues[name];
-        html += "<tr><td>" + esc(name) + "</td><td>" + cb.cell(q.waiting, { id: "agent-waiting-" + name }) +
+        html += "<tr><td>" + esc(cb.name("queue", name)) + "</td><td>" + cb.cell(q.waiting, { id: "agent-waiting-" + name }) +
           "</td><td>" + cb.timer(q.longest) + "</td></tr>";
       }
       html += "</tbody></table>";
@@ -92,7 +95,7 @@
         '<button class="flags-line' + (n ? " has" : "") + '" id="agent-flags-line" data-act="flags" aria-expanded="' + flagsOpen + '">' +
         (n ? "⚑ " : "") + esc(notes) + (n ? (flagsOpen ? " ▾" : " ▸") : "") + "</button></div>";
       const extra = [];
-      if (!c.meaningful) extra.push(cb.w("agent.not_meaningful", { min: 10 }));
+      if (!c.meaningful) extra.push(cb.w("agent.not_meaningful", { min: c.min_contacts }));
       if (c.no_quality_data) extra.push(cb.w("agent.no_quality"));
       if (c.fcr_pending) extra.push(cb.w("agent.fcr_so_far", { n: c.fcr_pending }));
       if (flagsOpen && n || helpOpen) {

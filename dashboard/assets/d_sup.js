@@ -31,7 +31,7 @@
     const recent = Object.values(c.queues).some(function (q) { return q.recent_window; });
     const rows = Object.keys(c.queues).sort().map(function (k) {
       const q = c.queues[k];
-      return '<tr class="pick"' + pickAttrs("queue", k) + "><td>" + esc(k) + "</td><td>" + cb.cell(q.waiting) +
+      return '<tr class="pick"' + pickAttrs("queue", k) + "><td>" + esc(cb.name("queue", k)) + "</td><td>" + cb.cell(q.waiting) +
         "</td><td>" + cb.timer(q.longest) + "</td><td>" + cb.cell(q.service_level) + "</td>" +
         (recent ? "<td>" + cb.cell(q.service_level_recent) + "</td>" : "") + "<td>" + cb.cell(q.asa) + "</td><td>" + cb.cell(q.abandon_rate) +
         "</td><td>" + cb.cell(q.answered, { glyph: false }) + "</td><td>" + esc(q.agents.available + "/" + q.agents.logged_in) + "</td></tr>";
@@ -48,7 +48,7 @@
     }
     const rows = Object.keys(teams).sort().map(function (k) {
       const t = teams[k];
-      return '<tr class="pick"' + pickAttrs("team", k) + "><td>" + esc(k) + "</td><td>" + cb.cell(t.handled, { glyph: false }) +
+      return '<tr class="pick"' + pickAttrs("team", k) + "><td>" + esc(cb.name("team", k)) + "</td><td>" + cb.cell(t.handled, { glyph: false }) +
         "</td><td>" + cb.cell(t.aht) + "</td><td>" + cb.cell(t.fcr) + "</td><td>" + cb.cell(t.csat) + "</td><td>" +
         cb.cell(t.occupancy) + "</td><td>" + cb.cell(t.adherence) + "</td></tr>";
     }).join("");
@@ -73,7 +73,7 @@
   function ranked(cards) {
     const keys = Object.keys(cards).sort();
     const sig = keys.join(",");
-    const every = (cb.page.rank_every_s || 60) * 1000;
+    const every = cb.page.rank_every_s * 1000; // 0: ranked on every frame
     if (sig !== rankKeys || Date.now() - rankedAt >= every) {
       rankKeys = sig;
       rankedAt = Date.now();
@@ -104,36 +104,19 @@
       '<div class="note">' + esc(cb.w("sup.scorecards_note")) + "</div>";
   }
 
-  function trendSvg(trend) {
-    const pts = (trend && trend.points) || [];
-    const W = 560, H = 150, P = 24;
-    if (!pts.length) return '<svg class="trend" id="sup-trend" viewBox="0 0 ' + W + " " + H + '"><text x="' + W / 2 + '" y="' + H / 2 + '" text-anchor="middle">' + esc(cb.w("sup.no_contacts")) + "</text></svg>";
-    const n = pts.length, bw = (W - 2 * P) / n;
-    const maxC = Math.max(1, Math.max.apply(null, pts.map(function (p) { return p.answered + p.abandoned; })));
-    let bars = "", line = "", labels = "";
-    pts.forEach(function (p, i) {
-      const x = P + i * bw;
-      const ha = (p.answered / maxC) * (H - 2 * P), hb = (p.abandoned / maxC) * (H - 2 * P);
-      bars += '<rect class="answered" x="' + x.toFixed(1) + '" y="' + (H - P - ha).toFixed(1) + '" width="' + Math.max(1, bw - 2).toFixed(1) + '" height="' + ha.toFixed(1) + '"/>';
-      bars += '<rect class="abandoned" x="' + x.toFixed(1) + '" y="' + (H - P - ha - hb).toFixed(1) + '" width="' + Math.max(1, bw - 2).toFixed(1) + '" height="' + hb.toFixed(1) + '"/>';
-      const v = p.service_level.value;
-      if (v !== null && v !== undefined) {
-        const y = H - P - v * (H - 2 * P);
-        line += (line ? " L" : "M") + (x + bw / 2).toFixed(1) + " " + y.toFixed(1);
-        bars += '<circle class="' + p.service_level.level + '" cx="' + (x + bw / 2).toFixed(1) + '" cy="' + y.toFixed(1) + '" r="2.5"/>';
-      }
-      if (i % Math.max(1, Math.ceil(n / 8)) === 0) labels += '<text x="' + x.toFixed(1) + '" y="' + (H - 6) + '">' + esc(p.start) + "</text>";
-    });
-    const target = trend.target !== null && trend.target !== undefined
-      ? '<line class="target" x1="' + P + '" x2="' + (W - P) + '" y1="' + (H - P - trend.target * (H - 2 * P)).toFixed(1) + '" y2="' + (H - P - trend.target * (H - 2 * P)).toFixed(1) + '"/>' : "";
-    return '<svg class="trend" id="sup-trend" data-key="' + esc(trend.key) + '" viewBox="0 0 ' + W + " " + H + '" preserveAspectRatio="none">' +
-      bars + target + '<path d="' + line + '"/>' + labels + "</svg>";
+  // the chosen queue's, team's or agent's day per 15 minutes: calls as bars (answered,
+  // abandoned), the service level as a line against its target; values on hover (f_charts.js)
+  function trendBox(trend) {
+    const key = trend ? trend.key : "";
+    return '<div class="trend-chart" id="sup-trend" data-key="' + esc(key) + '">' +
+      (trend && trend.points.length ? cb.charts.box("sup-trend-chart", key, "sup-chart")
+        : '<div class="hint">' + esc(cb.w("sup.no_contacts")) + "</div>") + "</div>";
   }
 
   function contactsTable(c) {
     if (!c.rows.length) return '<div class="hint">' + esc(cb.w("sup.no_contacts")) + "</div>";
     const rows = c.rows.map(function (r) {
-      return '<tr class="pick" data-contact="' + esc(r.call_id) + '"><td>' + esc(r.queued_at || "") + "</td><td>" + esc(r.queue || "") +
+      return '<tr class="pick" data-contact="' + esc(r.call_id) + '"><td>' + esc(r.queued_at || "") + "</td><td>" + esc(r.queue ? cb.name("queue", r.queue) : "") +
         "</td><td>" + esc(cb.w("sup.outcome." + (r.outcome || "waiting"))) + "</td><td>" + cb.cell(r.wait) + "</td><td>" +
         esc(r.agent || "") + "</td><td>" + cb.cell(r.talk, { glyph: false }) + "</td><td>" + esc(r.ended_by ? cb.w("sup.ended_by." + r.ended_by) : "") +
         "</td><td>" + (r.transferred ? "⇄ " + esc(cb.w("sup.yes")) : "") + "</td><td>" + cb.cell(r.csat, { glyph: false }) + "</td><td>" +
@@ -148,11 +131,11 @@
   }
 
   function side() {
-    const crumbs = [cb.w("sup.all")].concat(["queue", "team", "agent"].filter(function (k) { return sel[k]; }).map(function (k) { return sel[k]; }));
+    const crumbs = [cb.w("sup.all")].concat(["queue", "team", "agent"].filter(function (k) { return sel[k]; }).map(function (k) { return cb.name(k, sel[k]); }));
     let html = '<div class="crumbs" id="crumbs">' + crumbs.map(esc).join(" › ") +
       (sel.queue || sel.team || sel.agent ? ' <button data-clear="1">' + esc(cb.w("sup.clear")) + "</button>" : "") + "</div>";
     html += '<div class="trend-box"><div class="panel-head"><span>' + esc(cb.w("sup.trend")) + "</span></div>" +
-      (drill ? trendSvg(drill.trend) : '<svg class="trend" id="sup-trend" viewBox="0 0 560 150"></svg>') + "</div>";
+      trendBox(drill && drill.trend) + "</div>";
     html += '<div class="panel-head"><span>' + esc(cb.w("sup.contacts")) + ' <small>(' + esc(cb.timezone || "") + ')</small></span><button class="csv" data-csv="contacts">' + esc(cb.w("sup.csv")) + "</button></div>";
     html += '<div class="contacts-box">' + (drillError ? '<div class="hint">' + esc(drillError) + "</div>" : drill ? contactsTable(drill.contacts) : "") + "</div>";
     html += '<div class="panel-head"><span>' + esc(cb.w("sup.adherence")) + "</span></div>";
@@ -166,13 +149,25 @@
     return html;
   }
 
+  // an event's particulars in words: "ended by: customer", "to queue sales", "CSAT 4"
+  function details(data) {
+    return Object.keys(data).sort().map(function (k) {
+      let v = data[k];
+      if (k === "ended_by") v = cb.w("sup.ended_by." + v);
+      else if (k === "reason") v = cb.reason(v);
+      else if (k === "to_queue") v = cb.name("queue", v);
+      return cb.w("sup.event.detail." + k, { v: v });
+    }).join(" · ");
+  }
+
   function timelineHtml() {
     if (!timeline) return "";
     return '<div class="modal" id="timeline"><div class="modal-box"><div class="panel-head"><span>' +
       esc(cb.w("sup.timeline", { id: timeline.call_id })) + '</span><button data-close="1">' + esc(cb.w("sup.close")) + "</button></div>" +
       '<table class="grid"><tbody>' + timeline.events.map(function (e) {
-        return "<tr><td>" + esc(e.at) + "</td><td>" + esc(e.type) + "</td><td>" + esc(e.queue || "") + "</td><td>" +
-          esc(e.agent || "") + "</td><td>" + esc(e.detail || "") + "</td></tr>";
+        return "<tr><td>" + esc(e.at) + "</td><td>" + esc(cb.w("sup.event." + e.type)) + "</td><td>" +
+          esc(e.queue ? cb.name("queue", e.queue) : "") + "</td><td>" + esc(e.agent || "") + "</td><td>" +
+          esc(details(e.data || {})) + "</td></tr>";
       }).join("") + "</tbody></table></div></div>";
   }
 
@@ -207,17 +202,49 @@
     } else {
       const agents = merged(state, "agents"), cards = merged(state, "cards");
       html["r-queues"] = panel("queues", cb.w("sup.queues"), queueTable(t), "queues");
-      html["r-agents"] = panel("agents", cb.w("sup.agents") + (sel.team ? " · " + sel.team : "") + (sel.queue ? " · " + sel.queue : ""), agentGrid(agents), "agents");
+      html["r-agents"] = panel("agents", cb.w("sup.agents") + (sel.team ? " · " + cb.name("team", sel.team) : "") + (sel.queue ? " · " + cb.name("queue", sel.queue) : ""), agentGrid(agents), "agents");
       html["r-teams"] = panel("teams", cb.w("sup.teams"), teamTable(state), "teams");
       html["r-cards"] = panel("scorecards", cb.w("sup.scorecards"), scoreTable(cards), "scorecards");
       html.side = side();
       html["r-modal"] = timelineHtml();
     }
     for (const id of REGIONS) cb.patch(document.getElementById(id), html[id] || "");
+    if (drill && drill.trend && drill.trend.points.length) cb.charts.draw("sup-trend-chart", drill.trend, { bars: true, hover: true });
+    follow(state);
     // alerts (alerts.js): their own panel above the queues, with Acknowledge
     const alerts = document.getElementById("r-alerts") || document.getElementById("r-queues").insertAdjacentElement(
       "beforebegin", Object.assign(document.createElement("div"), { id: "r-alerts" }));
     cb.patch(alerts, t ? cb.alerts.sup(state, cb.page) : "");
+    if (cb.forecast) cb.forecast.sup(state); // today against its forecast (f_forecast.js)
+  }
+
+  // the contacts and the adherence list are asked for again whenever the figures beside them
+  // change (a new frame of the center or a team: the grid's own changes), at most one request
+  // of each at a time; they used to wait a minute and contradict the grid meanwhile
+  let seen = null, asking = false, again = false;
+  function follow(state) {
+    const mark = Object.keys(state).filter(function (k) { return k === "center" || k.startsWith("team:"); })
+      .sort().map(function (k) { const m = state[k] && state[k].view && state[k].view.meta; return m ? m.computed_at : ""; })
+      .join("|");
+    if (mark === seen) return;
+    const first = seen === null;
+    seen = mark;
+    if (!first) refresh(); // init() asks once at the start
+  }
+  // at most one round every few seconds: a busy floor sends frames several times a second,
+  // and the tab must stay light (tests/e2e: under 15 % busy)
+  const GAP_MS = 5000;
+  let askedAt = 0;
+  function refresh() {
+    if (asking) { again = true; return; }
+    const wait = askedAt + GAP_MS - Date.now();
+    if (wait > 0) { asking = true; setTimeout(function () { asking = false; refresh(); }, wait); return; }
+    asking = true;
+    askedAt = Date.now();
+    Promise.all([loadDrill(), loadAdherence()]).finally(function () {
+      asking = false;
+      if (again) { again = false; refresh(); }
+    });
   }
 
   async function loadDrill() {
@@ -274,7 +301,7 @@
       });
       loadDrill();
       loadAdherence();
-      setInterval(function () { if (!cb.stale) { loadDrill(); loadAdherence(); } }, 60000);
+      window.addEventListener("resize", function () { cb.render(); }); // the chart's width
     },
     render: render,
   };

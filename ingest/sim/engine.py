@@ -63,6 +63,16 @@ class Knobs:
     survey_p: float = 0.25
     qa_p: float = 0.06
     callback_after_abandon_p: float = 0.4
+    # "keep your place, we call you back": offered to a voice caller still waiting after
+    # callback_offer_after_s, taken by this share; the callback keeps the caller's place among
+    # the callbacks (agents take callers on the line first), reaches the customer with
+    # callback_reach_p per attempt, retries after callback_retry_s, and fails after
+    # callback_attempts (EVENTS.md, Callbacks)
+    callback_offer_after_s: float = 60.0
+    callback_offer_p: float = 0.2
+    callback_reach_p: float = 0.8
+    callback_retry_s: float = 600.0
+    callback_attempts: int = 3
     return_if_unresolved_p: float = 0.6
     talk_cv: float = 0.6  # lognormal spread; None-like 0 would be constant
     exponential_talk: bool = False  # M/M/N for the physics tests
@@ -82,6 +92,8 @@ class Contact:
     state: str = "waiting"  # waiting, ringing, talking, done
     agent: Agent | None = None
     first_queue: str = ""
+    callback: bool = False  # the customer left the line for a callback
+    attempts: int = 0
 
 
 @dataclass
@@ -107,6 +119,9 @@ class Simulation:
     ) -> None:
         self.center, self.start, self.horizon = center, start, hours * 3600
         self.rng = random.Random(seed)
+        # callbacks draw from their own stream: turning them on or off leaves the arrivals,
+        # patience and talk of the same seed as they were
+        self.callback_rng = random.Random(seed * 7919 + 1)
         self.source, self.prefix = source, prefix or f"s{seed}-"
         self.k = knobs or Knobs()
         self.tz = ZoneInfo(center.timezone)
@@ -226,6 +241,44 @@ class Simulation:
             self.at(max(0.0, c.deadline - self.t), self._patience_out, c, c.segment)
         if q.overflow_to and q.overflow_after_s is not None:
             self.at(q.overflow_after_s, self._overflow, c, c.segment)
+        if self.k.callback_offer_p > 0 and q.channel == "voice":
+            self.at(self.k.callback_offer_after_s, self._offer_callback, c, c.segment)
+        self._offer(c)
+
+    # --- callbacks ----------------------------------------------------------------------------
+
+    def _offer_callback(self, c: Contact, segment: int) -> None:
+        if c.segment != segment or c.state != "waiting" or c.callback:
+            return
+        if self.callback_rng.random() >= self.k.callback_offer_p:
+            return
+        # the customer hangs up and keeps their place: the lane entry stays where it is
+        c.callback, c.deadline = True, math.inf
+        self.emit("callback.requested", call_id=c.call_id, queue=c.queue)
+
+    def _dial(self, a: Agent, c: Contact, segment: int) -> bool:
+        """An agent took a callback: call the customer. True when they answer."""
+        c.attempts += 1
+        self.emit("callback.attempted", call_id=c.call_id, queue=c.queue, agent=a.spec.id)
+        if self.callback_rng.random() < self.k.callback_reach_p:
+            self.emit("callback.connected", call_id=c.call_id, queue=c.queue, agent=a.spec.id)
+            return True
+        c.agent, a.contact = None, None
+        a.status, a.idle_since = "idle", self.t
+        if c.attempts >= self.k.callback_attempts:
+            c.state = "done"
+            self.emit("callback.failed", call_id=c.call_id, queue=c.queue, reason="no_answer")
+        else:
+            c.state = "retry"
+            self.at(self.k.callback_retry_s, self._retry_callback, c, segment)
+        self._after_free(a)
+        return False
+
+    def _retry_callback(self, c: Contact, segment: int) -> None:
+        if c.segment != segment or c.state != "retry":
+            return
+        c.state = "waiting"
+        bisect.insort(self.waiting[c.queue], (c.queued, id(c), c))
         self._offer(c)
 
     def _unqueue(self, c: Contact) -> None:
@@ -235,7 +288,7 @@ class Simulation:
             lane.pop(i)
 
     def _patience_out(self, c: Contact, segment: int) -> None:
-        if c.segment != segment or c.state not in ("waiting", "ringing"):
+        if c.segment != segment or c.state not in ("waiting", "ringing") or c.callback:
             return
         if c.state == "ringing" and c.agent is not None:
             agent, c.agent = c.agent, None
@@ -250,7 +303,7 @@ class Simulation:
             self._return_later(c, self.rng.uniform(120, 1200))
 
     def _overflow(self, c: Contact, segment: int) -> None:
-        if c.segment != segment or c.state != "waiting":
+        if c.segment != segment or c.state != "waiting" or c.callback:
             return
         q = self.center.queue(c.queue)
         assert q.overflow_to is not None
@@ -292,13 +345,15 @@ class Simulation:
             action, arg = a.pending.pop(0)
             (self._go_away if action == "break" else self._log_out)(a, *arg)
             return
-        best: tuple[int, float] | None = None
+        best: tuple[int, bool, float] | None = None
         pick: Contact | None = None
         for name in a.spec.skills:
             lane = self.waiting.get(name)
             if lane:
-                c = lane[0][2]
-                key = (-self.center.queue(name).priority, c.queued)
+                # callers on the line before callbacks (as routing profiles usually rank
+                # them); a callback keeps its place among the callbacks
+                c = next((x for _, _, x in lane if not x.callback), lane[0][2])
+                key = (-self.center.queue(name).priority, c.callback, c.queued)
                 if best is None or key < best:
                     best, pick = key, c
         if pick is not None:
@@ -336,8 +391,11 @@ class Simulation:
     def _answer(self, a: Agent, c: Contact, segment: int) -> None:
         if c.agent is not a or c.segment != segment or c.state != "ringing":
             return
+        if c.callback and not self._dial(a, c, segment):
+            return
         c.state, a.status = "talking", "talk"
-        self.emit("call.answered", call_id=c.call_id, queue=c.queue, agent=a.spec.id)
+        if not c.callback:
+            self.emit("call.answered", call_id=c.call_id, queue=c.queue, agent=a.spec.id)
         q = self.center.queue(c.queue)
         style = STYLE[a.spec.style if self.k.use_styles else "steady"]
         mean = q.talk_s * style["talk"]
@@ -385,6 +443,7 @@ class Simulation:
         self.at(acw, self._wrap_end, a, c.call_id)
         if transfer:
             c.segment += 1
+            c.callback = False  # transferred to a queue: on the line again
             c.deadline = self.t + 2 * self._patience(to)
             self._enqueue(c, to)
             return

@@ -89,10 +89,26 @@ DEMO_WALLBOARDS: dict[str, dict[str, Any]] = {
 }
 
 
+# The floor's names for its queues and teams on the screens of each language (`names`).
+DEMO_NAMES: dict[str, dict[str, str]] = {
+    "billing": {"zh-CN": "账务", "zh-TW": "帳務", "ru": "Счета"},
+    "chat": {"zh-CN": "在线客服", "zh-TW": "線上客服", "ru": "Чат"},
+    "sales": {"zh-CN": "销售", "zh-TW": "銷售", "ru": "Продажи"},
+    "support": {"zh-CN": "技术支持", "zh-TW": "技術支援", "ru": "Поддержка"},
+    "east": {"zh-CN": "东组", "zh-TW": "東組", "ru": "Восток"},
+    "north": {"zh-CN": "北组", "zh-TW": "北組", "ru": "Север"},
+    "south": {"zh-CN": "南组", "zh-TW": "南組", "ru": "Юг"},
+}
+
+
 def write_config(center: Center, day: date, path: Path) -> dict[str, Any]:
     """The center as callboard.toml, with the day's schedules (for adherence), its alert
-    rules and its wallboards."""
+    rules, its wallboards and the names its queues and teams have in each language."""
     body = config(center)
+    for section in ("queues", "teams"):
+        for key, own in body.get(section, {}).items():
+            if key in DEMO_NAMES:
+                own["names"] = DEMO_NAMES[key]
     body["schedules"] = schedule(center, day)
     body["alerts"] = demo_alerts(center)  # docs/ALERTS.md
     body["wallboards"] = DEMO_WALLBOARDS

@@ -17,6 +17,16 @@ batch. Each record is told apart by its content:
   `detail` alone): QUEUED -> queued, CONNECTED_TO_AGENT -> answered, DISCONNECTED -> ended
   after an agent, abandoned after a queue, nothing before one.
 
+A **queued callback** is a contact of its own with `initiationMethod` CALLBACK, linked to the
+caller's contact by `previousContactId` (AWS: the callback contact is created when the customer
+chooses it, before the inbound contact disconnects; its time in queue counts as queue time).
+Its contact events carry the caller's call id (the previous contact's): QUEUED ->
+callback.requested (at its initiation, the moment the customer chose it; the inbound contact's
+wait on the line ends there, and its disconnect that follows is not an abandon),
+CONNECTED_TO_AGENT -> callback.connected, DISCONNECTED -> ended after an agent, else
+callback.failed. The agent event stream does not carry that link, so its callback contacts are
+left to the contact events.
+
 Both streams name a contact's events alike (`<ContactId>:answered`, `:ended`), so a contact
 seen in both is stored once. The call id is the `InitialContactId` (one contact across
 transfers), the agent the id at the end of the agent's ARN, the queue the id at the end of the
@@ -29,7 +39,7 @@ import base64
 import binascii
 import itertools
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -38,6 +48,7 @@ from pydantic import ValidationError
 
 from ingest.contract import describe, event_adapter
 from ingest.sources.base import Item, Raw, Rejected, Skipped
+from ingest.sources.times import aware_time
 
 CHANNELS = {"VOICE": "voice", "CHAT": "chat", "EMAIL": "email"}
 _decoder = json.JSONDecoder()
@@ -120,20 +131,8 @@ def _arn_id(arn: Any) -> str | None:
     return arn.rstrip("/").rsplit("/", 1)[-1]
 
 
-def _time(value: Any, name: str) -> datetime:
-    if not isinstance(value, str):
-        raise ValueError(f"{name} is missing")
-    try:
-        t = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise ValueError(f"{name} {value!r} is not an ISO 8601 time") from exc
-    if t.tzinfo is None:
-        raise ValueError(f"{name} {value!r} has no time zone")
-    return t
-
-
 def _maybe_time(value: Any, name: str) -> datetime | None:
-    return None if value in (None, "") else _time(value, name)
+    return None if value in (None, "") else aware_time(value, name)
 
 
 @dataclass
@@ -183,7 +182,7 @@ class Translator:
         agent = _arn_id(v.get("AgentARN"))
         if agent is None:
             raise ValueError("AgentARN is missing")
-        ts = _time(v.get("EventTimestamp"), "EventTimestamp")
+        ts = aware_time(v.get("EventTimestamp"), "EventTimestamp")
         if kind == "HEART_BEAT":
             return "a heartbeat every 120 s without a change: nothing happened"
         cur = v.get("CurrentAgentSnapshot") or {}
@@ -220,7 +219,10 @@ class Translator:
         channel = str(_get(d, "channel") or "VOICE").upper()
         if channel not in CHANNELS:
             return f"a {channel} contact: callboard counts voice, chat and email"
+        callback = str(_get(d, "initiationMethod") or "").upper() == "CALLBACK"
         call = _get(d, "initialContactId") or contact
+        if callback:  # the caller's contact, whose place the callback keeps
+            call = _get(d, "previousContactId") or call
         queue = _arn_id(_get(d, "queueInfo", "queueArn"))
         enqueued = _maybe_time(_get(d, "queueInfo", "enqueueTimestamp"), "enqueueTimestamp")
         agent = _arn_id(_get(d, "agentInfo", "agentArn"))
@@ -236,6 +238,10 @@ class Translator:
             ("disconnectTimestamp", disconnected),
         )
         base = {"call_id": call, "queue": queue}
+        if callback:
+            return _callback_event(
+                contact, kind, base, agent, initiated, enqueued, connected, disconnected
+            )
         if kind == "QUEUED":
             if queue is None or enqueued is None:
                 raise ValueError("QUEUED without queueInfo.queueArn and enqueueTimestamp")
@@ -285,6 +291,42 @@ class Translator:
         if isinstance(kind, str) and kind:
             return f"contact event {kind}: no queue or agent change"
         raise ValueError("detail.eventType is missing")
+
+
+def _callback_event(
+    contact: str,
+    kind: Any,
+    base: dict[str, Any],
+    agent: str | None,
+    initiated: datetime | None,
+    enqueued: datetime | None,
+    connected: datetime | None,
+    disconnected: datetime | None,
+) -> list[dict[str, Any]] | str:
+    """A contact event of a queued callback (initiationMethod CALLBACK)."""
+    if kind == "QUEUED":
+        at = initiated or enqueued
+        if base["queue"] is None or at is None:
+            raise ValueError("a callback QUEUED without queueInfo.queueArn and a timestamp")
+        return [_event(f"{contact}:callback", at, "callback.requested", **base)]
+    if kind == "CONNECTED_TO_AGENT":
+        if base["queue"] is None or agent is None or connected is None:
+            raise ValueError(
+                "a callback CONNECTED_TO_AGENT without queueInfo.queueArn, agentInfo.agentArn "
+                "and connectedToAgentTimestamp"
+            )
+        return [_event(f"{contact}:answered", connected, "callback.connected", **base, agent=agent)]
+    if kind == "DISCONNECTED":
+        if disconnected is None:
+            raise ValueError("DISCONNECTED without disconnectTimestamp")
+        if base["queue"] is None:
+            return "a callback disconnected before reaching a queue"
+        if agent is not None and connected is not None:
+            return [_event(f"{contact}:ended", disconnected, "call.ended", **base, agent=agent)]
+        return [_event(f"{contact}:failed", disconnected, "callback.failed", **base)]
+    if isinstance(kind, str) and kind:
+        return f"contact event {kind}: no queue or agent change"
+    raise ValueError("detail.eventType is missing")
 
 
 def _in_order(*times: tuple[str, datetime | None]) -> None:
@@ -346,7 +388,7 @@ def _contacts(
     for cid, c in now.items():
         state = c.get("State")
         was = before.get(cid, {}).get("State")
-        if state == was:
+        if state == was or _is_callback(c):
             continue
         channel = str(c.get("Channel") or "VOICE").upper()
         if channel not in CHANNELS:
@@ -369,7 +411,7 @@ def _contacts(
         elif state == "ENDED":
             out.append(_event(f"{cid}:ended", since, "call.ended", **base))
     for cid, c in before.items():
-        if cid in now or c.get("State") != "ENDED":
+        if cid in now or c.get("State") != "ENDED" or _is_callback(c):
             continue
         ended = _maybe_time(c.get("StateStartTimestamp"), "StateStartTimestamp")
         out.append(
@@ -385,11 +427,13 @@ def _contacts(
     return out
 
 
+def _is_callback(contact: dict[str, Any]) -> bool:
+    # the agent stream's callback contacts lack the caller's contact id: the contact events
+    # carry them (module docstring)
+    return str(contact.get("InitiationMethod") or "").upper() == "CALLBACK"
+
+
 def parse(text: str, source: str, *, where: str = "line") -> Iterator[Item]:
     t = Translator(source)
     for record in records(text, where=where):
         yield from t.feed(record)
-
-
-def parse_lines(lines: Iterable[str], source: str) -> Iterator[Item]:
-    yield from parse("".join(lines), source)

@@ -31,7 +31,6 @@ import logging
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Iterable, Iterator
-from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -42,6 +41,7 @@ from pydantic import ValidationError
 from ingest.contract import Event, describe, event_adapter
 from ingest.sources.base import Item, Position, Raw, Rejected, Skipped
 from ingest.sources.queue_log import ALL, Line, Members, events
+from ingest.sources.reconnect import reconnecting
 
 log = logging.getLogger(__name__)
 
@@ -519,40 +519,31 @@ class AmiClient:
     def __post_init__(self) -> None:
         self.translator = Translator.with_static(self.name, self.static)
 
-    async def items(self) -> AsyncIterator[Item]:
-        delay = self.backoff[0]
-        while not self.stop.is_set():
-            writer: asyncio.StreamWriter | None = None
-            try:
-                reader, writer = await asyncio.open_connection(self.host, self.port)
-                await self._login(reader, writer)
-                self.connects += 1
-                delay = self.backoff[0]
-                log.info("AMI %s:%s: logged in, resyncing", self.host, self.port)
-                writer.write(_action("QueueStatus", ActionID=f"resync-{self.connects}"))
-                await writer.drain()
-                async for item in self._read(reader):
-                    yield item
-                if not self.stop.is_set():
-                    log.warning("AMI %s:%s closed the connection", self.host, self.port)
-            except AmiAuthError:
-                raise
-            except (OSError, asyncio.IncompleteReadError, ConnectionError) as exc:
-                log.warning("AMI %s:%s: %s", self.host, self.port, exc or type(exc).__name__)
-            finally:
-                if writer is not None:
-                    writer.close()
-                    with _quiet():
-                        await writer.wait_closed()
-            for item in self.translator.flush():
-                yield item
-            yield Position({"connects": self.connects})
-            if self.stop.is_set():
-                break
-            log.info("AMI: reconnecting in %.1f s", delay)
-            with _quiet():
-                await asyncio.wait_for(self.stop.wait(), delay)
-            delay = min(delay * 2, self.backoff[1])
+    def items(self) -> AsyncIterator[Item]:
+        return reconnecting(
+            label=f"AMI {self.host}:{self.port}",
+            host=self.host,
+            port=self.port,
+            stop=self.stop,
+            backoff=self.backoff,
+            login=self._login,
+            session=self._session,
+            refused=AmiAuthError,
+            after=self._after,
+        )
+
+    async def _session(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> AsyncIterator[Item]:
+        log.info("AMI %s:%s: logged in, resyncing", self.host, self.port)
+        writer.write(_action("QueueStatus", ActionID=f"resync-{self.connects}"))
+        await writer.drain()
+        async for item in self._read(reader):
+            yield item
+
+    def _after(self) -> Iterator[Item]:
+        yield from self.translator.flush()
+        yield Position({"connects": self.connects})
 
     async def _login(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await reader.readline()  # "Asterisk Call Manager/x.y.z"
@@ -568,6 +559,7 @@ class AmiClient:
                 continue
             if f["Response"] != "Success":
                 raise AmiAuthError(f"AMI login refused: {f.get('Message', f['Response'])}")
+            self.connects += 1
             return
 
     async def _read(self, reader: asyncio.StreamReader) -> AsyncIterator[Item]:
@@ -632,11 +624,6 @@ async def _read_message(reader: asyncio.StreamReader) -> dict[str, str]:
         key, _, value = line.rstrip("\r\n").partition(":")
         out.setdefault(key.strip(), value.strip())
     return out
-
-
-def _quiet() -> suppress:
-    """The errors of closing a socket or of a wait running out, which do not matter."""
-    return suppress(OSError, TimeoutError)
 
 
 __all__ = ["AmiAuthError", "AmiClient", "AmiFile", "Event", "Frame", "Translator", "frames"]

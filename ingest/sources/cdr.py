@@ -338,11 +338,14 @@ def import_cdr(
     batch: int = 5000,
     normalizer: Normalizer | None = None,
     progress: Callable[[Summary], None] | None = None,
+    bulk: bool = False,
 ) -> Summary:
     """Check the header against the mapping (MappingError before anything is stored), then
-    import every row through the committer."""
+    import every row through the committer (`bulk`: derived rows made once at the end)."""
     check_header(path, mapping)
-    committer = Committer(conn, source, batch=batch, normalizer=normalizer, progress=progress)
+    committer = Committer(
+        conn, source, batch=batch, normalizer=normalizer, progress=progress, bulk=bulk
+    )
     cdr = CdrFile(path, mapping, source=source)
     summary = committer.run(cdr.items())
     summary.counts = {"rows": cdr.rows, "contacts": cdr.contacts}

@@ -25,9 +25,10 @@ import psycopg
 from pydantic import BaseModel
 
 from ingest.changelog import prune_unread
+from ingest.derived import clear_pending, derive_span, mark_pending, pending_name
 from ingest.sources.base import At, Item, Position, Raw, Rejected, Skipped
 from ingest.sources.normalize import Normalizer
-from ingest.writer import ingest
+from ingest.writer import Touched, ingest, notify
 
 BATCH = 5000
 KEEP_REJECTS = 1000  # rejects listed in a summary (all are counted and kept in source_lines)
@@ -50,6 +51,7 @@ class Summary:
     batches: int = 0
     counts: dict[str, int] = field(default_factory=dict)  # a source's own: lines, rows, ...
     keep: int = KEEP_REJECTS  # how many rejects are listed
+    derived: int = 0  # bulk: contacts and agents whose derived rows are made so far
 
     @property
     def events(self) -> int:
@@ -131,8 +133,15 @@ class Committer:
         batch: int = BATCH,
         progress: Callable[[Summary], None] | None = None,
         keep_rejects: int = KEEP_REJECTS,
+        bulk: bool = False,
     ) -> None:
         self.conn, self.source, self.batch, self.progress = conn, source, batch, progress
+        # bulk: the derived rows are made once at the end for the span imported, not per batch
+        # (`derived.derive_span`); until then a marker says so, and finishes them should the
+        # import be cut short (`derived.finish_pending`).
+        self.bulk = bulk
+        self._bulk_from: int | None = None
+        self._bulk_name = pending_name(conn, source) if bulk else ""
         idle = conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
         self._commits = not conn.autocommit and idle
         # none given: the configuration in force, as stored (every source gets it)
@@ -201,7 +210,11 @@ class Committer:
         events, raws, lines, position = self._events, self._raws, self._lines, self._position
         where = self._where
         with self.conn.transaction():
-            result = ingest(self.conn, events, raws=raws) if events else None
+            result = ingest(self.conn, events, raws=raws, derive=not self.bulk) if events else None
+            if result is not None and result.first_seq is not None and self.bulk:
+                mark_pending(self.conn, self._bulk_name, result.first_seq)
+                if self._bulk_from is None:
+                    self._bulk_from = result.first_seq
             if lines:
                 self.conn.execute(
                     "INSERT INTO source_lines (source, id, ts, kind, raw, reason)"
@@ -277,7 +290,29 @@ class Committer:
                     self.flush()
         finally:
             self.flush()
+        self.finish_bulk()
         return self.summary
+
+    def finish_bulk(self) -> None:
+        """Bulk: make the derived rows of everything imported, a chunk per transaction, and
+        drop the marker with the last chunk; one NOTIFY at the end."""
+        if self._bulk_from is None:
+            return
+        chunks = derive_span(self.conn, from_seq=self._bulk_from)
+        while True:
+            with self.conn.transaction():
+                done = next(chunks, None)
+                if done is None:
+                    clear_pending(self.conn, self._bulk_name)
+                    notify(self.conn, Touched(), inserted=self.summary.inserted)
+            if self._commits:
+                self.conn.commit()
+            if done is None:
+                break
+            self.summary.derived += done
+            if self.progress is not None:
+                self.progress(self.summary)
+        self._bulk_from = None
 
     async def run_async(self, source: Any) -> Summary:
         """Commit an AsyncSource's items; at each position, commit (in a worker thread, the

@@ -17,7 +17,7 @@ import orjson
 import psycopg
 from pydantic import ValidationError
 
-from ingest.contract import describe, event_adapter
+from ingest.contract import describe, event_adapter, validate_batch
 from ingest.sources.base import At, Item, Rejected
 from ingest.sources.commit import BATCH, Committer, Summary
 from ingest.sources.normalize import Normalizer
@@ -38,13 +38,16 @@ def event_or_error(obj: Any) -> tuple[Any, str | None]:
 
 
 def batch_items(objects: Iterable[Any]) -> Iterator[Item]:
-    """The items of a posted array: `item N` positions, indexes from 0."""
-    for index, obj in enumerate(objects):
-        event, error = event_or_error(obj)
-        if error is not None:
-            yield Rejected(f"item {index}", error, index=index)
+    """The items of a posted array: `item N` positions, indexes from 0. The array is validated
+    in one call (`validate_batch`: item by item again only when one is bad)."""
+    valid, errors = validate_batch(list(objects))
+    events = dict(valid)
+    problems = {e.index: e.message for e in errors}
+    for index in range(len(events) + len(problems)):
+        if index in problems:
+            yield Rejected(f"item {index}", problems[index], index=index)
         else:
-            yield At(event, f"item {index}", index)
+            yield At(events[index], f"item {index}", index)
 
 
 class EventsFile:
@@ -82,12 +85,15 @@ def import_jsonl(
     batch: int = BATCH,
     normalizer: Normalizer | None = None,
     progress: Callable[[Summary], None] | None = None,
+    bulk: bool = False,
 ) -> Summary:
     """Import a file through the committer: each batch its own transaction (a savepoint when
     `conn` is already in one), so a crash loses at most the batch in flight and importing
-    again stores only what is missing."""
+    again stores only what is missing (`bulk`: derived rows made once at the end)."""
     source = EventsFile(path)
-    committer = Committer(conn, source.name, batch=batch, normalizer=normalizer, progress=progress)
+    committer = Committer(
+        conn, source.name, batch=batch, normalizer=normalizer, progress=progress, bulk=bulk
+    )
     return committer.run(source.items())
 
 

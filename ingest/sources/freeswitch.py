@@ -26,7 +26,6 @@ second consumer stores nothing twice.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Iterable, Iterator
@@ -39,6 +38,7 @@ from pydantic import ValidationError
 
 from ingest.contract import describe, event_adapter
 from ingest.sources.base import Item, Position, Raw, Rejected, Skipped
+from ingest.sources.reconnect import reconnecting
 
 log = logging.getLogger(__name__)
 
@@ -353,39 +353,31 @@ class EslClient:
     def __post_init__(self) -> None:
         self.translator = Translator(self.name)
 
-    async def items(self) -> AsyncIterator[Item]:
-        delay = self.backoff[0]
-        while not self.stop.is_set():
-            writer: asyncio.StreamWriter | None = None
-            try:
-                reader, writer = await asyncio.open_connection(self.host, self.port)
-                await self._auth(reader, writer)
-                self.connects += 1
-                delay = self.backoff[0]
-                table = await self._command(reader, writer, "api callcenter_config agent list")
-                for item in self.translator.resync(table, datetime.now(UTC)):
-                    yield item
-                reply = await self._command(reader, writer, f"event plain CUSTOM {SUBCLASS}")
-                if not reply.startswith("+OK"):
-                    raise ConnectionError(f"event subscription refused: {reply}")
-                yield Position({"connects": self.connects})
-                async for item in self._read(reader):
-                    yield item
-            except EslAuthError:
-                raise
-            except (OSError, asyncio.IncompleteReadError, ConnectionError) as exc:
-                log.warning("ESL %s:%s: %s", self.host, self.port, exc or type(exc).__name__)
-            finally:
-                if writer is not None:
-                    writer.close()
-                    with contextlib.suppress(OSError):
-                        await writer.wait_closed()
-            yield Position({"connects": self.connects})
-            if self.stop.is_set():
-                break
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.stop.wait(), delay)
-            delay = min(delay * 2, self.backoff[1])
+    def items(self) -> AsyncIterator[Item]:
+        return reconnecting(
+            label=f"ESL {self.host}:{self.port}",
+            host=self.host,
+            port=self.port,
+            stop=self.stop,
+            backoff=self.backoff,
+            login=self._auth,
+            session=self._session,
+            refused=EslAuthError,
+            after=lambda: [Position({"connects": self.connects})],
+        )
+
+    async def _session(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> AsyncIterator[Item]:
+        table = await self._command(reader, writer, "api callcenter_config agent list")
+        for item in self.translator.resync(table, datetime.now(UTC)):
+            yield item
+        reply = await self._command(reader, writer, f"event plain CUSTOM {SUBCLASS}")
+        if not reply.startswith("+OK"):
+            raise ConnectionError(f"event subscription refused: {reply}")
+        yield Position({"connects": self.connects})
+        async for item in self._read(reader):
+            yield item
 
     async def _auth(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         head, _ = await _read_frame(reader)
@@ -396,6 +388,7 @@ class EslClient:
         head, _ = await _read_frame(reader)
         if not head.get("Reply-Text", "").startswith("+OK"):
             raise EslAuthError(f"FreeSWITCH refused the password: {head.get('Reply-Text')}")
+        self.connects += 1
 
     async def _command(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, command: str

@@ -15,6 +15,11 @@ array). Times in detail events are `eventTime`, epoch milliseconds.
 - `v2.users.{id}.activity`: the presence's `systemPresence`: OFFLINE -> logged out, AVAILABLE /
   ON_QUEUE / IDLE -> available, BREAK / MEAL / MEETING / TRAINING / AWAY / BUSY -> away with
   that reason; `activeQueueIds` become the agent's queues;
+- a **callback** (`mediaType` CALLBACK: Genesys Cloud's in-queue callback, a callback
+  participant of the caller's own conversation): its acd.start -> callback.requested (the
+  caller's wait on the line ends there; the voice leg's acd.end that follows is not an
+  abandon), its acd.end ANSWERED -> callback.connected, ABANDON or FLOW_OUT -> callback.failed
+  (the detail events carry no dialing attempts: `attempts_per_callback` stays no data);
 - `channel.metadata` (the websocket's heartbeat) and other topics make no event.
 """
 
@@ -30,6 +35,7 @@ from pydantic import ValidationError
 from ingest.contract import describe, event_adapter
 from ingest.sources.amazon_connect import Record, records
 from ingest.sources.base import Item, Raw, Rejected, Skipped
+from ingest.sources.times import aware_time
 
 DETAIL = re.compile(
     r"^v2\.detail\.events\.conversation\.([^.]+)\.(acd\.start|acd\.end|acw|user\.end)$"
@@ -67,18 +73,6 @@ def _from_epoch(seconds: float) -> datetime:
         return datetime.fromtimestamp(seconds, UTC)
     except (OverflowError, OSError, ValueError) as exc:
         raise ValueError(f"{seconds!r} is not a time callboard can read") from exc
-
-
-def _iso(value: Any, name: str) -> datetime:
-    if not isinstance(value, str):
-        raise ValueError(f"{name} is missing")
-    try:
-        t = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise ValueError(f"{name} {value!r} is not an ISO 8601 time") from exc
-    if t.tzinfo is None:
-        raise ValueError(f"{name} {value!r} has no time zone")
-    return t
 
 
 def translate(record: Record | Rejected, source: str) -> list[Item]:
@@ -142,6 +136,8 @@ def _detail(conversation: str, kind: str, b: dict[str, Any]) -> list[dict[str, A
         return f"{kind} without a queue (not an ACD conversation)"
     key = f"{conversation}:{queue}"
     base = {"call_id": conversation, "queue": queue}
+    if media == "CALLBACK" and kind in ("acd.start", "acd.end"):
+        return _callback(key, kind, ts, base, b)
     if kind == "acd.start":
         return [
             _event(
@@ -205,6 +201,26 @@ def _detail(conversation: str, kind: str, b: dict[str, Any]) -> list[dict[str, A
     ]
 
 
+def _callback(
+    key: str, kind: str, ts: datetime, base: dict[str, Any], b: dict[str, Any]
+) -> list[dict[str, Any]]:
+    if kind == "acd.start":
+        return [
+            _event(
+                f"{key}:callback", ts, "callback.requested", **base, customer=b.get("ani") or None
+            )
+        ]
+    outcome = str(b.get("acdOutcome") or "")
+    if outcome == "ANSWERED":
+        agent = b.get("answeredUserId")
+        if not agent:
+            raise ValueError("acdOutcome ANSWERED without answeredUserId")
+        return [_event(f"{key}:answered", ts, "callback.connected", **base, agent=agent)]
+    if outcome in ("ABANDON", "FLOW_OUT"):
+        return [_event(f"{key}:left", ts, "callback.failed", **base)]
+    raise ValueError(f"acdOutcome {outcome!r} is not ANSWERED, ABANDON or FLOW_OUT")
+
+
 def _activity(user: str, b: dict[str, Any]) -> list[dict[str, Any]] | str:
     presence = b.get("presence")
     presence = presence if isinstance(presence, dict) else {}
@@ -215,7 +231,7 @@ def _activity(user: str, b: dict[str, Any]) -> list[dict[str, Any]] | str:
         return "no presence in this activity notification"
     if system not in PRESENCE:
         raise ValueError(f"systemPresence {system!r} is not one callboard knows")
-    ts = _iso(presence.get("modifiedDate"), "presence.modifiedDate")
+    ts = aware_time(presence.get("modifiedDate"), "presence.modifiedDate")
     state, reason = PRESENCE[system]
     queues = b.get("activeQueueIds")
     return [

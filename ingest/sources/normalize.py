@@ -76,32 +76,20 @@ class Normalizer:
         key = text if self.case_sensitive else text.strip().casefold()
         return self.reasons.get(key, text)
 
-    def apply_raw(self, item: Any) -> Any:
-        """The same on an item not validated yet (a JSON object posted to the API)."""
-        if not isinstance(item, dict):
-            return item
-        out = item
-        for name in ("agent", "to_agent"):
-            value = item.get(name)
-            if isinstance(value, str) and value in self.aliases:
-                out = {**out, name: self.aliases[value]}
-        reason = item.get("reason")
-        if item.get("type") == "agent.state" and isinstance(reason, str):
-            mapped = self.reason(reason)
-            if mapped != reason:
-                out = {**out, "reason": mapped}
-        return out
-
     def apply(self, event: Any) -> Any:
         if not isinstance(event, BaseModel):
             return event
+        # A model's fields are its __dict__: read there, a missing one costs no AttributeError.
+        fields = event.__dict__
         update: dict[str, Any] = {}
-        for name in ("agent", "to_agent"):
-            value = getattr(event, name, None)
-            if value is not None and value in self.aliases:
-                update[name] = self.aliases[value]
-        if getattr(event, "type", None) == "agent.state" and getattr(event, "reason", None):
-            mapped = self.reason(event.reason)  # type: ignore[attr-defined]
-            if mapped != event.reason:  # type: ignore[attr-defined]
+        if self.aliases:
+            for name in ("agent", "to_agent"):
+                value = fields.get(name)
+                if value is not None and value in self.aliases:
+                    update[name] = self.aliases[value]
+        reason = fields.get("reason")
+        if reason and fields.get("type") == "agent.state":
+            mapped = self.reason(reason)
+            if mapped != reason:
                 update["reason"] = mapped
         return event.model_copy(update=update) if update else event

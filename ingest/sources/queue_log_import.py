@@ -90,6 +90,10 @@ def import_queue_log(
     static: dict[str, list[str]] | None = None,
     normalizer: Normalizer | None = None,
     progress: Callable[[Summary], None] | None = None,
+    bulk: bool = False,
 ) -> Summary:
-    committer = Committer(conn, source, batch=batch, normalizer=normalizer, progress=progress)
+    """Import a queue_log through the committer (`bulk`: derived rows made once at the end)."""
+    committer = Committer(
+        conn, source, batch=batch, normalizer=normalizer, progress=progress, bulk=bulk
+    )
     return committer.run(QueueLogFile(path, source=source, tz=tz, static=static).items())

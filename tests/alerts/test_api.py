@@ -46,7 +46,7 @@ def floor(app: FastAPI, pg: psycopg.Connection[Any]) -> dict[str, str]:
     pg.execute("INSERT INTO agents (id, team) VALUES ('a1', 'north'), ('a3', 'south')")
     evaluate_tick(pg, cfg, ROWS, datetime.now(UTC))
     return {
-        "admin": create_token(pg, role="admin"),
+        "admin": create_token(pg, role="admin", label="Dana (admin)"),
         "wallboard": create_token(pg, role="wallboard"),
         "north": create_token(pg, role="supervisor", teams=("north",), label="Maria (north)"),
         "a1": create_token(pg, role="agent", agent="a1"),
@@ -95,8 +95,10 @@ def test_acknowledge_by_a_supervisor_of_the_scope(app: FastAPI, floor: dict[str,
         r = ack("north", "agent:a1")
         assert r.status_code == 200, r.text
         assert r.json()["acknowledged_by"] == "Maria (north)" and r.json()["acknowledged_at"]
-        r = ack("admin", "queue:billing", {"by": "Olga"})
-        assert r.json()["acknowledged_by"] == "Olga"
+        # the acknowledger is who is signed in (issue 25, finding 9), never the body's word
+        assert ack("admin", "queue:billing", {"by": "Olga"}).status_code == 422
+        r = ack("admin", "queue:billing", {"by": "Dana (admin)"})
+        assert r.json()["acknowledged_by"] == "Dana (admin)"
         listed = {
             a["scope"]: a for a in client.get("/api/v1/alerts", headers=auth).json()["active"]
         }

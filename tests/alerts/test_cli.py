@@ -25,7 +25,7 @@ def test_list_ack_and_all(live_db: tuple[str, dict[str, str]], tmp_path: Path) -
     [alert] = json.loads(listed.stdout)["alerts"]
     assert (alert["name"], alert["value"], alert["acknowledged_by"]) == ("billing backlog", 6, None)
     table = run(["alerts"], url, tmp_path)
-    assert "billing backlog: waiting now is 6, above 2" in table.stdout
+    assert "Queue billing: waiting now is 6, above 2" in table.stdout
     acked = run(["alerts", "ack", str(alert["id"]), "--by", "Maria"], url, tmp_path)
     assert acked.returncode == 0, acked.stderr
     assert "acknowledged by Maria" in acked.stdout

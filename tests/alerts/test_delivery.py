@@ -59,7 +59,7 @@ def test_webhooks_in_each_format_reach_a_real_server(
     plain, slack, teams = by_format[0], by_format[1], by_format[2]
     assert plain["event"] == "raised" and plain["alert"]["name"] == "billing backlog"
     assert plain["alert"]["value"] == 3 and plain["alert"]["code"] == "above"
-    assert plain["text"] == "Queue billing: billing backlog: waiting now is 3, above 2"
+    assert plain["text"] == "Queue billing · billing backlog: waiting now is 3, above 2"
     assert slack["text"] == plain["text"] and slack["attachments"][0]["color"]
     card = teams["attachments"][0]
     assert card["contentType"] == "application/vnd.microsoft.card.adaptive"

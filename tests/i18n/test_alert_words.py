@@ -24,12 +24,12 @@ ALERT = {
 @pytest.mark.parametrize(
     ("lang", "words"),
     [
-        ("en", "Queue billing: billing backlog: abandon rate is 12.5%, above 10%"),
-        ("zh-CN", "队列 billing：billing backlog：放弃率为 12.5%，高于 10%"),
-        ("zh-TW", "佇列 billing：billing backlog：放棄率為 12.5%，高於 10%"),
+        ("en", "Queue billing · billing backlog: abandon rate is 12.5%, above 10%"),
+        ("zh-CN", "队列 billing · billing backlog：放弃率为 12.5%，高于 10%"),
+        ("zh-TW", "佇列 billing · billing backlog：放棄率為 12.5%，高於 10%"),
         (
             "ru",
-            "Очередь billing: billing backlog: процент потерянных вызовов — 12,5\xa0%,"
+            "Очередь billing · billing backlog: процент потерянных вызовов — 12,5\xa0%,"
             " выше порога 10\xa0%",
         ),
     ],

@@ -220,7 +220,9 @@ def floor() -> list[dict[str, Any]]:
 
 
 def _ready(page: Any, alerts: str | None = None) -> None:
-    page.locator("#freshness.fresh").first.wait_for(timeout=30_000)
+    # the figures have come (before them the mark says "connecting": on a loaded machine a
+    # second was not always enough)
+    page.locator("#freshness.fresh.live").first.wait_for(timeout=30_000)
     if alerts:  # the alerts the floor raised, on the page
         page.locator(alerts).first.wait_for(timeout=30_000)
     time.sleep(1.0)  # one more frame, so every tile has its figures

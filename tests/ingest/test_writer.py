@@ -204,3 +204,46 @@ def test_timestamps_are_stored_as_utc(pg: psycopg.Connection[Any]) -> None:
     )
     row = pg.execute("SELECT ts FROM events WHERE id='tz'").fetchone()
     assert row is not None and row[0] == datetime(2026, 11, 20, 8, 30, tzinfo=UTC)
+
+
+def test_a_large_batch_after_a_small_one_in_one_transaction_does_not_deadlock(
+    fresh_db: str,
+) -> None:
+    """A large batch takes the queue gate before the ingest lock, unless its transaction holds
+    the lock already (a small batch before it): else it would wait for a gate held by a large
+    batch that waits for its lock."""
+    engine = sa.create_engine(fresh_db)
+    with engine.begin() as c:
+        migrate.upgrade(c)
+    engine.dispose()
+    events = day_of_events(calls=200, seed=9)
+    small, large, other = events[:5], events[5:400], events[400:]
+    with psycopg.connect(libpq(fresh_db)) as a, psycopg.connect(libpq(fresh_db)) as b:
+        ingest(a, small)  # a holds the ingest lock
+        done = threading.Event()
+
+        def large_elsewhere() -> None:
+            ingest(b, other)  # takes the gate, waits for a's lock
+            b.commit()
+            done.set()
+
+        t = threading.Thread(target=large_elsewhere)
+        t.start()
+        threading.Event().wait(0.5)
+        assert ingest(a, large).inserted == len(large)
+        a.commit()
+        t.join(timeout=30)
+        assert done.is_set()
+        assert count(a, "events") == len(events)
+
+
+def test_an_autocommit_connection_writes_each_batch_in_one_transaction(fresh_db: str) -> None:
+    engine = sa.create_engine(fresh_db)
+    with engine.begin() as c:
+        migrate.upgrade(c)
+    engine.dispose()
+    with psycopg.connect(libpq(fresh_db), autocommit=True) as conn:
+        result = ingest(conn, SMALL[:30])
+        assert result.inserted == 30
+        assert count(conn, "events") == 30
+        assert count(conn, "contact_segments") > 0

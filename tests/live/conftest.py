@@ -17,6 +17,7 @@ def live_client(live_db: tuple[str, dict[str, str]]) -> Iterator[tuple[TestClien
     app = create_app(Settings(database_url=url, tick_s=0.05, config=None))
     with TestClient(app) as client:
         app.state.hub.max_age_s = 60  # in these tests only changes trigger a recompute
+        app.state.hub.clock_s = 60  # (the clock's computation included)
         app.state.hub.heartbeat_s = 0.2  # keeps frames coming, so waits end by their deadline
         yield client, tokens
 

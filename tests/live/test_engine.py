@@ -3,7 +3,10 @@
 Random streams of a floor's day are stored in random batches, shuffled (late and out of order),
 partly sent twice, with a queue in a time zone whose midnight falls inside the day, a short
 repeat window (resolution matures during the run) and schedules; at random instants the engine's
-rows are compared with `compute_windows` at the same instant."""
+rows are compared with `compute_windows` at the same instant: the clock's computation (`rows`)
+in full, and the event ticks (`update`, applied to what was shown before as a screen applies a
+delta) in every value events change (the clock-driven ones, agent time and adherence and the
+timers a screen advances itself, are the clock's: they are compared after `rows`)."""
 
 from __future__ import annotations
 
@@ -15,14 +18,15 @@ from typing import Any
 import psycopg
 import pytest
 import sqlalchemy as sa
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from app import migrate
 from app.config import CallboardConfig, store_config
-from app.live.engine import Engine
+from app.live.engine import CLOCK_DRIVEN, Engine, Update, floor_b
 from app.metrics.registry import LEVELS
 from app.metrics.service import compute_windows
+from app.metrics.windows import ROLLING
 from ingest.writer import ingest
 from tests.conftest import libpq
 from tests.streams import START, day_of_events
@@ -70,6 +74,58 @@ def _close(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
+Shown = dict[str, dict[str, dict[str, dict[str, Any]]]]  # window -> level -> key -> row
+
+
+def _shown(result: dict[str, Any]) -> Shown:
+    return {
+        w: {lv: {r["key"]: r for r in res["rows"]} for lv, res in levels.items()}
+        for w, levels in result.items()
+    }
+
+
+def _apply(shown: Shown, update: Update) -> None:
+    """What a screen does with a delta: the touched groups' rows replaced, or removed."""
+    for w, levels in shown.items():
+        for level, rows in levels.items():
+            for lv, key in update.touched:
+                if lv != level:
+                    continue
+                row = update.rows.get(w, {}).get(level, {}).get(key)
+                if row is None:
+                    rows.pop(key, None)
+                else:
+                    rows[key] = row
+
+
+def _event_differences(
+    shown: Shown, full: dict[str, Any], windows: tuple[str, ...] = WINDOWS
+) -> list[str]:
+    """The values events change, in these windows."""
+    out = []
+    for w in windows:
+        for level in full[w]:
+            a = shown[w][level]
+            b = {r["key"]: r for r in full[w][level]["rows"]}
+            if level == "agent" and w in ROLLING:
+                # an agent is in a rolling window while their time is: the clock's to say
+                a = {k: r for k, r in a.items() if k in b}
+                b = {k: r for k, r in b.items() if k in a}
+            if a.keys() != b.keys():
+                out.append(f"{w}/{level}: groups {sorted(a.keys() ^ b.keys())}")
+                continue
+            for key in b:
+                for metric in b[key]:
+                    if metric in CLOCK_DRIVEN or metric == "to":  # a queue's own window's end
+                        continue
+                    if not _close(a[key].get(metric), b[key][metric]):
+                        out.append(
+                            f"{w}/{level}/{key}/{metric}: shown {a[key].get(metric)!r},"
+                            f" full {b[key][metric]!r}"
+                        )
+    return out
+
+
 def _differences(inc: dict[str, Any], full: dict[str, Any]) -> list[str]:
     out = []
     for w in full:
@@ -99,6 +155,7 @@ def _reset(conn: psycopg.Connection[Any]) -> None:
 
 @settings(
     max_examples=12,
+    phases=(Phase.explicit, Phase.reuse, Phase.generate),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -140,6 +197,7 @@ def test_incremental_equals_full(
         )
         pending = list(events)
         rng.shuffle(pending)
+        shown: Shown | None = None
         for now in instants:
             due = [e for e in pending if _ts(e) <= now and rng.random() > late]
             pending = [e for e in pending if e not in due]
@@ -147,12 +205,36 @@ def test_incremental_equals_full(
             rng.shuffle(due)
             for k in range(0, len(due), 37):
                 ingest(conn, due[k : k + 37])
-            got = engine.rows(conn, CONFIG, now=now, config_version=config_version)
             want = compute_windows(
                 conn, CONFIG, levels=LEVELS, now=now, windows=WINDOWS, config_version=config_version
             )
-            diffs = _differences(got, want)
-            assert not diffs, f"at {now} ({engine.stats}):\n" + "\n".join(diffs[:20])
+            update = engine.update(conn, CONFIG, now=now, config_version=config_version)
+            if update is not None and shown is not None:  # an event tick
+                _apply(shown, update)
+                diffs = _event_differences(shown, want)
+                assert not diffs, f"event tick at {now} ({engine.stats}):\n" + "\n".join(diffs[:20])
+            if update is None or shown is None or rng.random() < 0.5:  # the clock's tick
+                got = engine.rows(conn, CONFIG, now=now, config_version=config_version)
+                shown = _shown(got)
+                diffs = _differences(got, want)
+                assert not diffs, f"at {now} ({engine.stats}):\n" + "\n".join(diffs[:20])
+            # a quiet stretch: only the clock moves; nothing is read but the change log
+            quiet = now + timedelta(seconds=0.5)
+            update = engine.update(conn, CONFIG, now=quiet, config_version=config_version)
+            if update is not None and floor_b(quiet) == floor_b(now):
+                assert not update.touched and engine.stats.buckets_read == 0
+                want = compute_windows(
+                    conn,
+                    CONFIG,
+                    levels=LEVELS,
+                    now=quiet,
+                    windows=WINDOWS,
+                    config_version=config_version,
+                )  # a rolling window's head slides with the clock: the clock's to move
+                diffs = _event_differences(shown, want, ("today", "interval"))
+                assert not diffs, f"quiet at {quiet}:\n" + "\n".join(diffs[:20])
+            elif update is not None:
+                _apply(shown, update)
         # and one more instant after the day (everything mature, late events all in)
         ingest(conn, pending)
         now = instants[-1] + timedelta(hours=2, seconds=7)

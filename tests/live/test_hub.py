@@ -12,7 +12,8 @@ from starlette.websockets import WebSocketDisconnect
 
 from app.clock import Clock
 from app.config import CallboardConfig
-from app.live.hub import Hub, Publication, Subscriber, Topic
+from app.live.fanout import Publication, Subscriber, Topic
+from app.live.hub import Hub
 from app.live.topics import apply, diff
 from tests.live.conftest import frames_until, snapshots
 
@@ -46,11 +47,13 @@ def test_snapshot_first_then_patches_that_rebuild_the_state(live_client: Any) ->
         state = first["data"]
         assert state["windows"]["today"]["queues"]["billing"]["waiting_now"] == 2
         post(client, tokens["ingest"], _events(3, "y"))
-        patch = frames_until(ws, "center", "patch")
-        assert patch["seq"] > first["seq"]
-        assert patch["data"]["windows"]["today"]["queues"]["billing"]["waiting_now"] == 5
+        seq = first["seq"]
+        while state["windows"]["today"]["queues"]["billing"]["waiting_now"] != 5:
+            patch = frames_until(ws, "center", "patch")  # (a republished state: meta only)
+            assert patch["seq"] > seq and patch["base"] == seq
+            seq = patch["seq"]
+            state = apply(state, patch["data"])
         assert "teams" not in patch["data"]["windows"]["today"]
-        state = apply(state, patch["data"])
     with client.websocket_connect(f"/api/v1/live?topics=center&token={tokens['wallboard']}") as ws:
         fresh = frames_until(ws, "center", "snapshot")["data"]
     assert apply(state, diff(state, fresh)) == fresh
@@ -137,3 +140,35 @@ def test_a_slow_client_gets_the_latest_state_not_a_backlog() -> None:
     assert patch["data"] == {"n": 49, "rows": {"a": 49, "c": 3, "b": {"__deleted__": True}}}
     assert sub.frames(hub) == []  # nothing new: nothing sent
     assert asyncio.iscoroutinefunction(hub.stop)
+
+
+def test_a_patch_names_its_base_and_a_client_that_missed_one_gets_a_snapshot() -> None:
+    hub = Hub(engine=None, listen_url="", clock=Clock(), config=lambda: (CallboardConfig(), None))  # type: ignore[arg-type]
+    sub = Subscriber(frozenset({"center", "queue:billing"}))
+    hub.subscribers.add(sub)
+
+    def publish(n: int, data: dict[str, Any]) -> None:
+        hub._apply(Publication(n, float(n), {"center": Topic(n, data, n, f"t{n}", float(n))}))
+
+    publish(1, {"rows": {"a": 1}})
+    [snap] = [f for f in sub.frames(hub) if f["topic"] == "center"]
+    publish(2, {"rows": {"a": 2}})
+    [patch] = sub.frames(hub)
+    assert (patch["kind"], patch["base"], patch["seq"]) == ("patch", snap["seq"], 2)
+    sub.resend({"center", "queue:other"})  # the client lost its state; another topic is ignored
+    assert sub.wake.is_set()
+    [again] = sub.frames(hub)
+    assert (again["kind"], again["seq"], again["data"]) == ("snapshot", 2, {"rows": {"a": 2}})
+
+
+def test_a_client_asks_for_a_snapshot_over_the_socket(live_client: Any) -> None:
+    client, tokens = live_client
+    post(client, tokens["ingest"], _events(1, "s"))
+    url = f"/api/v1/live?topics=queue:billing&token={tokens['wallboard']}"
+    with client.websocket_connect(url) as ws:
+        first = frames_until(ws, "queue:billing", "snapshot")
+        ws.send_text("not json")  # asks nothing, closes nothing
+        ws.send_json({"snapshot": ["queue:billing"]})
+        again = frames_until(ws, "queue:billing", "snapshot")
+    assert again["seq"] >= first["seq"]
+    assert again["data"]["windows"]["today"]["queue"]["waiting_now"] == 1

@@ -8,11 +8,12 @@ import io
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
 
-from app.screens.words import csv_safe
+from app.cells import safe_cell as csv_safe
 
 
 def _at(seconds_ago: float) -> str:
@@ -86,7 +87,7 @@ def test_the_drill_down_answers_a_supervisor(client: TestClient) -> None:
         ("-2", "'-2"),
         ("@SUM(A1)", "'@SUM(A1)"),
         ("\t=1", "'\t=1"),
-        ("\r=1", "'\r=1"),
+        ("\r=1", "\r'=1"),  # the apostrophe where a reader starts the row
         ("billing", "billing"),
         (-2.5, -2.5),
         (None, None),
@@ -107,3 +108,49 @@ def test_the_contacts_export_neutralises_formulas(client: TestClient) -> None:
     for row in rows:
         for cell in row.values():
             assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), cell
+
+
+def test_the_contacts_export_writes_the_screen_s_zone_and_rounding(client: TestClient) -> None:
+    client.post("/api/v1/events", json=_contacts())
+    r = client.get("/api/v1/screens/sup/export/contacts.csv?queue=billing")
+    rows = list(csv.DictReader(io.StringIO(r.text)))
+    tz = client.app.state.config.defaults.timezone  # type: ignore[attr-defined]
+    assert f"queued_at ({tz})" in rows[0]
+    queued = {row["call_id"]: row[f"queued_at ({tz})"] for row in rows}
+    assert queued["c2"] == datetime.fromisoformat(_at(60)).astimezone(ZoneInfo(tz)).strftime(
+        "%Y-%m-%d %H:%M:%S"
+    )
+
+
+def test_a_break_that_runs_over_stays_the_agent_s_plan_until_they_are_back(
+    client: TestClient,
+) -> None:
+    """The widget counts "over by" from the plan's end: the plan must still be the break once
+    its end has passed while the agent is away (it turned to "productive" and the line went)."""
+    now = datetime.now(UTC)
+    at = lambda minutes: (now + timedelta(minutes=minutes)).isoformat()  # noqa: E731
+    r = client.put(
+        "/api/v1/schedules",
+        json={
+            "from": at(-60),
+            "to": at(60),
+            "entries": [
+                {"agent": "a1", "start": at(-60), "end": at(-20), "activity": "productive"},
+                {"agent": "a1", "start": at(-20), "end": at(-5), "activity": "break"},
+                {"agent": "a1", "start": at(-5), "end": at(60), "activity": "productive"},
+            ],
+        },
+    )
+    assert r.status_code == 200, r.text
+    state = {"type": "agent.state", "agent": "a1", "queues": ["billing"]}
+    events = [
+        {**state, "id": "s1", "ts": at(-30), "state": "available"},
+        {**state, "id": "s2", "ts": at(-19), "state": "away", "reason": "break"},
+    ]
+    assert client.post("/api/v1/events", json=events).json()["rejected"] == 0
+    plan = client.get("/api/v1/screens/agent/a1/plan").json()
+    assert plan["activity"] == "break"
+    assert datetime.fromisoformat(plan["end"]) == datetime.fromisoformat(at(-5))
+    back = {**state, "id": "s3", "ts": at(-1), "state": "available"}
+    assert client.post("/api/v1/events", json=[back]).json()["rejected"] == 0
+    assert client.get("/api/v1/screens/agent/a1/plan").json()["activity"] == "productive"

@@ -7,8 +7,9 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+from app.cli.metrics import render
+from app.cli.root import current_clock, write_demo_clock
 from app.clock import Clock
-from app.commands.metrics import current_clock, render, write_demo_clock
 from app.settings import Settings
 
 RESULT = {
@@ -57,3 +58,55 @@ def test_the_demo_clock_is_used_while_the_demo_runs(tmp_path: Path) -> None:
     body["pid"] = 2**22 + 12345  # a demo that is gone
     (tmp_path / "demo" / "clock.json").write_text(json.dumps(body))
     assert current_clock(settings)[1] is False
+
+
+def test_over_another_window_the_sl_column_does_not_say_today() -> None:
+    custom = {**RESULT, "window": None}
+    head = render(custom, by="queue", tz="Europe/Berlin").splitlines()[2]
+    assert "SL today" not in head and "SL" in head.split()
+
+
+def test_the_sources_table_keeps_its_headers_and_never_shows_a_negative_age() -> None:
+
+    from app.cli.sources import SOURCE_COLUMNS, sources_table
+
+    now = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)
+    row = {
+        "source": "simulator",
+        "last_event_ts": "2026-12-07T10:10:22.123456+00:00",  # ahead: a demo's clock
+        "age_s": -622.0,
+        "events_per_min": 1047.8,
+        "inserted": 5239,
+        "duplicates": 0,
+        "rejected": 0,
+        "gaps": 0,
+        "lag_bytes": 12_345_678,
+        "stale": True,
+    }
+    text = sources_table(
+        {"sources": [row, {**row, "source": "queue_log_pbx1_long_name"}]},
+        tz="Europe/Berlin",
+        now=now,
+    )
+    assert all(len(line) <= 80 for line in text.splitlines())
+    for header, _ in SOURCE_COLUMNS:
+        assert header in text, header
+    assert "11:10:22" in text and "0:00" in text and "-622" not in text
+    assert "1,047.8" in text and "5,239" in text and "12 MB" in text and "STALE" in text
+
+
+def test_staffing_reads_in_80_columns_in_per_cent_and_minutes() -> None:
+    import io
+
+    from rich.console import Console
+
+    from app.cli.staffing import levels_table
+    from app.staffing.service import plan
+
+    result = plan(arrivals=120, per_s=1800, aht_s=300, target=0.8, within_s=20)
+    out = io.StringIO()
+    Console(file=out, width=80, highlight=False).print(levels_table(result))
+    text = out.getvalue()
+    assert all(len(line) <= 80 for line in text.splitlines())
+    assert "service level" in text and "85.0%" in text and "0.8" not in text
+    assert "25 *" in text

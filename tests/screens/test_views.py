@@ -110,3 +110,35 @@ def test_the_live_topics_carry_the_views_with_the_data_age() -> None:
     billing = out["center"]["view"]["queues"]["billing"]
     assert billing["recent_window"] == "30m"
     assert billing["service_level_recent"]["level"] == "bad"
+
+
+def test_beside_the_agent_s_count_stands_the_team_s_per_working_agent() -> None:
+    from app.screens.views import agent_self
+
+    me = {"key": "a1", "team": "north", "handled": 14, "aht_s": 300.0}
+    team = {"key": "north", "handled": 85, "aht_s": 280.0}
+    view = agent_self(CONFIG, me, team, None, team_working=5)
+    lines = {k.key: k for k in view.kpis}
+    assert lines["agent.kpi.handled"].mine.value == 14
+    assert lines["agent.kpi.handled"].team.value == 17  # 85 over 5 agents, not 85
+    assert lines["agent.kpi.aht"].team.value == 280.0  # a rate stays the team's own
+    alone = agent_self(CONFIG, me, team, None, team_working=0)
+    assert {k.key: k for k in alone.kpis}["agent.kpi.handled"].team.value is None
+
+
+def test_display_names_per_language_fall_back_to_english_then_the_key() -> None:
+    from app.screens.views import display_names
+
+    config = CallboardConfig.model_validate(
+        {
+            "queues": {
+                "billing": {"names": {"zh-CN": "账单", "en": "Billing"}},
+                "sales": {},
+            },
+            "teams": {"north": {"names": {"ru": "Север"}}},
+        }
+    )
+    zh = display_names(config, "zh-CN")
+    assert zh.queue == {"billing": "账单"} and zh.team == {}
+    assert display_names(config, "zh-TW").queue == {"billing": "Billing"}
+    assert display_names(config, "ru").team == {"north": "Север"}

@@ -42,6 +42,8 @@ def test_every_key_the_scripts_and_views_use_is_in_the_catalogue() -> None:
         "common.window.",
         "sup.outcome.",
         "sup.ended_by.",
+        "sup.event.",
+        "agent.you_are.",
         "flag.",
         "agent.persp.",
     )
@@ -61,3 +63,36 @@ def test_every_key_the_scripts_and_views_use_is_in_the_catalogue() -> None:
         "few_contacts",
     ):
         assert f"flag.{code}" in en
+
+
+def test_csv_cells_are_written_as_the_screen_shows_them() -> None:
+    from app.screens.words import csv_header, csv_value
+
+    tz = "Europe/Berlin"
+    assert csv_header("queued_at", tz) == "queued_at (Europe/Berlin)"
+    assert csv_header("agent", tz) == "agent"
+    # times in the screen's zone (winter: UTC+1), to the second
+    assert csv_value("queued_at", "2026-12-07T09:15:42.123456+00:00", tz) == "2026-12-07 10:15:42"
+    # the float's binary tail goes; shares to the whole per cent, seconds whole
+    assert csv_value("aht_s", 216.40599999999998, tz) == 216
+    assert csv_value("service_level", 0.8372727, tz) == 0.84
+    assert csv_value("score", 71.666666, tz) == 71.67
+    assert csv_value("answered", 12.0, tz) == 12
+    assert csv_value("customer", "+4930", tz) == "+4930"
+    assert csv_value("nps", float("nan"), tz) is None
+
+
+def test_every_state_and_event_a_screen_says_has_its_words() -> None:
+    """Keys made at run time: the agent's sentence per state ("you are in wrap-up"), a
+    contact's events in words ("entered the queue", never call.queued)."""
+    from ingest.contract import EVENT_TYPES
+
+    en = _screens("en")
+    for state in ("available", "on_call", "wrap_up", "away", "logged_out", "none"):
+        assert f"agent.you_are.{state}" in en
+    for kind in EVENT_TYPES:
+        assert f"sup.event.{kind}" in en
+    from app.screens.service import TIMELINE_DETAILS
+
+    for name in TIMELINE_DETAILS:
+        assert f"sup.event.detail.{name}" in en

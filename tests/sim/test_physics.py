@@ -46,6 +46,7 @@ def test_infinite_patience_and_fixed_staff_give_erlang_c(agents: int, seed: int)
         survey_p=0,
         qa_p=0,
         callback_after_abandon_p=0,
+        callback_offer_p=0,
         return_if_unresolved_p=0,
         exponential_talk=True,
         hold=False,
@@ -86,7 +87,7 @@ def test_every_event_keeps_the_contract(day: list[dict[str, Any]]) -> None:
 def test_no_agent_handles_two_voice_contacts_at_once(day: list[dict[str, Any]]) -> None:
     talking: dict[str, str] = {}
     for e in sorted(day, key=lambda e: e["ts"]):
-        if e["type"] == "call.answered":
+        if e["type"] in ("call.answered", "callback.connected"):  # a callback: the agent dials
             assert e["agent"] not in talking, (
                 f"{e['agent']} answered {e['call_id']} while on {talking.get(e['agent'])}"
             )
@@ -101,6 +102,10 @@ def test_every_queue_visit_gets_exactly_one_outcome(day: list[dict[str, Any]]) -
         if e["type"] == "call.queued":
             visits[e["call_id"]].append("queued")
         elif e["type"] in ("call.answered", "call.abandoned", "call.overflowed"):
+            visits[e["call_id"]].append("out")
+        elif e["type"] == "callback.requested":  # leaves the line; the callback waits
+            visits[e["call_id"]] += ["out", "queued"]
+        elif e["type"] in ("callback.connected", "callback.failed"):
             visits[e["call_id"]].append("out")
     for call, seq in visits.items():
         assert seq == ["queued", "out"] * (len(seq) // 2), call

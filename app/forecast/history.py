@@ -1,0 +1,68 @@
+"""The history a forecast learns from: per queue and 15-minute interval, contacts offered
+(METRICS.md `arrived`: segments entering the queue, dated when they entered) and the handle
+time of the contacts whose handling finished in the interval (`aht_s`'s parts).
+
+Every reader of history goes through `interval_history`, so the source of the sums (today the
+contact segments; interval rollups once they exist) changes in one place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import psycopg
+
+INTERVAL = timedelta(minutes=15)
+SLOTS_PER_DAY = 96
+
+# Bins start at whole quarter hours in UTC, which are whole quarter hours in every time zone
+# whose offset is a multiple of 15 minutes (all of today's zones).
+_HISTORY = """
+WITH offered AS (
+  SELECT s.queue, date_bin('15 minutes', s.queued_at, TIMESTAMPTZ '2000-01-01 00:00Z') AS start,
+         count(*) AS offered
+  FROM contact_segments s
+  WHERE s.queued_at >= %(since)s AND s.queued_at < %(until)s
+    AND (%(queue)s::text IS NULL OR s.queue = %(queue)s)
+  GROUP BY 1, 2),
+handled AS (
+  SELECT s.queue, date_bin('15 minutes', s.handled_at, TIMESTAMPTZ '2000-01-01 00:00Z') AS start,
+         sum(s.talk_s + coalesce(s.hold_s, 0) + coalesce(s.acw_s, 0)) AS handle_sum,
+         count(s.talk_s) AS handle_n
+  FROM contact_segments s
+  WHERE s.handled_at >= %(since)s AND s.handled_at < %(until)s AND s.talk_s IS NOT NULL
+    AND (%(queue)s::text IS NULL OR s.queue = %(queue)s)
+  GROUP BY 1, 2)
+SELECT coalesce(o.queue, h.queue), coalesce(o.start, h.start),
+       coalesce(o.offered, 0), coalesce(h.handle_sum, 0), coalesce(h.handle_n, 0)
+FROM offered o FULL JOIN handled h ON h.queue = o.queue AND h.start = o.start
+ORDER BY 1, 2
+"""
+
+_FIRST = "SELECT min(queued_at) FROM contact_segments WHERE queued_at < %(until)s"
+
+
+@dataclass(frozen=True, slots=True)
+class IntervalSums:
+    queue: str
+    start: datetime
+    offered: int
+    handle_sum: float
+    handle_n: int
+
+
+def interval_history(
+    conn: psycopg.Connection[Any], *, since: datetime, until: datetime, queue: str | None = None
+) -> list[IntervalSums]:
+    """The intervals in [since, until) that had any contact, per queue, oldest first."""
+    rows = conn.execute(_HISTORY, {"since": since, "until": until, "queue": queue}).fetchall()
+    return [IntervalSums(q, s, int(o), float(hs), int(hn)) for q, s, o, hs, hn in rows]
+
+
+def first_contact(conn: psycopg.Connection[Any], *, until: datetime) -> datetime | None:
+    """When the stored history begins: days from then on without contacts are zeros, not
+    missing."""
+    row = conn.execute(_FIRST, {"until": until}).fetchone()
+    return None if row is None else row[0]

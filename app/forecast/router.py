@@ -1,0 +1,103 @@
+"""GET /api/v1/forecast: today (or a day) against its forecast, per queue and quarter hour;
+/api/v1/forecast/figure: the same as the supervisor's Plotly chart (docs/FORECAST.md)."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+import plotly
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import FileResponse
+
+from app.auth.deps import Reader
+from app.config import CallboardConfig
+from app.deps import ConnDep
+from app.forecast.figures import intraday_figure
+from app.forecast.intraday import QueueDay, day_of, intraday
+from app.forecast.schemas import FigureOut, ForecastOut
+from app.forecast.summary import total
+from app.i18n import t
+
+router = APIRouter(prefix="/api/v1", tags=["forecast"])
+PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+
+QueueName = Annotated[str | None, Query(min_length=1, max_length=128)]
+BoardName = Annotated[str | None, Query(min_length=1, max_length=128)]
+
+
+def _queues(
+    conn: ConnDep, config: CallboardConfig, queue: str | None, board: str | None
+) -> list[str]:
+    known = [r[0] for r in conn.execute("SELECT name FROM queues ORDER BY name").fetchall()]
+    if queue is not None:
+        if queue not in known and queue not in config.queues:
+            raise HTTPException(404, f"no queue named {queue!r}")
+        return [queue]
+    if board is not None and board != "default":
+        if board not in config.wallboards:
+            raise HTTPException(404, f"no [wallboards.{board}] in callboard.toml")
+        return config.wallboards[board].queues or known
+    return known
+
+
+def _days(
+    request: Request, conn: ConnDep, queue: str | None, board: str | None, day: date | None
+) -> tuple[date, list[QueueDay]]:
+    config: CallboardConfig = request.app.state.config
+    now = request.app.state.clock.now()
+    names = _queues(conn, config, queue, board)
+    which = day or day_of(config, queue, now)
+    return which, intraday(conn, config, queues=names, day=which, now=now)
+
+
+@router.get(
+    "/forecast",
+    response_model=ForecastOut,
+    summary="Forecast, actual so far, reforecast and staffing per queue and quarter hour",
+)
+def get_forecast(
+    request: Request,
+    _: Reader,
+    conn: ConnDep,
+    queue: QueueName = None,
+    board: BoardName = None,
+    day: date | None = None,
+) -> ForecastOut:
+    """One queue (`queue`), a wallboard's queues (`board`), or every queue; `day` is today in
+    the queue's time zone unless given."""
+    which, days = _days(request, conn, queue, board, day)
+    return ForecastOut.model_validate(
+        {
+            "day": which,
+            "now": request.app.state.clock.now(),
+            "total": total(days),
+            "queues": days,
+        },
+        from_attributes=True,
+    )
+
+
+@router.get("/forecast/figure", response_model=FigureOut, summary="The intraday chart (Plotly)")
+def get_figure(
+    request: Request,
+    _: Reader,
+    conn: ConnDep,
+    queue: Annotated[str, Query(min_length=1, max_length=128)],
+    day: date | None = None,
+    lang: Annotated[str, Query(max_length=16, pattern=r"^[A-Za-z-]+$")] = "en",
+) -> FigureOut:
+    config: CallboardConfig = request.app.state.config
+    days = _days(request, conn, queue, None, day)[1]
+    tz = ZoneInfo(config.queue(queue).timezone)
+    return FigureOut.model_validate(intraday_figure(days[0], tz=tz, w=lambda k: t(lang, k)))
+
+
+@router.get("/vendor/plotly.min.js", include_in_schema=False)
+def plotly_js() -> FileResponse:
+    # the plotly package's own copy: the screens work on a floor without internet
+    return FileResponse(
+        PLOTLY_JS, media_type="text/javascript", headers={"Cache-Control": "public, max-age=86400"}
+    )
