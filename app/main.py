@@ -17,6 +17,7 @@ from app.alerts.router import router as alerts_router
 from app.alerts.runner import running as alerts_running
 from app.audit.router import router as audit_router
 from app.audit.service import prune as prune_audit
+from app.auth.pairing_router import router as pairing_router
 from app.auth.router import router as auth_router
 from app.auth.tokens import TokenCache, engine_known, engine_lookup
 from app.auth.transport import TokenTransport
@@ -150,6 +151,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(sources_router)  # the platform adapters over HTTP
     app.include_router(alerts_router)
     app.include_router(audit_router)
+    app.include_router(pairing_router)
     app.include_router(reports_router)
 
     @app.api_route(

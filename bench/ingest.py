@@ -89,7 +89,7 @@ def main() -> None:
     run.figure("writer", w, "ev/s", note=f"{writer_s:.2f} s for {n:,} events")
     run.figure("raw binary COPY, same rows", c, "rows/s", note=f"{copy_s:.2f} s")
     run.figure("writer / raw COPY", w / c, "x", target=0.30, better="higher")
-    for stage in (*STAGES, "rollups") if args.rollups else STAGES:
+    for stage in STAGES:
         share = stages.get(stage, 0.0)
         run.figure(f"stage: {stage}", share * 1e6 / n, "us/ev", note=f"{share:.2f} s")
     run.finish()

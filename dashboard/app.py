@@ -22,6 +22,7 @@ from app.auth.deps import bearer, resolve_blocking
 from app.auth.service import Principal, sees_agent_page
 from app.i18n import t
 from dashboard import ids
+from dashboard.pairing import admin_pair_page, pair_page
 
 ASSETS = Path(__file__).parent / "assets"
 
@@ -106,18 +107,35 @@ def _pages(app: FastAPI, dash_app: Dash) -> None:
         finally:
             reset_current_request(context)
 
-    def wallboard(p: Principal) -> bool:
-        return p.role in ("wallboard", "supervisor", "admin")
+    def wallboard(name: str) -> Callable[[Principal], bool]:
+        # a paired TV shows its own wallboard only
+        return lambda p: p.role in ("wallboard", "supervisor", "admin") and p.shows_board(name)
+
+    def wall_page(request: Request, name: str) -> HTMLResponse:
+        if page_principal(app, request) is None:
+            return pair_page(app, request, name)  # a TV without a credential: pair it
+        return page(request, wallboard(name))
 
     @app.get("/wall", include_in_schema=False)
     def wall(request: Request) -> HTMLResponse:
-        return page(request, wallboard)
+        return wall_page(request, "default")
 
     @app.get("/wall/{name}", include_in_schema=False)
     def wall_named(request: Request, name: str) -> HTMLResponse:
         if name != "default" and name not in app.state.config.wallboards:
             return _denied(404, t(_lang(app, request), "common.page_404"), "")
-        return page(request, wallboard)
+        return wall_page(request, name)
+
+    @app.get("/sup/pair", include_in_schema=False)
+    def sup_pair(request: Request) -> HTMLResponse:
+        principal = page_principal(app, request)
+        lang = _lang(app, request)
+        if principal is None:
+            return _denied(401, t(lang, "common.page_401"), t(lang, "common.page_retry"))
+        if principal.role != "admin":
+            return _denied(403, t(lang, "common.page_403", role=principal.role), "")
+        boards = ["default", *sorted(app.state.config.wallboards)]
+        return admin_pair_page(lang, boards)
 
     @app.get("/sup", include_in_schema=False)
     def sup(request: Request) -> HTMLResponse:

@@ -47,6 +47,7 @@ _SETTING = "callboard.rollups_seen"  # the last change-log line this transaction
 _CONTACT_LEVELS: tuple[Level, ...] = ("center", "queue", "agent")
 _AGENT_LEVELS: tuple[Level, ...] = ("agent",)
 CHUNK = timedelta(days=1)  # a rebuild's span per statement
+MANY_AGENTS = 20  # neighbours' agents above which their handling is read in one scan
 LIFE_H = 12.0  # a contact's longest life in the queue (app.metrics.service.WAITING_HORIZON_H)
 
 
@@ -385,19 +386,23 @@ def refresh_handling(
     rows: dict[tuple[Level, str, datetime], dict[str, Any]] = {}
     mine = [P.QueueWindow(n, t, s, rw, lo, hi, cbt) for n, t, s, rw, cbt in known if n in queues]
     everyone = [P.QueueWindow(n, t, s, rw, lo, hi, cbt) for n, t, s, rw, cbt in known]
-    runs: list[tuple[Level, list[P.QueueWindow], set[str] | list[str], bool]] = [
-        ("queue", mine, queues, True),
-        ("agent", everyone, agents, False),
-    ]
-    for level, windows, keys, every in runs:
-        if not windows or not keys:
+    runs: list[tuple[list[Level], list[P.QueueWindow], bool]] = (
+        # many agents: their rows are most of the intervals', one scan for both levels
+        [(["queue", "agent"], everyone, True)]
+        if len(agents) > MANY_AGENTS
+        else [(["queue"], mine, True), (["agent"], everyone, False)]
+    )
+    wanted: dict[Level, set[str]] = {"queue": set(queues), "agent": set(agents)}
+    for levels, windows, every in runs:
+        if not windows:
             continue
         params = {**P._params(windows, FAR), **base, "every": every, "agents": agents}
-        found = P._run(conn, F.HANDLED_OF, "seg", [level], params, "s.handled_at")[level]
-        for b in starts:
-            for key in keys:
-                parts = found.get((b, key), {})
-                rows[(level, key, b)] = {c: parts.get(c) for c in F.HANDLED_COLUMNS}
+        found = P._run(conn, F.HANDLED_OF, "seg", levels, params, "s.handled_at")
+        for level in levels:
+            for b in starts:
+                for key in wanted[level]:
+                    parts = found[level].get((b, key), {})
+                    rows[(level, key, b)] = {c: parts.get(c) for c in F.HANDLED_COLUMNS}
     conn.execute(_STAGE)
     _write(conn, "rollup_stage", F.HANDLED_COLUMNS, rows)
     conn.execute(_UPSERT)

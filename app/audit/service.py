@@ -15,20 +15,6 @@ import psycopg
 
 from app.auth.service import Principal
 
-ACTIONS = (
-    "signin",
-    "signin.failed",
-    "signout",
-    "token.create",
-    "token.revoke",
-    "wall.pair",
-    "wall.unpair",
-    "alert.ack",
-    "export",
-    "report.download",
-    "config.change",
-)
-
 
 def record(
     conn: psycopg.Connection[Any],

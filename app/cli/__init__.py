@@ -17,6 +17,7 @@ from app.cli import (  # noqa: F401  (each registers its commands on the root ap
     events,
     tokens,
     audit,
+    wall,
     alerts,
     i18n,
     forecast,

@@ -26,7 +26,10 @@ from psycopg.rows import dict_row
 from app.config import CallboardConfig
 from app.metrics import parts as P
 from app.metrics.registry import Level
+from app.models import ROLLUP_COUNTS
 from app.rollups import rows as T
+from app.rollups.service import is_current
+from ingest import rollup_parts as F
 from ingest.rollup_parts import swap
 
 STEP = timedelta(minutes=15)
@@ -115,9 +118,12 @@ def families(by: Level) -> list[str]:
     return [n for n, f in T.FAMILIES.items() if by in f[2]]
 
 
-def statement(by: Level, *, longest: bool, away: bool) -> tuple[sql.Composed, list[str]]:
-    """The statement reading every family of `by` (and the extras asked), and the CTE names."""
-    names = families(by)
+def statement(
+    by: Level, *, longest: bool, away: bool, parts: bool = True
+) -> tuple[sql.Composed, list[str]]:
+    """The statement reading every family of `by` (without `parts`: only the extras asked),
+    and the CTE names."""
+    names = families(by) if parts else []
     ctes: list[sql.Composable] = [sql.SQL(_P), *(_family_cte(n, by) for n in names)]
     extra: list[tuple[str, list[str]]] = []
     if longest and by in ("center", "queue"):
@@ -166,7 +172,143 @@ def read(
     after `now`. One statement."""
     if not intervals or not keys:
         return {}
-    query, names = statement(by, longest=longest, away=away)
+    from_rollups = (
+        intervals[-1].end <= now
+        and is_current(conn, config)
+        and (by == "queue" or not _open_before(conn, intervals[-1].end))
+    )
+    if from_rollups:
+        out = _rollup_parts(conn, by, keys, intervals)
+        # what no rollup holds (the longest wait, time away by reason) from rows, when the
+        # range is short enough for rows to be cheap
+        if (longest or away) and len(intervals) <= EXTRAS_FROM_ROWS:
+            extra = _rows(conn, config, by, keys, intervals, now, longest, away, with_parts=False)
+            for key, more in extra.items():
+                out.setdefault(key, {}).update(more)
+        return out
+    return _rows(conn, config, by, keys, intervals, now, longest, away, with_parts=True)
+
+
+def _open_before(conn: psycopg.Connection[Any], end: datetime) -> bool:
+    """Is a state (other than logged out) that began before `end` still open? The rollups hold
+    closed intervals only: such a range's agent time is read from rows."""
+    row = conn.execute(
+        "SELECT EXISTS (SELECT FROM agent_states WHERE ended_at IS NULL AND started_at < %s"
+        " AND state <> 'logged_out')",
+        (end,),
+    ).fetchone()
+    return bool(row and row[0])
+
+
+# Longer ranges read from rollups show no longest wait and no time by away reason (None).
+EXTRAS_FROM_ROWS = 2 * 8 * 96  # a week and its previous week, in 15-minute intervals
+
+
+def _rollup_parts(
+    conn: psycopg.Connection[Any], by: Level, keys: Sequence[str], intervals: Sequence[Interval]
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """The stored 15-minute rollups of whole intervals (all over before now), summed by label:
+    one statement over rollup_contacts and rollup_agent_time."""
+    query = _ROLLUP_STATEMENT[by]
+    params = {
+        "level": "agent" if by == "team" else by,
+        "keys": list(keys),
+        "lo": intervals[0].start,
+        "hi": intervals[-1].end,
+        "rf": [i.start for i in intervals],
+        "rl": [i.label for i in intervals],
+        "unassigned": "unassigned" in keys,
+    }
+    out: dict[tuple[str, str], dict[str, Any]] = {}
+    with conn.cursor(row_factory=dict_row) as cur:
+        for row in cur.execute(query, params):
+            b, k = row.pop("b"), row.pop("k")
+            first, last = row.pop("fcr_h_min", None), row.pop("fcr_h_max", None)
+            del first, last  # whether repeat windows are still open: no report column reads it
+            out[(b, k)] = {c: v for c, v in row.items() if v is not None or c in _KEEP_NONE}
+    return out
+
+
+_KEEP_NONE: frozenset[str] = frozenset()
+
+
+def _rollup_statement(by: Level) -> sql.Composed:
+    def summed(table: str, columns: tuple[str, ...], alias: str) -> sql.Composable:
+        aggs = [
+            sql.SQL("{}(x.{}){} AS {}").format(
+                sql.SQL("min" if c == "fcr_h_min" else "max" if c == "fcr_h_max" else "sum"),
+                sql.Identifier(c),
+                sql.SQL(
+                    "::bigint"
+                    if c in ROLLUP_COUNTS
+                    else "::float8"
+                    if c.startswith(("t_", "sched", "adher")) or c.endswith("_sum")
+                    else ""
+                ),
+                sql.Identifier(c),
+            )
+            for c in columns
+        ]
+        if by == "team":
+            key = sql.SQL("coalesce(ag.team, 'unassigned')")
+            source = sql.SQL("{} x LEFT JOIN agents ag ON ag.id = x.key").format(
+                sql.Identifier(table)
+            )
+            where = sql.SQL(
+                "x.level = 'agent' AND coalesce(ag.team, 'unassigned') = ANY(%(keys)s::text[])"
+            )
+        else:
+            key = sql.SQL("x.key")
+            source = sql.SQL("{} x").format(sql.Identifier(table))
+            where = sql.SQL("x.level = %(level)s AND x.key = ANY(%(keys)s::text[])")
+        return sql.SQL(
+            "{a} AS (SELECT r.l AS b, {key} AS k, {aggs} FROM {source}"
+            " JOIN r ON r.f = x.bucket"
+            " WHERE {where} AND x.bucket >= %(lo)s AND x.bucket < %(hi)s GROUP BY 1, 2)"
+        ).format(
+            a=sql.Identifier(alias),
+            key=key,
+            aggs=sql.SQL(", ").join(aggs),
+            source=source,
+            where=where,
+        )
+
+    ctes = [
+        sql.SQL("r AS (SELECT * FROM unnest(%(rf)s::timestamptz[], %(rl)s::text[]) AS r(f, l))"),
+        summed("rollup_contacts", F.CONTACT_COLUMNS, "c"),
+    ]
+    cols = [sql.SQL("c.{}").format(sql.Identifier(c)) for c in F.CONTACT_COLUMNS]
+    if by == "queue":
+        return sql.SQL("WITH {} SELECT c.b, c.k, {} FROM c").format(
+            sql.SQL(", ").join(ctes), sql.SQL(", ").join(cols)
+        )
+    ctes.append(summed("rollup_agent_time", F.AGENT_COLUMNS, "a"))
+    cols += [sql.SQL("a.{}").format(sql.Identifier(c)) for c in F.AGENT_COLUMNS]
+    return sql.SQL(
+        "WITH {} SELECT coalesce(c.b, a.b) AS b, coalesce(c.k, a.k) AS k, {}"
+        " FROM c FULL JOIN a ON a.b = c.b AND a.k = c.k"
+    ).format(sql.SQL(", ").join(ctes), sql.SQL(", ").join(cols))
+
+
+_ROLLUP_STATEMENT: dict[Level, sql.Composed] = {
+    level: _rollup_statement(level) for level in ("center", "queue", "team", "agent")
+}
+
+
+def _rows(
+    conn: psycopg.Connection[Any],
+    config: CallboardConfig,
+    by: Level,
+    keys: Sequence[str],
+    intervals: Sequence[Interval],
+    now: datetime,
+    longest: bool,
+    away: bool,
+    *,
+    with_parts: bool,
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """The parts (and extras) read from the rows, in one statement."""
+    query, names = statement(by, longest=longest, away=away, parts=with_parts)
     d = config.defaults
     configured = sorted(config.queues)
     params = {

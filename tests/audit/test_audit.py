@@ -92,3 +92,42 @@ def test_token_commands_and_callboard_audit(live_db: tuple[str, dict[str, str]])
         row = conn.execute("SELECT sources FROM tokens WHERE label = 'pbx feed'").fetchone()
     assert row == (["pbx"],)
     assert "token.create" in cli("audit")
+
+
+def test_callboard_wall_pair_and_unpair(live_db: tuple[str, dict[str, str]]) -> None:
+    from app.auth import pairing
+    from app.auth.service import principal_for
+
+    url, _ = live_db
+    env = {"DATABASE_URL": url, "PATH": "/usr/bin:/bin"}
+    with psycopg.connect(libpq(url)) as conn:
+        code = pairing.start(conn, secret="tv-secret", board="default")
+        conn.commit()
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-c", "from app.cli import main; main()", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+        )
+
+    assert cli("wall", "pair", code, "nowhere").returncode == 2
+    assert cli("wall", "pair", "XXX-XXX", "default").returncode == 1
+    assert cli("wall", "pair", code.lower().replace("-", ""), "default").returncode == 0
+    with psycopg.connect(libpq(url)) as conn:
+        claimed = pairing.claim(conn, secret="tv-secret")
+        conn.commit()
+        assert claimed is not None
+        token, board = claimed
+        seen = principal_for(conn, token)
+        assert board == "default" and seen is not None
+        assert (seen.role, seen.kind, seen.wallboard) == ("wallboard", "paired", "default")
+        assert pairing.claim(conn, secret="tv-secret") is None  # the code is used up
+    assert "default" in cli("wall", "list").stdout
+    assert cli("wall", "unpair", "default").returncode == 0
+    with psycopg.connect(libpq(url)) as conn:
+        assert principal_for(conn, token) is None
+        actions = [e["action"] for e in entries(conn, action="wall")]
+    assert actions == ["wall.unpair", "wall.pair"]

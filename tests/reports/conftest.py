@@ -56,3 +56,17 @@ def center(
     result = ingest(pg, events)
     assert result.rejected == 0, result.errors[:3]
     yield pg, config
+
+
+@pytest.fixture(params=["rows", "rollups"])
+def center_any(
+    request: pytest.FixtureRequest, center: tuple[psycopg.Connection[Any], CallboardConfig]
+) -> tuple[psycopg.Connection[Any], CallboardConfig]:
+    """The center read from rows, or through the 15-minute rollups built for its config."""
+    pg, config = center
+    if request.param == "rollups":
+        from app.rollups.service import is_current, rebuild
+
+        rebuild(pg, config)
+        assert is_current(pg, config)
+    return center

@@ -49,8 +49,8 @@ def same(a: Any, b: Any, name: str) -> bool:
         ("agents", "center"),
     ],
 )
-def test_totals_equal_metrics(center: Any, report: str, by: Level) -> None:
-    conn, config = center
+def test_totals_equal_metrics(center_any: Any, report: str, by: Level) -> None:
+    conn, config = center_any
     result = build(conn, config, name=report, days=RANGE, by=by, interval=None, now=NOW)
     expected = metrics(conn, config, by, RANGE, config.defaults.timezone)
     shown = [c for c in COLUMNS[report] if c in BY_NAME]  # the registry's metrics
@@ -69,8 +69,8 @@ def test_totals_equal_metrics(center: Any, report: str, by: Level) -> None:
 
 
 @pytest.mark.parametrize("interval", [None, 15, 30, 60])
-def test_rows_add_up(center: Any, interval: int | None) -> None:
-    conn, config = center
+def test_rows_add_up(center_any: Any, interval: int | None) -> None:
+    conn, config = center_any
     result = build(conn, config, name="queues", days=RANGE, by="queue", interval=interval, now=NOW)
     label = "start" if interval else "day"
     labels = {r[label] for r in result["rows"]}
@@ -86,8 +86,8 @@ def test_rows_add_up(center: Any, interval: int | None) -> None:
         assert max(w for w in waits if w is not None) == total["longest_wait_s"]
 
 
-def test_agents_report_times(center: Any) -> None:
-    conn, config = center
+def test_agents_report_times(center_any: Any) -> None:
+    conn, config = center_any
     result = build(conn, config, name="agents", days=RANGE, by="agent", interval=None, now=NOW)
     assert result["rows"]
     for row in result["rows"]:
