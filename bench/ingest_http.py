@@ -124,6 +124,7 @@ def _post_all(base: str, token: str, bodies: Iterator[bytes]) -> tuple[float, in
     """POST every body, CLIENTS at a time; seconds and events stored."""
     lock = threading.Lock()
     stored = [0]
+    retries = [0]
     failures: list[str] = []
 
     def client() -> None:
@@ -135,6 +136,10 @@ def _post_all(base: str, token: str, bodies: Iterator[bytes]) -> tuple[float, in
                 if body is None:
                     return
                 r = c.post("/api/v1/events", content=body)
+                while r.status_code == 503:  # busy: back off as told, send the same batch again
+                    retries[0] += 1
+                    time.sleep(float(r.headers.get("Retry-After") or 1))
+                    r = c.post("/api/v1/events", content=body)
                 if r.status_code != 200:
                     failures.append(f"{r.status_code}: {r.text[:200]}")
                     continue
@@ -149,6 +154,8 @@ def _post_all(base: str, token: str, bodies: Iterator[bytes]) -> tuple[float, in
         t.join()
     if failures:
         print(f"{len(failures)} failed requests, the first: {failures[0]}", file=sys.stderr)
+    if retries[0]:
+        print(f"{retries[0]} requests answered 503 (busy) and sent again", flush=True)
     return time.perf_counter() - start, stored[0]
 
 
