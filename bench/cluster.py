@@ -15,9 +15,9 @@ stops with the reason (exit 3) when one does not hold:
   on the same topics are opened, up to 128, until every worker is seen);
 - every socket received frames while measured;
 - the load generator delivered at least 90 % of its rate while measured;
-- the database time reached a steady state before it was measured (two 5-second readings
-  within 25 % of each other; a leader still building its engine computes in full and would
-  count that as the cluster's cost);
+- the database time was steady before and while it was measured (three 5-second readings
+  and the measured one, each within 20 % of their mean, waiting up to 2 minutes: a leader
+  still building its engine computes in full and would count that as the cluster's cost);
 - the two runs did comparable work: more workers with one leader spend at least 0.7 x one
   worker's database time (a lower ratio says a run skipped work, not that it was cheaper)."""
 
@@ -124,6 +124,13 @@ def per_second(url: str, seconds: float) -> float:
     return (active_ms(url) - before) / (time.monotonic() - t0)
 
 
+def steady(readings: list[float]) -> bool:
+    """Each reading within 20 % of their mean (a leader that finishes building its engine,
+    or a server still warming up, changes its database time by far more)."""
+    mean = sum(readings) / len(readings)
+    return all(abs(r - mean) <= 0.2 * mean for r in readings) if mean > 0 else False
+
+
 def measure(
     run: Run, url: str, libpq: str, workers: int, seconds: float, tmp: str, tokens: dict[str, str]
 ) -> dict[str, Any]:
@@ -145,17 +152,23 @@ def measure(
             f"{len(seen)} of {workers} answered over {len(sockets.frames)} sockets"
             + (f"; {sockets.errors[0]}" if sockets.errors else ""),
         )
-        readings = [per_second(libpq, 5), per_second(libpq, 5)]
-        while abs(readings[-1] - readings[-2]) > 0.25 * max(readings[-2:]) and len(readings) < 18:
+        readings = [per_second(libpq, 5) for _ in range(3)]
+        while not steady(readings[-3:]) and len(readings) < 24:
             readings.append(per_second(libpq, 5))
         run.require(
             f"{label}: database time steady before measuring",
-            abs(readings[-1] - readings[-2]) <= 0.25 * max(readings[-2:]),
+            steady(readings[-3:]),
             "5-second readings (ms/s): " + ", ".join(f"{r:.0f}" for r in readings),
         )
         t0 = time.monotonic()
         value = per_second(libpq, seconds)
         t1 = time.monotonic()
+        run.require(
+            f"{label}: database time steady while measured",
+            steady([*readings[-3:], value]),
+            f"{value:.0f} ms/s measured after readings of "
+            + ", ".join(f"{r:.0f}" for r in readings[-3:]),
+        )
         achieved = load.rate(t0, t1)
         run.require(
             f"{label}: load generator delivered",

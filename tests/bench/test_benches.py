@@ -124,15 +124,11 @@ def test_the_page_is_made_from_the_records_and_keeps_the_written_part(tmp_path: 
     assert "precondition held: rows filled (1,000 contacts)" in text
 
 
-# Benches still printing their own figures (being moved onto the harness by their owners).
-LEGACY = {"ingest", "live", "tick", "trend"}
-
-
 def test_every_bench_reports_through_the_harness() -> None:
     """A bench that prints figures by itself could print one it did not measure."""
     scripts = {p.stem for p in (ROOT / "bench").glob("*.py")} - bench_all.NOT_BENCHES
     outside = scripts - set(bench_all.benches())
-    assert outside <= LEGACY, f"benches not using bench/harness.py: {sorted(outside - LEGACY)}"
+    assert not outside, f"benches not using bench/harness.py: {sorted(outside)}"
     for name in bench_all.benches():
         assert "--quick" in (ROOT / "bench" / f"{name}.py").read_text(), f"{name}: no --quick"
 
