@@ -50,7 +50,11 @@ class Figure:
 class Run:
     name: str
     quick: bool = False
-    command: str = field(default_factory=lambda: shlex.join(["python", *sys.argv]))
+    command: str = field(
+        default_factory=lambda: shlex.join(
+            ["python", *(a.removeprefix(f"{ROOT}/") for a in sys.argv)]
+        )
+    )
     started_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     load_before: float = field(default_factory=lambda: os.getloadavg()[0])
     figures: list[Figure] = field(default_factory=list)

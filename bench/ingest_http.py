@@ -120,6 +120,9 @@ def main() -> None:
     run.finish()
 
 
+MAX_BUSY_RETRIES = 30
+
+
 def _post_all(base: str, token: str, bodies: Iterator[bytes]) -> tuple[float, int]:
     """POST every body, CLIENTS at a time; seconds and events stored."""
     lock = threading.Lock()
@@ -136,7 +139,11 @@ def _post_all(base: str, token: str, bodies: Iterator[bytes]) -> tuple[float, in
                 if body is None:
                     return
                 r = c.post("/api/v1/events", content=body)
-                while r.status_code == 503:  # busy: back off as told, send the same batch again
+                tries = 0
+                # busy: back off as told and send the same batch again, a bounded number of
+                # times (a server that keeps refusing makes the bench say so, not hang)
+                while r.status_code == 503 and tries < MAX_BUSY_RETRIES:
+                    tries += 1
                     retries[0] += 1
                     time.sleep(float(r.headers.get("Retry-After") or 1))
                     r = c.post("/api/v1/events", content=body)
