@@ -199,6 +199,7 @@ def test_restart_whose_server_cannot_start_in_time_cannot_measure(tmp_path: Path
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(600)
 def test_live_whose_clients_cannot_all_connect_cannot_measure(tmp_path: Path) -> None:
     """300 open files for the bench and its server: 500 websocket clients cannot all connect
     (the bench raises its limit to the hard one, which is 300 here)."""
@@ -206,7 +207,7 @@ def test_live_whose_clients_cannot_all_connect_cannot_measure(tmp_path: Path) ->
         "live",
         *("--quick", "--clients", "500", "--probes", "3", "--seconds", "3", "--rate", "100"),
         out=tmp_path,
-        timeout=400,
+        timeout=540,
         max_files=300,
     )
     assert code == CANNOT_MEASURE, output[-2000:]
