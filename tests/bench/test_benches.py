@@ -22,7 +22,9 @@ from bench.common import Load  # noqa: E402
 from bench.harness import CANNOT_MEASURE, Run  # noqa: E402
 
 
-def run_bench(name: str, *args: str, out: Path, timeout: float = 240) -> tuple[int, str, dict]:
+def run_bench(
+    name: str, *args: str, out: Path, timeout: float = 240, max_files: int | None = None
+) -> tuple[int, str, dict]:
     env = {**os.environ, "CALLBOARD_BENCH_OUT": str(out)}
     env.pop("DATABASE_URL", None)  # the benches start their own embedded server
     done = subprocess.run(
@@ -32,6 +34,7 @@ def run_bench(name: str, *args: str, out: Path, timeout: float = 240) -> tuple[i
         capture_output=True,
         text=True,
         timeout=timeout,
+        preexec_fn=None if max_files is None else lambda: _limit_files(max_files),
     )
     record = out / f"{name}.json"
     return (
@@ -39,6 +42,12 @@ def run_bench(name: str, *args: str, out: Path, timeout: float = 240) -> tuple[i
         done.stdout + done.stderr,
         json.loads(record.read_text()) if record.exists() else {},
     )
+
+
+def _limit_files(n: int) -> None:
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_NOFILE, (n, n))
 
 
 def test_a_failed_precondition_stops_the_bench_with_its_reason(
@@ -187,3 +196,20 @@ def test_restart_whose_server_cannot_start_in_time_cannot_measure(tmp_path: Path
     assert code == CANNOT_MEASURE, output[-2000:]
     assert "CANNOT MEASURE: restart 1 (cold): the server started" in output
     assert not record["figures"]
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_live_whose_clients_cannot_all_connect_cannot_measure(tmp_path: Path) -> None:
+    """300 open files for the bench and its server: 500 websocket clients cannot all connect
+    (the bench raises its limit to the hard one, which is 300 here)."""
+    code, output, record = run_bench(
+        "live",
+        *("--quick", "--clients", "500", "--probes", "3", "--seconds", "3", "--rate", "100"),
+        out=tmp_path,
+        timeout=540,
+        max_files=300,
+    )
+    assert code == CANNOT_MEASURE, output[-2000:]
+    assert "CANNOT MEASURE: every client connected" in output
+    assert record["status"] == "cannot-measure"
