@@ -2,7 +2,7 @@
 cases) against a center with data, with an admin token, a reader's, a made-up one or none:
 never a 500, and on the events route every item accounted for and every accepted item stored.
 
-Time-boxed: a fixed number of examples (FUZZ_EXAMPLES, default 600) with a wall-clock budget
+Time-boxed: a fixed number of examples (FUZZ_EXAMPLES, default 1000) with a wall-clock budget
 (FUZZ_SECONDS, default 60) after which the remaining examples are skipped."""
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from ingest.writer import ingest
 from tests.helpers import count
 from tests.metrics.scenario import call, state
 
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "600"))
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "1000"))
 BUDGET_S = float(os.environ.get("FUZZ_SECONDS", "60"))
 
 _schema = schemathesis.openapi.from_dict(create_app(Settings(database_url="unused")).openapi())
