@@ -315,8 +315,6 @@ LIFECYCLE_RANK: dict[str, int] = {
 }
 
 event_adapter: TypeAdapter[Event] = TypeAdapter(Event)
-# A whole batch in one call: the per-item call's overhead paid once (bench/ingest.py).
-batch_adapter: TypeAdapter[list[Event]] = TypeAdapter(list[Event])
 
 
 # --- validation with per-item errors -----------------------------------------------------------
@@ -362,18 +360,6 @@ def validate_items(items: Iterable[Any]) -> tuple[list[tuple[int, Any]], list[It
         except ValidationError as exc:
             errors.append(ItemError(index, describe(exc)))
     return valid, errors
-
-
-def validate_batch(items: list[Any]) -> tuple[list[tuple[int, Any]], list[ItemError]]:
-    """`validate_items` in one call over the whole list when every item is valid (the common
-    case); a batch with a bad item is validated again item by item, for the same errors with the
-    same indexes."""
-    if all(type(item) is dict for item in items):
-        try:
-            return list(enumerate(batch_adapter.validate_python(items))), []
-        except ValidationError:
-            pass
-    return validate_items(items)
 
 
 def extras(event: _Event) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """The batched, idempotent writer every source goes through.
 
 One call = one batch = one transaction (owned by the caller), in stages (`bench/ingest.py`
-times each): validate the batch as a whole -> take the ingest lock -> COPY the rows into a
+times each): validate every item -> take the ingest lock -> COPY the rows into a
 temporary staging table -> insert from it with ON CONFLICT DO NOTHING RETURNING (what was new)
 -> recompute the derived rows of the contacts and agents that the *new* events touch (the
 change log `live_changes` is written by statement triggers on the derived tables, one INSERT
@@ -27,7 +27,7 @@ import psycopg
 from pydantic import BaseModel
 
 from ingest import derived
-from ingest.contract import ItemError, extras, validate_batch
+from ingest.contract import ItemError, extras, validate_items
 from ingest.derive import Stored
 from ingest.rollups import refresh_rollups
 
@@ -199,16 +199,11 @@ def _lock(conn: psycopg.Connection[Any], *, large: bool) -> None:
 def _validate(items: Sequence[Any]) -> tuple[dict[int, Any], IngestResult]:
     """index -> contract model for the valid items (in item order), and the rejects."""
     to_check = [(i, it) for i, it in enumerate(items) if not isinstance(it, BaseModel)]
-    if len(to_check) == len(items):
-        valid, errors = validate_batch(list(items))
-        events = dict(valid)
-    else:
-        valid, errors = validate_batch([it for _, it in to_check])
-        events = {i: it for i, it in enumerate(items) if isinstance(it, BaseModel)}
-        events.update((to_check[j][0], ev) for j, ev in valid)
-        events = dict(sorted(events.items()))
-        errors = [ItemError(to_check[e.index][0], e.message) for e in errors]
-    return events, IngestResult(rejected=len(errors), errors=errors)
+    valid, errors = validate_items(it for _, it in to_check)
+    events = {i: it for i, it in enumerate(items) if isinstance(it, BaseModel)}
+    events.update((to_check[j][0], ev) for j, ev in valid)
+    errors = [ItemError(to_check[e.index][0], e.message) for e in errors]
+    return dict(sorted(events.items())), IngestResult(rejected=len(errors), errors=errors)
 
 
 def _row(ev: Any) -> Row:

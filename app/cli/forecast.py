@@ -106,7 +106,8 @@ def backtest_cmd(
     from app.forecast.methods import DEFAULT_METHOD
 
     first, last = _day(start, "--from"), _day(end, "--to")
-    with _connection() as (conn, config, _now), refused(ValueError):
+    # OverflowError: a --to of 9999-12-31 has no day after it to end the history at
+    with _connection() as (conn, config, _now), refused(ValueError, OverflowError):
         result = service.run_backtest(
             conn, config, first=first, last=last, method=method or DEFAULT_METHOD
         )

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from app.forecast.grids import QueueDays, aht_forecast, days_between, slot_start
+from app.forecast.grids import QueueDays, aht_forecast, slot_start
 from app.forecast.history import SLOTS_PER_DAY
 from app.forecast.methods import DEFAULT_METHOD, METHODS, Grid
 
@@ -69,9 +69,8 @@ def backtest(
             {d: g for d, g in qd.handle_sum.items() if d < first},
             {d: g for d, g in qd.handle_n.items() if d < first},
         )
-        for day in days_between(first, last):
-            actual = qd.offered.get(day)
-            if actual is None:
+        for day, actual in qd.offered.items():  # the days stored history covers, oldest first
+            if not first <= day <= last:
                 continue
             predicted = {m: METHODS[m](train, day) for m in methods}
             if any(p is None for p in predicted.values()):

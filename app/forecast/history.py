@@ -41,7 +41,7 @@ FROM offered o FULL JOIN handled h ON h.queue = o.queue AND h.start = o.start
 ORDER BY 1, 2
 """
 
-_FIRST = "SELECT min(queued_at) FROM contact_segments WHERE queued_at < %(until)s"
+_SPAN = "SELECT min(queued_at), max(queued_at) FROM contact_segments WHERE queued_at < %(until)s"
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,8 +61,10 @@ def interval_history(
     return [IntervalSums(q, s, int(o), float(hs), int(hn)) for q, s, o, hs, hn in rows]
 
 
-def first_contact(conn: psycopg.Connection[Any], *, until: datetime) -> datetime | None:
-    """When the stored history begins: days from then on without contacts are zeros, not
-    missing."""
-    row = conn.execute(_FIRST, {"until": until}).fetchone()
-    return None if row is None else row[0]
+def history_span(
+    conn: psycopg.Connection[Any], *, until: datetime
+) -> tuple[datetime, datetime] | None:
+    """The first and the latest contact stored before `until` (None: none is): days between
+    them without contacts are zeros, days outside them are not history."""
+    row = conn.execute(_SPAN, {"until": until}).fetchone()
+    return None if row is None or row[0] is None else (row[0], row[1])

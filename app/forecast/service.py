@@ -20,7 +20,7 @@ from app.forecast.grids import (
     lay_out,
     slot_start,
 )
-from app.forecast.history import SLOTS_PER_DAY, first_contact, interval_history
+from app.forecast.history import SLOTS_PER_DAY, history_span, interval_history
 from app.forecast.methods import DEFAULT_METHOD, METHODS
 
 # The history a forecast reads: enough weeks for every method, with a spare week.
@@ -49,20 +49,26 @@ def load_days(
     until_day: date,
     history_days: int | None = HISTORY_DAYS,
 ) -> tuple[dict[str, QueueDays], dict[str, ZoneInfo]]:
-    """Every queue's local days before `until_day` (all history when `history_days` is None),
-    from the day the history begins."""
+    """Every queue's local days before `until_day` that the stored history covers: from the day
+    it begins (or `history_days` before its last, when given) to the day of its latest contact.
+    A day asked far past the history lays out no more than the history: the methods step back
+    from the day to the latest history they are given."""
     zones = queue_zones(conn, config)
     default = ZoneInfo(config.defaults.timezone)
     until = day_bounds(until_day, default)[0] + timedelta(days=1)  # past every zone's midnight
-    began = first_contact(conn, until=until)
-    if began is None:
+    span = history_span(conn, until=until)
+    if span is None:
         return {}, zones
+    began, latest = span
+    # the latest contact's day in the zone where that day is latest: no contact lies after it
+    latest_day = max(latest.astimezone(z).date() for z in (default, *zones.values()))
+    last = min(until_day - timedelta(days=1), latest_day)
     first = began.astimezone(default).date()
     if history_days is not None:
-        first = max(first, until_day - timedelta(days=history_days))
+        first = max(first, last - timedelta(days=history_days - 1))
     since = day_bounds(first, default)[0] - timedelta(days=1)
     rows = interval_history(conn, since=since, until=until)
-    days = lay_out(rows, zones=zones, first=first, last=until_day - timedelta(days=1))
+    days = lay_out(rows, zones=zones, first=first, last=last)
     return days, zones
 
 

@@ -17,7 +17,7 @@ import orjson
 import psycopg
 from pydantic import ValidationError
 
-from ingest.contract import describe, event_adapter, validate_batch
+from ingest.contract import describe, event_adapter, validate_items
 from ingest.sources.base import At, Item, Rejected
 from ingest.sources.commit import BATCH, Committer, Summary
 from ingest.sources.normalize import Normalizer
@@ -38,9 +38,8 @@ def event_or_error(obj: Any) -> tuple[Any, str | None]:
 
 
 def batch_items(objects: Iterable[Any]) -> Iterator[Item]:
-    """The items of a posted array: `item N` positions, indexes from 0. The array is validated
-    in one call (`validate_batch`: item by item again only when one is bad)."""
-    valid, errors = validate_batch(list(objects))
+    """The items of a posted array: `item N` positions, indexes from 0."""
+    valid, errors = validate_items(objects)
     events = dict(valid)
     problems = {e.index: e.message for e in errors}
     for index in range(len(events) + len(problems)):

@@ -128,3 +128,20 @@ def test_the_api_answers_per_queue_and_in_total(
         assert js.status_code == 200 and b"plotly" in js.content[:2000].lower()
     with TestClient(app) as anonymous_client:
         assert anonymous_client.get("/api/v1/forecast").status_code == 401
+
+
+def test_a_day_far_away_is_forecast_from_the_history_s_last_weeks(
+    app: FastAPI, pg: psycopg.Connection[Any], make_token: Callable[..., str]
+) -> None:
+    morning(pg)
+    headers = {"Authorization": f"Bearer {make_token('wallboard')}"}
+    far = TODAY + timedelta(weeks=52 * 7000)  # a Monday some 7,000 years on
+    with TestClient(app, headers=headers) as client:
+        app.state.clock = Clock(NOW, time.time(), 1.0)
+        got = [
+            client.get("/api/v1/forecast", params={"queue": "sales", "day": d.isoformat()})
+            for d in (far, TODAY + timedelta(days=7))
+        ]
+    assert [r.status_code for r in got] == [200, 200]
+    far_day, next_monday = (r.json()["queues"][0] for r in got)
+    assert far_day["forecast_total"] == next_monday["forecast_total"] > 0

@@ -84,3 +84,27 @@ def test_build_without_history_stores_nothing_and_says_so(pg: psycopg.Connection
     assert made["intervals"] == 0
     with pytest.raises(ValueError, match="unknown method"):
         service.build(pg, CONFIG, today=date(2026, 12, 7), method="magic")
+
+
+def test_a_day_far_past_the_history_lays_out_only_the_history(
+    pg: psycopg.Connection[Any],
+) -> None:
+    write_month(pg, weeks=3)
+    after = MONDAY + timedelta(days=21)  # the day after the history
+    far = after + timedelta(weeks=52 * 7000)  # a Monday some 7,000 years on
+    history, zones = service.load_days(pg, CONFIG, until_day=far)
+    near, _ = service.load_days(pg, CONFIG, until_day=after)
+    assert list(history["sales"].offered) == list(near["sales"].offered)
+    assert min(history["sales"].offered) == MONDAY and len(history["sales"].offered) == 21
+    # the methods step back from the day to the history's last weeks
+    made, expected = (
+        service.forecast_day(h["sales"], zones["sales"], d)
+        for h, d in ((history, far), (near, after))
+    )
+    assert made is not None and expected is not None
+    assert [o for _, o, _ in made] == [o for _, o, _ in expected]
+    # a back-test to the end of the calendar tests the days the history has
+    result = service.run_backtest(
+        pg, CONFIG, first=MONDAY + timedelta(days=14), last=date(9999, 12, 1)
+    )
+    assert len(result["rows"]) == 7 * 96
