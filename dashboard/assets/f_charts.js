@@ -57,6 +57,16 @@
         text: cb.esc(cb.w("common.chart.target", { v: pct.format(trend.target) })), showarrow: false,
         font: { color: COLOR.target, size: opts.font }, bgcolor: "rgba(15,23,42,.75)" });
     }
+    if (opts.compact) {
+      // a short tile (a portrait TV, a 4:3 screen): the day's line and the target only, as a
+      // sparkline; axes' type would leave no height for the line itself
+      return { data: data, layout: {
+        paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)", showlegend: false,
+        margin: { l: 2, r: 2, t: 4, b: 4 }, hovermode: false,
+        xaxis: { type: "category", visible: false },
+        yaxis: { range: [0, 1.05], visible: false, fixedrange: true },
+        shapes: shapes } };
+    }
     const layout = {
       paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)",
       font: { color: COLOR.text, size: opts.font, family: "inherit" },
@@ -87,11 +97,13 @@
     const o = Object.assign({ big: false, bars: false, hover: false }, opts || {});
     o.font = o.big ? Math.max(16, Math.round(window.innerHeight * 0.022)) : 12;
     const W = el.clientWidth, H = el.clientHeight;
+    // axes need about six lines of their type; below that the chart is a sparkline
+    o.compact = H < o.font * 6;
     const sig = cb.lang + "|" + el.dataset.tick + "|" + W + "x" + H + "|" + JSON.stringify(trend || null);
     if (el.__sig === sig) return;
-    if (W < 80 || H < 50) {
-      // no room for a readable chart (a portrait TV's short tiles): none, rather than
-      // Plotly's default 700 x 450 spilling over the screen
+    if (W < 80 || H < 24) {
+      // no room even for a sparkline: none, rather than Plotly's default 700 x 450 spilling
+      // over the screen
       el.__sig = sig;
       if (window.Plotly && el.__key) { window.Plotly.purge(el); el.__key = null; }
       return;
