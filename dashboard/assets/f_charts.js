@@ -44,13 +44,15 @@
       data.push({ type: "bar", name: cb.w("common.chart.abandoned"), x: x, y: pts.map(function (p) { return p.abandoned; }),
         yaxis: "y2", marker: { color: COLOR.abandoned }, hovertemplate: "%{y}<extra>%{fullData.name}</extra>" });
     }
-    data.push({ type: "scatter", mode: "lines+markers", name: slName, x: x, y: sl, connectgaps: false,
+    // an agent or a team has no service level of its own: then the calls alone, no empty axis
+    const hasSl = !opts.bars || sl.some(function (v) { return v !== null && v !== undefined; });
+    if (hasSl) data.push({ type: "scatter", mode: "lines+markers", name: slName, x: x, y: sl, connectgaps: false,
       line: { color: COLOR.line, width: opts.big ? 4 : 2 },
       marker: { size: opts.big ? 9 : 6, color: pts.map(function (p) { return COLOR[p.service_level.level] || COLOR.none; }) },
       text: sl.map(function (v) { return v === null || v === undefined ? "" : pct.format(v); }),
       hovertemplate: "%{x} · %{text}<extra>" + cb.esc(slName) + "</extra>" });
     const shapes = [], notes = [];
-    if (trend && trend.target !== null && trend.target !== undefined) {
+    if (hasSl && trend && trend.target !== null && trend.target !== undefined) {
       shapes.push({ type: "line", xref: "paper", x0: 0, x1: 1, yref: "y", y0: trend.target, y1: trend.target,
         line: { color: COLOR.target, width: opts.big ? 3 : 2, dash: "dash" } });
       notes.push({ xref: "paper", x: 0, xanchor: "left", yref: "y", y: trend.target, yanchor: "bottom",
@@ -76,7 +78,7 @@
       xaxis: { type: "category", gridcolor: COLOR.grid, tickfont: { size: opts.font }, nticks: opts.big ? 4 : 9,
         tickangle: 0, automargin: true },
       // the service level's axis is in per cent and the legend (or the tile's label) names it
-      yaxis: { range: [0, 1.05], tickformat: ".0%",
+      yaxis: { range: [0, 1.05], tickformat: ".0%", visible: hasSl,
         tickvals: [0, 0.5, 1], gridcolor: COLOR.grid, tickfont: { size: opts.font }, zeroline: false, fixedrange: true },
       shapes: shapes, annotations: notes,
     };
