@@ -1,11 +1,11 @@
 """The batched, idempotent writer every source goes through.
 
 One call = one batch = one transaction (owned by the caller), in stages (`bench/ingest.py`
-times each): validate every item -> take the ingest lock -> COPY the rows into a
-temporary staging table -> insert from it with ON CONFLICT DO NOTHING RETURNING (what was new)
--> recompute the derived rows of the contacts and agents that the *new* events touch (the
-change log `live_changes` is written by statement triggers on the derived tables, one INSERT
-per statement, as part of it) -> one NOTIFY.
+times each): validate every item -> take the ingest lock -> insert the rows (binary arrays,
+one statement) with ON CONFLICT DO NOTHING RETURNING (what was new) -> recompute the derived
+rows of the contacts and agents that the *new* events touch (the change log `live_changes` is
+written by statement triggers on the derived tables, one INSERT per statement, as part of it)
+-> one NOTIFY.
 
 The ingest lock serializes writers across processes. Derived rows are recomputed from all of a
 contact's stored events; without the lock, two concurrent batches touching one contact could each
@@ -74,32 +74,13 @@ class Stages(dict[str, float]):
             self[stage] = self.get(stage, 0.0) + time.perf_counter() - start
 
 
-# The batch's rows, COPYed in binary (no per-element parsing of text arrays), then inserted in
-# item order: of several items with one key, the first is the one stored. A temporary table is
-# per session and empties itself at commit; created once per session (IF NOT EXISTS: a rolled
-# back transaction takes it away again).
-_STAGE = """
-CREATE TEMP TABLE IF NOT EXISTS ingest_stage (
-  ord int, source text, id text, ts timestamptz, type text, call_id text, queue text,
-  agent text, data text, raw text) ON COMMIT DELETE ROWS
-"""
-_STAGE_TYPES = [
-    "int4",
-    "text",
-    "text",
-    "timestamptz",
-    "text",
-    "text",
-    "text",
-    "text",
-    "text",
-    "text",
-]
-_COPY_STAGE = "COPY ingest_stage FROM STDIN WITH (FORMAT BINARY)"
+# Of several items with one key, the first is the one stored (unnest keeps item order).
 _INSERT = """
 INSERT INTO events (source, id, ts, type, call_id, queue, agent, data, raw)
-SELECT source, id, ts, type, call_id, queue, agent, data::jsonb, raw
-FROM ingest_stage ORDER BY ord
+SELECT u.source, u.id, u.ts, u.type, u.call_id, u.queue, u.agent, u.data::jsonb, u.raw
+FROM unnest(%b::text[], %b::text[], %b::timestamptz[], %b::text[], %b::text[], %b::text[],
+            %b::text[], %b::text[], %b::text[])
+     AS u(source, id, ts, type, call_id, queue, agent, data, raw)
 ON CONFLICT (source, id) DO NOTHING
 RETURNING seq, source, id
 """
@@ -122,8 +103,8 @@ def ingest(
     to the caller, who must then call `derived.derive_span` from `first_seq` on. Does not
     commit."""
     if conn.autocommit and conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE:
-        # Statement by statement, the lock would be let go at once and the staged rows emptied
-        # by the COPY's own commit: one batch is one transaction.
+        # Statement by statement, the lock would be let go at once: one batch is one
+        # transaction.
         with conn.transaction():
             return ingest(conn, items, raws=raws, stages=stages, derive=derive)
     clock = stages if stages is not None else Stages()
@@ -146,9 +127,10 @@ def ingest(
                 return result
         else:
             kept = list(zip(events, rows, strict=True))
-        _stage(conn, kept, raws)
+        columns = _columns(kept, raws)
     with clock("insert"):
-        new_rows = conn.execute(_INSERT).fetchall()
+        # %b: arrays go over the wire in binary; text arrays cost a regex per element.
+        new_rows = conn.cursor(binary=True).execute(_INSERT, columns).fetchall()
     result.inserted = len(new_rows)
     result.duplicates = len(kept) - len(new_rows)
     if new_rows:
@@ -210,19 +192,12 @@ def _row(ev: Any) -> Row:
     return (ev.source, ev.id, ev.ts, ev.type, ev.call_id, ev.queue, ev.agent, extras(ev))
 
 
-def _stage(
-    conn: psycopg.Connection[Any],
-    kept: list[tuple[int, Row]],
-    raws: Sequence[str | None] | None,
-) -> None:
-    conn.execute(_STAGE)
-    conn.execute("DELETE FROM ingest_stage")  # an earlier batch of this transaction
-    dumps = orjson.dumps
-    with conn.cursor().copy(_COPY_STAGE) as copy:
-        copy.set_types(_STAGE_TYPES)
-        for index, r in kept:
-            raw = raws[index] if raws is not None else None
-            copy.write_row((index, *r[:7], dumps(r[7]).decode(), raw))
+def _columns(kept: list[tuple[int, Row]], raws: Sequence[str | None] | None) -> list[list[Any]]:
+    """The rows as the insert's nine arrays (`data` as JSON text)."""
+    columns = [list(col) for col in zip(*(r[:7] for _, r in kept), strict=True)]
+    columns.append([orjson.dumps(r[7]).decode() for _, r in kept])
+    columns.append([raws[i] for i, _ in kept] if raws is not None else [None] * len(kept))
+    return columns
 
 
 def _names(row: Row) -> tuple[set[str], set[str]]:

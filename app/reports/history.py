@@ -309,8 +309,6 @@ def _rows(
 ) -> dict[tuple[str, str], dict[str, Any]]:
     """The parts (and extras) read from the rows, in one statement."""
     query, names = statement(by, longest=longest, away=away, parts=with_parts)
-    d = config.defaults
-    configured = sorted(config.queues)
     params = {
         "keys": list(keys),
         "step": f"{STEP // timedelta(microseconds=1)} microseconds",
@@ -322,15 +320,7 @@ def _rows(
         "rf": [i.start for i in intervals],
         "rt": [i.end for i in intervals],
         "rl": [i.label for i in intervals],
-        "dt": d.sl_threshold_s,
-        "ds": d.short_abandon_s,
-        "drw": d.repeat_window_h * 3600,
-        "cq": configured,
-        "ct": [config.queue(q).sl_threshold_s for q in configured],
-        "cs": [config.queue(q).short_abandon_s for q in configured],
-        "crw": [config.queue(q).repeat_window_h * 3600 for q in configured],
-        "dcbt": d.callback_target_s,
-        "ccbt": [config.queue(q).callback_target_s for q in configured],
+        **T.queue_params(config),
     }
     columns = {**{n: T._COLUMNS[n] for n in names if n in T._COLUMNS}}
     columns["longest"] = ["longest_wait_s"]

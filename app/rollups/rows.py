@@ -185,6 +185,24 @@ def statement(by: Level, live: bool) -> tuple[sql.Composed, list[str]]:
     return query, names
 
 
+def queue_params(config: CallboardConfig) -> dict[str, Any]:
+    """The thresholds the queue table `p` (`_P`) is built from: the defaults (every known
+    queue) and each configured queue's own."""
+    d = config.defaults
+    configured = sorted(config.queues)
+    return {
+        "dt": d.sl_threshold_s,
+        "ds": d.short_abandon_s,
+        "drw": d.repeat_window_h * 3600,
+        "dcbt": d.callback_target_s,
+        "cq": configured,
+        "ct": [config.queue(q).sl_threshold_s for q in configured],
+        "cs": [config.queue(q).short_abandon_s for q in configured],
+        "crw": [config.queue(q).repeat_window_h * 3600 for q in configured],
+        "ccbt": [config.queue(q).callback_target_s for q in configured],
+    }
+
+
 def row_parts(
     conn: psycopg.Connection[Any],
     config: CallboardConfig,
@@ -207,8 +225,6 @@ def row_parts(
     last, hi = spans[-1]
     live = hi >= now  # the last bucket is a window ending now: it shows what is true now
     query, names = statement(by, live)
-    d = config.defaults
-    configured = sorted(config.queues)
     params = {
         "keys": keys,
         # seconds, never days: a day of an interval is not 24 hours across a DST change
@@ -223,15 +239,7 @@ def row_parts(
         "h": WAITING_HORIZON_H,
         "rf": [f for f, _ in spans],
         "rt": [t for _, t in spans],
-        "dt": d.sl_threshold_s,
-        "ds": d.short_abandon_s,
-        "drw": d.repeat_window_h * 3600,
-        "cq": configured,
-        "ct": [config.queue(q).sl_threshold_s for q in configured],
-        "cs": [config.queue(q).short_abandon_s for q in configured],
-        "crw": [config.queue(q).repeat_window_h * 3600 for q in configured],
-        "dcbt": d.callback_target_s,
-        "ccbt": [config.queue(q).callback_target_s for q in configured],
+        **queue_params(config),
     }
     with conn.cursor(row_factory=dict_row) as cur:
         rows = cur.execute(query, params).fetchall()
