@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,9 +22,9 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app import db, migrate
 from app.alerts.service import evaluate_tick
 from app.config import CallboardConfig
+from bench.common import migrated_database
 from bench.harness import Run
 
 QUEUES, AGENTS, TEAM_SIZE = 200, 5000, 25
@@ -120,32 +119,25 @@ def main() -> None:
     run = Run("alerts", quick=args.quick)
     cfg = config()
     print(f"{len(cfg.alerts)} rules, {QUEUES} queues, {AGENTS:,} agents; median of {args.ticks}")
-    with tempfile.TemporaryDirectory() as tmp:
-        server = db.EmbeddedServer(Path(tmp) / "pg")
-        try:
-            engine = db.make_engine(server.url)
-            with engine.begin() as c:
-                migrate.upgrade(c)
-            engine.dispose()
-            url = server.url.replace("postgresql+psycopg://", "postgresql://", 1)
-            with psycopg.connect(url, autocommit=True) as conn:
-                at = NOW
-                quiet = []
-                for _ in range(args.ticks):
-                    at += timedelta(seconds=1)
-                    quiet.append(timed(conn, cfg, rows(False, 0), at))
-                at += timedelta(seconds=1)
-                raise_ms = timed(conn, cfg, rows(True, 0), at)
-                opened = conn.execute("SELECT count(*) FROM alerts").fetchone()
-                steady = []
-                for i in range(1, args.ticks + 1):
-                    at += timedelta(seconds=1)
-                    steady.append(timed(conn, cfg, rows(True, i), at))
-                told = conn.execute("SELECT count(*) FROM alert_notifications").fetchone()
-                at += timedelta(seconds=1)
-                clear_ms = timed(conn, cfg, rows(False, 0), at)
-        finally:
-            server.close()
+    with (
+        migrated_database() as database,
+        psycopg.connect(database.libpq, autocommit=True) as conn,
+    ):
+        at = NOW
+        quiet = []
+        for _ in range(args.ticks):
+            at += timedelta(seconds=1)
+            quiet.append(timed(conn, cfg, rows(False, 0), at))
+        at += timedelta(seconds=1)
+        raise_ms = timed(conn, cfg, rows(True, 0), at)
+        opened = conn.execute("SELECT count(*) FROM alerts").fetchone()
+        steady = []
+        for i in range(1, args.ticks + 1):
+            at += timedelta(seconds=1)
+            steady.append(timed(conn, cfg, rows(True, i), at))
+        told = conn.execute("SELECT count(*) FROM alert_notifications").fetchone()
+        at += timedelta(seconds=1)
+        clear_ms = timed(conn, cfg, rows(False, 0), at)
     breaching = QUEUES // 10 * 2 + AGENTS // 10  # a backlog and an SL rule per queue, agents
     run.require(
         "every breach raised an alert",

@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-import tempfile
 import threading
 import time
 from datetime import UTC, datetime
@@ -42,10 +41,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import tick as history  # bench/tick.py
 
-from app import db, migrate
 from app.auth.service import create_token
 from app.config import CallboardConfig, store_config
-from bench.common import Load, raise_fd_limit, serve, stop
+from bench.common import Database, Load, migrated_database, raise_fd_limit, serve, stop
 from bench.harness import Run
 
 TOPIC_QUEUES = 32
@@ -132,11 +130,11 @@ def steady(readings: list[float]) -> bool:
 
 
 def measure(
-    run: Run, url: str, libpq: str, workers: int, seconds: float, tmp: str, tokens: dict[str, str]
+    run: Run, database: Database, workers: int, seconds: float, tokens: dict[str, str]
 ) -> dict[str, Any]:
     label = f"{workers} worker(s)"
     try:
-        proc, base = serve(url, tmp, workers=workers)
+        proc, base = serve(database.url, database.folder, workers=workers)
     except RuntimeError as exc:
         run.fail(f"{label}: {exc}")
     load = Load(base, tokens["ingest"], RATE)
@@ -152,16 +150,16 @@ def measure(
             f"{len(seen)} of {workers} answered over {len(sockets.frames)} sockets"
             + (f"; {sockets.errors[0]}" if sockets.errors else ""),
         )
-        readings = [per_second(libpq, 5) for _ in range(3)]
+        readings = [per_second(database.libpq, 5) for _ in range(3)]
         while not steady(readings[-3:]) and len(readings) < 24:
-            readings.append(per_second(libpq, 5))
+            readings.append(per_second(database.libpq, 5))
         run.require(
             f"{label}: database time steady before measuring",
             steady(readings[-3:]),
             "5-second readings (ms/s): " + ", ".join(f"{r:.0f}" for r in readings),
         )
         t0 = time.monotonic()
-        value = per_second(libpq, seconds)
+        value = per_second(database.libpq, seconds)
         t1 = time.monotonic()
         run.require(
             f"{label}: database time steady while measured",
@@ -215,37 +213,28 @@ def main() -> None:
             }
         }
     )
-    with tempfile.TemporaryDirectory() as tmp:
-        server = db.EmbeddedServer(Path(tmp) / "pg")
-        try:
-            engine = db.make_engine(server.url)
-            with engine.begin() as c:
-                migrate.upgrade(c)
-            engine.dispose()
-            libpq = server.url.replace("postgresql+psycopg://", "postgresql://", 1)
-            with psycopg.connect(libpq, autocommit=True) as conn:
-                store_config(conn, config, origin="bench")
-                history.fill(conn, args.hours)
-                filled = conn.execute("SELECT count(*) FROM contact_segments").fetchone()
-                tokens = {r: create_token(conn, role=r) for r in ("ingest", "wallboard")}  # type: ignore[arg-type]
-            run.require("history filled", bool(filled and filled[0]), f"{filled} segments")
-            print(f"{args.hours} h of history, {RATE:.0f} events/s, {TOPIC_QUEUES} topics")
-            one = measure(run, server.url, libpq, 1, seconds, tmp, tokens)
-            many = measure(run, server.url, libpq, args.workers, seconds, tmp, tokens)
-            ratio = many["ms_per_s"] / one["ms_per_s"] if one["ms_per_s"] else float("inf")
-            # One leader computes for every worker: more workers never spend much less
-            # database time on the same work; when they seem to, the runs differed.
-            run.require(
-                "both runs did the same work",
-                ratio >= 0.7,
-                f"{args.workers} workers spent {ratio:.2f} x one worker's database time",
-            )
-            run.figure("cluster: database time, 1 worker", one["ms_per_s"], "ms/s")
-            run.figure(f"cluster: database time, {args.workers} workers", many["ms_per_s"], "ms/s")
-            run.figure(f"cluster: {args.workers} workers / 1 worker", ratio, "x", target=1.3)
-            run.finish()
-        finally:
-            server.close()
+    with migrated_database() as database:
+        with psycopg.connect(database.libpq, autocommit=True) as conn:
+            store_config(conn, config, origin="bench")
+            history.fill(conn, args.hours)
+            filled = conn.execute("SELECT count(*) FROM contact_segments").fetchone()
+            tokens = {r: create_token(conn, role=r) for r in ("ingest", "wallboard")}  # type: ignore[arg-type]
+        run.require("history filled", bool(filled and filled[0]), f"{filled} segments")
+        print(f"{args.hours} h of history, {RATE:.0f} events/s, {TOPIC_QUEUES} topics")
+        one = measure(run, database, 1, seconds, tokens)
+        many = measure(run, database, args.workers, seconds, tokens)
+        ratio = many["ms_per_s"] / one["ms_per_s"] if one["ms_per_s"] else float("inf")
+        # One leader computes for every worker: more workers never spend much less
+        # database time on the same work; when they seem to, the runs differed.
+        run.require(
+            "both runs did the same work",
+            ratio >= 0.7,
+            f"{args.workers} workers spent {ratio:.2f} x one worker's database time",
+        )
+        run.figure("cluster: database time, 1 worker", one["ms_per_s"], "ms/s")
+        run.figure(f"cluster: database time, {args.workers} workers", many["ms_per_s"], "ms/s")
+        run.figure(f"cluster: {args.workers} workers / 1 worker", ratio, "x", target=1.3)
+        run.finish()
 
 
 if __name__ == "__main__":

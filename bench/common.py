@@ -8,11 +8,18 @@ import resource
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import NamedTuple
 
 import httpx
+
+from app import db, migrate
 
 
 def free_port() -> int:
@@ -24,6 +31,28 @@ def free_port() -> int:
 def raise_fd_limit() -> None:
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+class Database(NamedTuple):
+    folder: str  # a temporary folder: the database's files and anything else the bench keeps
+    url: str  # SQLAlchemy's form (what `callboard` takes as DATABASE_URL)
+    libpq: str  # psycopg's and libpq's form
+
+
+@contextmanager
+def migrated_database() -> Iterator[Database]:
+    """A private embedded PostgreSQL in a temporary folder, migrated to this code's schema,
+    stopped and removed afterwards."""
+    with tempfile.TemporaryDirectory() as tmp:
+        server = db.EmbeddedServer(Path(tmp) / "pg")
+        try:
+            engine = db.make_engine(server.url)
+            with engine.begin() as c:
+                migrate.upgrade(c)
+            engine.dispose()
+            yield Database(tmp, server.url, db.libpq_url(server.url))
+        finally:
+            server.close()
 
 
 def serve(
@@ -72,11 +101,11 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 class Load(threading.Thread):
-    """A steady background of `call.queued` events over `queues` queues, posted every 100 ms:
-    what is due by then, so a slow response makes the next batch larger, not the rate lower.
-    A failed response is retried (at most `retries` times per batch, the same ids: ingest is
-    idempotent), never the end of the load; `sent`, `failed` and `rate()` say what it
-    achieved, so a bench can check it did the work it claims."""
+    """A steady background of `call.queued` events over `queues` queues, posted every `every`
+    seconds: what is due by then, so a slow response makes the next batch larger, not the rate
+    lower. A failed response is retried (at most `retries` times per batch, the same ids:
+    ingest is idempotent), never the end of the load; `sent`, `batches`, `retried`, `failed`,
+    `achieved` and `rate()` say what it did, so a bench can check it did the work it claims."""
 
     def __init__(
         self,
@@ -87,20 +116,35 @@ class Load(threading.Thread):
         queues: int = 10,
         retries: int = 5,
         timeout: float = 10.0,
+        every: float = 0.1,
     ) -> None:
         super().__init__(daemon=True, name="load")
-        self.base, self.token, self.target_rate = base, token, rate
-        self.per_batch = max(1, int(rate / 10))
+        self.base, self.token, self.target_rate, self.every = base, token, rate, every
+        self.per_batch = max(1, int(rate * every))
         self.queues, self.retries, self.timeout = queues, retries, timeout
         self.halt = threading.Event()
         self.sent = 0  # events accepted (stored or duplicates of a retried batch)
+        self.batches = 0  # batches accepted
+        self.retried = 0  # requests sent again
         self.failed = 0  # batches given up after their retries
+        self.started = self.ended = 0.0
         self.errors: list[str] = []
         self._marks: list[tuple[float, int]] = []
 
     def run(self) -> None:
+        try:
+            self._run()
+        finally:
+            self.ended = time.monotonic()
+
+    @property
+    def achieved(self) -> float:
+        """Events accepted per second over the whole run."""
+        return self.sent / max(1e-9, (self.ended or time.monotonic()) - self.started)
+
+    def _run(self) -> None:
         n = 0
-        start = time.monotonic()
+        start = self.started = time.monotonic()
         auth = {"Authorization": f"Bearer {self.token}"}
         with httpx.Client(headers=auth, timeout=self.timeout) as c:
             while not self.halt.is_set():
@@ -123,10 +167,11 @@ class Load(threading.Thread):
                     n += len(batch)
                     if self._post(c, batch):
                         self.sent += len(batch)
+                        self.batches += 1
                     else:
                         self.failed += 1
                     self._marks.append((time.monotonic(), self.sent))
-                self.halt.wait(max(0.0, 0.1 - (time.monotonic() - t0)))
+                self.halt.wait(max(0.0, self.every - (time.monotonic() - t0)))
 
     def _post(self, client: httpx.Client, batch: list[dict[str, str]]) -> bool:
         for attempt in range(self.retries + 1):
@@ -139,6 +184,8 @@ class Load(threading.Thread):
                 reason = type(exc).__name__
             if len(self.errors) < 20:
                 self.errors.append(reason)
+            if attempt < self.retries:
+                self.retried += 1
             self.halt.wait(min(2.0, 0.1 * 2**attempt))
         return False
 

@@ -14,7 +14,6 @@ import argparse
 import asyncio
 import statistics
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -24,9 +23,8 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app import db, migrate
 from app.auth.service import create_token
-from bench.common import serve, stop
+from bench.common import migrated_database, serve, stop
 from bench.harness import Run
 
 PATHS = ("/api/v1/metrics?by=queue", "/api/v1/staffing", "/api/v1/me")
@@ -74,59 +72,49 @@ def main() -> None:
     run = Run("flood", quick=args.quick)
     answers: list[tuple[bool, int, float]] = []
     health: list[float] = []
-    with tempfile.TemporaryDirectory() as tmp:
-        server = db.EmbeddedServer(Path(tmp) / "pg")
+    with migrated_database() as database:
+        with psycopg.connect(database.libpq) as conn:
+            token = create_token(conn, role="admin")
+            conn.commit()
         try:
-            engine = db.make_engine(server.url)
-            with engine.begin() as c:
-                migrate.upgrade(c)
-            engine.dispose()
-            with psycopg.connect(
-                server.url.replace("postgresql+psycopg://", "postgresql://")
-            ) as conn:
-                token = create_token(conn, role="admin")
-                conn.commit()
-            try:
-                proc, base = serve(server.url, tmp)
-            except RuntimeError as exc:
-                run.fail(str(exc))
-            try:
-                run.require(
-                    "the valid token answers before the flood",
-                    httpx.get(
-                        f"{base}/api/v1/me", headers={"Authorization": f"Bearer {token}"}
-                    ).status_code
-                    == 200,
+            proc, base = serve(database.url, database.folder)
+        except RuntimeError as exc:
+            run.fail(str(exc))
+        try:
+            run.require(
+                "the valid token answers before the flood",
+                httpx.get(
+                    f"{base}/api/v1/me", headers={"Authorization": f"Bearer {token}"}
+                ).status_code
+                == 200,
+            )
+            for round_ in range(args.rounds):
+                stop_probe = threading.Event()
+                probed: list[float] = []
+                t = threading.Thread(target=probe, args=(base, stop_probe, probed))
+                t.start()
+                got = asyncio.run(flood(base, token, args.requests))
+                stop_probe.set()
+                t.join()
+                answers += got
+                health += probed
+                ok = sorted(took for valid, s, took in got if valid and s == 200)
+                print(
+                    f"round {round_ + 1}: {args.requests} requests, valid answered "
+                    f"{len(ok)}, /healthz worst {max(probed, default=float('nan')):.2f} s "
+                    f"over {len(probed)} probes",
+                    flush=True,
                 )
-                for round_ in range(args.rounds):
-                    stop_probe = threading.Event()
-                    probed: list[float] = []
-                    t = threading.Thread(target=probe, args=(base, stop_probe, probed))
-                    t.start()
-                    got = asyncio.run(flood(base, token, args.requests))
-                    stop_probe.set()
-                    t.join()
-                    answers += got
-                    health += probed
-                    ok = sorted(took for valid, s, took in got if valid and s == 200)
-                    print(
-                        f"round {round_ + 1}: {args.requests} requests, valid answered "
-                        f"{len(ok)}, /healthz worst {max(probed, default=float('nan')):.2f} s "
-                        f"over {len(probed)} probes",
-                        flush=True,
-                    )
-                served = httpx.get(
-                    f"{base}/metrics", headers={"Authorization": f"Bearer {token}"}, timeout=10
-                ).text
-                for line in served.splitlines():
-                    if line.startswith("callboard_http_request_duration_seconds_") and (
-                        "_sum" in line or "_count" in line
-                    ):
-                        print("  server side:", line, flush=True)
-            finally:
-                stop(proc)
+            served = httpx.get(
+                f"{base}/metrics", headers={"Authorization": f"Bearer {token}"}, timeout=10
+            ).text
+            for line in served.splitlines():
+                if line.startswith("callboard_http_request_duration_seconds_") and (
+                    "_sum" in line or "_count" in line
+                ):
+                    print("  server side:", line, flush=True)
         finally:
-            server.close()
+            stop(proc)
     run.require("/healthz probed during the flood", len(health) >= 3, f"{len(health)} probes")
     ok = sorted(took for valid, s, took in answers if valid and s == 200)
     run.require("valid requests answered", bool(ok), f"{len(ok)} of {len(answers) // 2}")

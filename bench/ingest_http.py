@@ -72,7 +72,7 @@ def main() -> None:
         server = db.EmbeddedServer(Path(tmp) / "pg")
         try:
             writer_url = _database(server.url, "writer")
-            with psycopg.connect(_libpq(writer_url)) as conn:
+            with psycopg.connect(db.libpq_url(writer_url)) as conn:
                 start = time.perf_counter()
                 stored = 0
                 for i in range(0, n, BATCH):
@@ -83,7 +83,7 @@ def main() -> None:
             print(f"writer: {n / writer_s:,.0f} events/s; uptime: {_uptime()}", flush=True)
 
             url = _database(server.url, "served")
-            with psycopg.connect(_libpq(url)) as conn:
+            with psycopg.connect(db.libpq_url(url)) as conn:
                 tokens = {r: create_token(conn, role=r) for r in ("admin", "ingest")}  # type: ignore[arg-type]
                 conn.commit()
             try:
@@ -304,13 +304,9 @@ def _p99(values: list[float]) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
 
 
-def _libpq(url: str) -> str:
-    return url.replace("postgresql+psycopg://", "postgresql://", 1)
-
-
 def _database(server_url: str, name: str) -> str:
     """A new database on the server, built by the migrations; its URL."""
-    with psycopg.connect(_libpq(server_url), autocommit=True) as admin:
+    with psycopg.connect(db.libpq_url(server_url), autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
     url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
     engine = db.make_engine(url)

@@ -18,14 +18,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import resource
-import socket
 import statistics
 import subprocess
 import sys
-import tempfile
-import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -39,107 +34,9 @@ import websockets
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app import db, migrate
 from app.auth.service import create_token
+from bench.common import Load, migrated_database, raise_fd_limit, serve, stop
 from bench.harness import Run
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def raise_fd_limit() -> None:
-    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-
-
-def start_server(url: str, tick: float, data_dir: str) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "CALLBOARD_PORT": str(port),
-        "CALLBOARD_DATA_DIR": data_dir,
-        "CALLBOARD_TICK_S": str(tick),
-    }
-    proc = subprocess.Popen(
-        [sys.executable, "-c", "from app.cli import main; main()", "serve"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        preexec_fn=raise_fd_limit,
-    )
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                return proc, base
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    raise SystemExit("the server did not start")
-
-
-class Load(threading.Thread):
-    """A steady background of call.queued events in 10 queues, a batch every `every` s. A
-    slow or failed response is retried (the same batch: ingest is idempotent), at most
-    `RETRIES` times; a batch still refused then is counted as lost, and the load goes on."""
-
-    RETRIES = 4
-
-    def __init__(self, base: str, token: str, rate: float, every: float = 0.1) -> None:
-        super().__init__(daemon=True)
-        self.base, self.token, self.rate, self.every = base, token, rate, every
-        self.stop = threading.Event()
-        self.sent = self.lost = self.retried = self.events = 0
-        self.started = self.ended = 0.0
-
-    def run(self) -> None:
-        self.started = time.monotonic()
-        try:
-            load(self)
-        finally:
-            self.ended = time.monotonic()
-
-    @property
-    def achieved(self) -> float:
-        """Events stored per second (a slow server makes a loaded machine's rate lower)."""
-        return self.events / max(1e-9, self.ended - self.started)
-
-
-def load(job: Load) -> None:
-    base, stop, n = job.base, job.stop, 0
-    headers = {"Authorization": f"Bearer {job.token}"}
-    with httpx.Client(headers=headers, timeout=10) as client:
-        while not stop.is_set():
-            t0 = time.monotonic()
-            now = datetime.now(UTC).isoformat()
-            batch = [
-                {
-                    "id": f"bg{n + i}",
-                    "ts": now,
-                    "type": "call.queued",
-                    "call_id": f"bgc{n + i}",
-                    "queue": f"bg{(n + i) % 10}",
-                }
-                for i in range(max(1, int(job.rate * job.every)))
-            ]
-            n += len(batch)
-            for attempt in range(job.RETRIES + 1):
-                try:
-                    r = client.post(f"{base}/api/v1/events", json=batch)
-                    if r.status_code == 200:
-                        job.sent += 1
-                        job.events += len(batch)
-                        break
-                except httpx.HTTPError:
-                    pass
-                job.retried += 1
-                stop.wait(0.5 * 2**attempt)
-            else:
-                job.lost += 1
-            stop.wait(max(0.0, job.every - (time.monotonic() - t0)))
 
 
 async def latency(base: str, tokens: dict[str, str], probes: int) -> list[float]:
@@ -302,40 +199,34 @@ def main() -> None:
         args.clients, args.probes, args.seconds = min(args.clients, 500), 20, 10
     run = Run("live", quick=args.quick)
     raise_fd_limit()
-    with tempfile.TemporaryDirectory() as tmp:
-        server = db.EmbeddedServer(Path(tmp) / "pg")
+    with migrated_database() as database:
+        with psycopg.connect(database.libpq) as conn:
+            tokens = {r: create_token(conn, role=r) for r in ("admin", "ingest", "wallboard")}  # type: ignore[arg-type]
+            conn.commit()
         try:
-            engine = db.make_engine(server.url)
-            with engine.begin() as c:
-                migrate.upgrade(c)
-            engine.dispose()
-            libpq = server.url.replace("postgresql+psycopg://", "postgresql://", 1)
-            with psycopg.connect(libpq) as conn:
-                tokens = {r: create_token(conn, role=r) for r in ("admin", "ingest", "wallboard")}  # type: ignore[arg-type]
-                conn.commit()
-            proc, base = start_server(server.url, args.tick, tmp)
-            try:
-                measure(run, args, base, tokens, proc.pid)
-            finally:
-                proc.terminate()
-                proc.wait(timeout=30)
+            proc, base = serve(
+                database.url, database.folder, env={"CALLBOARD_TICK_S": str(args.tick)}
+            )
+        except RuntimeError as exc:
+            run.fail(str(exc))
+        try:
+            measure(run, args, base, tokens, proc.pid)
         finally:
-            server.close()
+            stop(proc)
     run.finish()
 
 
 def measure(
     run: Run, args: argparse.Namespace, base: str, tokens: dict[str, str], pid: int
 ) -> None:
-    bg = Load(base, tokens["ingest"], args.rate)
+    bg = Load(base, tokens["ingest"], args.rate, retries=4)
     bg.start()
     lat = asyncio.run(latency(base, tokens, args.probes))
-    bg.stop.set()
-    bg.join()
+    bg.stop()
     run.require(
         "the load generator kept its rate",
-        bg.is_alive() is False and bg.lost == 0 and bg.sent > 0,
-        f"{bg.sent:,} batches sent, {bg.retried:,} retries, {bg.lost:,} lost",
+        not bg.is_alive() and bg.failed == 0 and bg.batches > 0,
+        f"{bg.batches:,} batches sent, {bg.retried:,} retries, {bg.failed:,} lost",
     )
     run.require("every probe seen", len(lat) == args.probes, f"{len(lat)} of {args.probes}")
     run.figure(
@@ -353,17 +244,16 @@ def measure(
     if not args.clients:
         return
     # one update a second for the fan-out: a batch of 20 events a second
-    bg = Load(base, tokens["ingest"], 20, every=1.0)
+    bg = Load(base, tokens["ingest"], 20, every=1.0, retries=4)
     bg.start()
     got = fan_out(base, tokens, pid, args.clients, args.seconds)
-    bg.stop.set()
-    bg.join()
+    bg.stop()
     run.require(
         "every client connected",
         got.connected >= args.clients,
         f"{got.connected:,} of {args.clients:,} connected",
     )
-    run.require("the fan-out's load kept going", bg.lost == 0, f"{bg.lost} batches lost")
+    run.require("the fan-out's load kept going", bg.failed == 0, f"{bg.failed} batches lost")
     n = f"{args.clients:,} clients, center"
     run.figure(f"server CPU ({n})", got.cpu, "cores", target=1.0)
     run.figure(f"frames per second per client ({n})", got.frames_per_client, "/s")

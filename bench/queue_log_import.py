@@ -16,7 +16,6 @@ import argparse
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -25,7 +24,7 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app import db, migrate
+from bench.common import migrated_database
 from bench.harness import ROOT, Run
 from tests.streams import queue_log_lines
 
@@ -40,30 +39,19 @@ def main() -> None:
     args = parser.parse_args()
     lines = args.lines or (100_000 if args.quick else 1_000_000)
     run = Run("queue_log_import", quick=args.quick)
-    with tempfile.TemporaryDirectory() as tmp:
-        log = Path(tmp) / "queue_log"
+    with migrated_database() as database:
+        log = Path(database.folder) / "queue_log"
         with log.open("w") as f:
             f.writelines(queue_log_lines(lines=lines))
         size = log.stat().st_size
         print(f"{lines:,} lines, {size / 1e6:.1f} MB; uptime: {_uptime()}", flush=True)
-        server = db.EmbeddedServer(Path(tmp) / "pg")
-        try:
-            engine = db.make_engine(server.url)
-            with engine.begin() as c:
-                migrate.upgrade(c)
-            engine.dispose()
-            command = [str(Path(sys.executable).parent / "callboard"), "import", "queue-log"]
-            command += [str(log), "--source", "pbx"]
-            if args.bulk is not None:
-                command.append("--bulk" if args.bulk else "--no-bulk")
-            seconds, peak, code, cpu = _measure(command, {"DATABASE_URL": server.url})
-            url = server.url.replace("postgresql+psycopg://", "postgresql://", 1)
-            with psycopg.connect(url) as conn:
-                counts = {
-                    t: _count(conn, t) for t in ("events", "contact_segments", "agent_states")
-                }
-        finally:
-            server.close()
+        command = [str(Path(sys.executable).parent / "callboard"), "import", "queue-log"]
+        command += [str(log), "--source", "pbx"]
+        if args.bulk is not None:
+            command.append("--bulk" if args.bulk else "--no-bulk")
+        seconds, peak, code, cpu = _measure(command, {"DATABASE_URL": database.url})
+        with psycopg.connect(database.libpq) as conn:
+            counts = {t: _count(conn, t) for t in ("events", "contact_segments", "agent_states")}
     print(f"uptime: {_uptime()}")
     run.require("the import finished", code in (0, 1), f"exit code {code}")
     run.require("events stored", counts["events"] > lines // 2, f"{counts['events']:,} events")

@@ -67,7 +67,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -89,6 +88,7 @@ sys.path.insert(0, str(ROOT))
 
 from app import db  # noqa: E402
 from app.config import load_config, store_config  # noqa: E402
+from bench.common import free_port  # noqa: E402
 from bench.harness import Run  # noqa: E402
 
 GENERATOR = 3  # bump when the generated data changes: cached folders are refilled
@@ -571,12 +571,6 @@ def run_cli(env: dict[str, str], *args: str) -> str:
 
 
 # --- a restart ---------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 MARKS = {

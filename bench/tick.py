@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,11 +29,11 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app import db, migrate
 from app.config import CallboardConfig, store_config
 from app.live.engine import Engine
 from app.live.settings import DEFAULT_WINDOWS
 from app.metrics.service import compute_windows
+from bench.common import migrated_database
 from bench.harness import Run
 
 QUEUES, AGENTS, TEAM_SIZE, PER_HOUR, OPEN_HOURS = 200, 5000, 25, 16_000, 10
@@ -120,29 +119,22 @@ def filled(
 ) -> Iterator[tuple[psycopg.Connection[Any], int]]:
     """An embedded server holding `hours` of history (its change log emptied), stopped after:
     a connection (autocommit) and the number of contacts."""
-    with tempfile.TemporaryDirectory() as tmp:
-        server = db.EmbeddedServer(Path(tmp) / "pg")
-        try:
-            engine = db.make_engine(server.url)
-            with engine.begin() as c:
-                migrate.upgrade(c)
-            engine.dispose()
-            url = server.url.replace("postgresql+psycopg://", "postgresql://", 1)
-            with psycopg.connect(url, autocommit=True) as conn:
-                store_config(conn, config, origin="bench")
-                t0 = time.perf_counter()
-                fill(conn, hours, queues=queues, agents=agents)
-                conn.execute("TRUNCATE live_changes")
-                row = conn.execute("SELECT count(*) FROM contact_segments").fetchone()
-                contacts = row[0] if row else 0
-                print(
-                    f"  {hours} h of history: {contacts:,} contacts "
-                    f"(written in {time.perf_counter() - t0:.0f} s)",
-                    flush=True,
-                )
-                yield conn, contacts
-        finally:
-            server.close()
+    with (
+        migrated_database() as database,
+        psycopg.connect(database.libpq, autocommit=True) as conn,
+    ):
+        store_config(conn, config, origin="bench")
+        t0 = time.perf_counter()
+        fill(conn, hours, queues=queues, agents=agents)
+        conn.execute("TRUNCATE live_changes")
+        row = conn.execute("SELECT count(*) FROM contact_segments").fetchone()
+        contacts = row[0] if row else 0
+        print(
+            f"  {hours} h of history: {contacts:,} contacts "
+            f"(written in {time.perf_counter() - t0:.0f} s)",
+            flush=True,
+        )
+        yield conn, contacts
 
 
 def tick(

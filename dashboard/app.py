@@ -167,6 +167,8 @@ def _pages(app: FastAPI, dash_app: Dash) -> None:
             f"<body class='reports' data-page='reports' data-lang='{html_escape(lang)}'"
             f" data-timezone='{html_escape(app.state.config.defaults.timezone)}'>"
             f"<div id='{ids.REPORTS}'></div>"
+            # f_charts.js: the one loader of Plotly (the trends' and the forecast's too)
+            "<script src='/assets/f_charts.js'></script>"
             "<script src='/assets/g_reports.js'></script></body></html>"
         )
         return HTMLResponse(body)

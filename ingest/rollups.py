@@ -67,6 +67,8 @@ def intervals(lo: datetime, hi: datetime) -> list[datetime]:
 # The thresholds the parts depend on: [defaults] and each configured queue's effective values,
 # as lists [T, S, repeat window in hours, callback target in seconds].
 Thresholds = dict[str, Any]
+# (name, T, S, repeat window in hours, callback target) of every known queue (`queues_of`)
+Queues = list[tuple[str, float, float, float, float]]
 
 
 def thresholds_of(body: dict[str, Any]) -> Thresholds:
@@ -111,11 +113,11 @@ def refresh_rollups(conn: psycopg.Connection[Any]) -> None:
     thresholds, behind = _state(conn)
     if thresholds is None or behind:  # never built, or left behind: rows until rebuilt
         return
-    seen = conn.execute("SELECT coalesce(current_setting(%s, true), '')", (_SETTING,)).fetchone()
     changes = conn.execute(
         "SELECT id, kind, t1, t2, t3, customer, agent FROM live_changes"
-        " WHERE xid = pg_current_xact_id()::text::bigint AND id > %s ORDER BY id",
-        (int(seen[0]) if seen and seen[0] else 0,),
+        " WHERE xid = pg_current_xact_id()::text::bigint"
+        " AND id > coalesce(nullif(current_setting(%s, true), ''), '0')::bigint ORDER BY id",
+        (_SETTING,),
     ).fetchall()
     conn.execute(
         "UPDATE rollup_state SET behind_xid = NULL"
@@ -140,14 +142,15 @@ def refresh_rollups(conn: psycopg.Connection[Any]) -> None:
             agents.add(agent)
             spans.update(intervals(t1, t2))
     resolution: dict[datetime, tuple[set[str], set[str]]] = {}
+    known = queues_of(conn, thresholds) if touched or dirty else []  # read once per batch
     if touched:
-        arrivals, resolution = _neighbours(conn, thresholds, _changed(touched_lines))
+        arrivals, resolution = _neighbours(conn, known, _changed(touched_lines))
         dirty.update(arrivals)
     if dirty:
-        refresh_contacts(conn, thresholds, sorted(dirty))
+        refresh_contacts(conn, known, sorted(dirty))
     handled = {b: qa for b, qa in resolution.items() if b not in dirty}
     if handled:
-        refresh_handling(conn, thresholds, handled)
+        refresh_handling(conn, known, handled)
     if agents:
         refresh_agent_time(conn, sorted(spans), agents=sorted(agents))
 
@@ -189,7 +192,7 @@ def _changed(lines: list[tuple[str, datetime]]) -> set[tuple[str, datetime]]:
 
 
 def _neighbours(
-    conn: psycopg.Connection[Any], thresholds: Thresholds, touched: set[tuple[str, datetime]]
+    conn: psycopg.Connection[Any], known: Queues, touched: set[tuple[str, datetime]]
 ) -> tuple[set[datetime], dict[datetime, tuple[set[str], set[str]]]]:
     """The intervals of the arrivals after the changed contacts (all their parts are read
     again), and per interval the queues and agents whose handling holds the resolution of the
@@ -199,7 +202,7 @@ def _neighbours(
     if not touched:
         return arrivals, resolution
     pairs = sorted(touched)
-    longest = max(rw for _, _, _, rw, _ in queues_of(conn, thresholds))
+    longest = max(rw for _, _, _, rw, _ in known)
     rows = conn.execute(
         _NEIGHBOURS,
         {
@@ -220,11 +223,8 @@ def _neighbours(
     return arrivals, resolution
 
 
-def queues_of(
-    conn: psycopg.Connection[Any], thresholds: Thresholds
-) -> list[tuple[str, float, float, float, float]]:
-    """(name, T, S, repeat window in hours, callback target) of every known queue (stored and
-    configured)."""
+def queues_of(conn: psycopg.Connection[Any], thresholds: Thresholds) -> Queues:
+    """The thresholds of every known queue (stored and configured)."""
     own = thresholds["queues"]
     names = {r[0] for r in conn.execute("SELECT name FROM queues").fetchall()} | set(own)
     return [(n, *own.get(n, thresholds["defaults"])) for n in sorted(names)]
@@ -234,11 +234,11 @@ def queues_of(
 
 
 def contact_rows(
-    conn: psycopg.Connection[Any], thresholds: Thresholds, starts: Sequence[datetime]
+    conn: psycopg.Connection[Any], queues: Queues, starts: Sequence[datetime]
 ) -> dict[tuple[Level, str, datetime], dict[str, Any]]:
-    """Every group's contact parts of the 15-minute intervals starting at `starts`."""
+    """Every group's contact parts of the 15-minute intervals starting at `starts`, for the
+    known queues (`queues_of`)."""
     out: dict[tuple[Level, str, datetime], dict[str, Any]] = {}
-    queues = queues_of(conn, thresholds)
     if not starts or not queues:
         return out
     lo, hi = min(starts), max(starts) + INTERVAL
@@ -303,11 +303,11 @@ def _write(
 
 
 def refresh_contacts(
-    conn: psycopg.Connection[Any], thresholds: Thresholds, starts: Sequence[datetime]
+    conn: psycopg.Connection[Any], queues: Queues, starts: Sequence[datetime]
 ) -> None:
     """Replace every group's contact rows of these intervals."""
     conn.execute("DELETE FROM rollup_contacts WHERE bucket = ANY(%s)", (list(starts),))
-    _write(conn, "rollup_contacts", F.CONTACT_COLUMNS, contact_rows(conn, thresholds, starts))
+    _write(conn, "rollup_contacts", F.CONTACT_COLUMNS, contact_rows(conn, queues, starts))
 
 
 _CENTER = sql.SQL(
@@ -366,7 +366,7 @@ _EMPTY_ROWS = sql.SQL("DELETE FROM rollup_contacts WHERE bucket = ANY(%s) AND {}
 
 def refresh_handling(
     conn: psycopg.Connection[Any],
-    thresholds: Thresholds,
+    known: Queues,
     handled: dict[datetime, tuple[set[str], set[str]]],
 ) -> None:
     """Read again the handling of these queues and agents in these intervals (the rows
@@ -375,7 +375,6 @@ def refresh_handling(
     queues = set().union(*(q for q, _ in handled.values()))
     agents = sorted(set().union(*(a for _, a in handled.values())))
     lo, hi = starts[0], starts[-1] + INTERVAL
-    known = queues_of(conn, thresholds)
     base = {
         "rf": starts,
         "rt": [s + INTERVAL for s in starts],
@@ -444,11 +443,12 @@ def rebuild(conn: psycopg.Connection[Any], thresholds: Thresholds) -> dict[str, 
     per statement). Does not commit."""
     conn.execute("TRUNCATE rollup_contacts, rollup_agent_time")
     lo, hi = _span(conn)
+    known = queues_of(conn, thresholds)
     day = lo
     while lo is not None and hi is not None and day < hi:
         upper = min(day + CHUNK, hi)
         starts = intervals(day, upper)
-        refresh_contacts(conn, thresholds, starts)
+        refresh_contacts(conn, known, starts)
         _write(conn, "rollup_agent_time", F.AGENT_COLUMNS, agent_rows(conn, starts, None))
         conn.execute(_CENTER, (starts,))
         day = upper

@@ -198,6 +198,16 @@ def send_email(smtp: Smtp, to: EmailList, event: str, body: dict[str, Any]) -> s
     message["To"] = ", ".join(to.to)
     message["Subject"] = subject(to.language, event, body["alert"])
     message.set_content(text(to.language, event, body["alert"]) + "\n")
+    refused = smtp_send(smtp, message)
+    if refused:
+        raise DeliveryError(f"refused: {', '.join(sorted(refused))}")
+    return f"accepted for {len(to.to)}"
+
+
+def smtp_send(smtp: Smtp, message: EmailMessage) -> dict[str, Any]:
+    """`message` handed to the [smtp] server (TLS and login as configured; the scheduled
+    reports send through it too). Returns the recipients it refused (raises when it refused
+    them all or could not be reached)."""
     connect: Callable[..., AbstractContextManager[smtplib.SMTP]] = (
         smtplib.SMTP_SSL if smtp.ssl else smtplib.SMTP
     )
@@ -207,10 +217,7 @@ def send_email(smtp: Smtp, to: EmailList, event: str, body: dict[str, Any]) -> s
         if smtp.user is not None and smtp.password_file is not None:
             password = smtp.password_file.read_text(encoding="utf-8").strip()
             client.login(smtp.user, password)
-        refused = client.send_message(message)
-    if refused:
-        raise DeliveryError(f"refused: {', '.join(sorted(refused))}")
-    return f"accepted for {len(to.to)}"
+        return dict(client.send_message(message))
 
 
 Connect = Callable[[], AbstractContextManager[psycopg.Connection[Any]]]

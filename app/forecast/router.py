@@ -4,13 +4,10 @@
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-import plotly
 from fastapi import APIRouter, HTTPException, Query, Request
-from fastapi.responses import FileResponse
 
 from app.auth.deps import Reader
 from app.config import CallboardConfig
@@ -22,7 +19,6 @@ from app.forecast.summary import total
 from app.i18n import t
 
 router = APIRouter(prefix="/api/v1", tags=["forecast"])
-PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 
 QueueName = Annotated[str | None, Query(min_length=1, max_length=128)]
 BoardName = Annotated[str | None, Query(min_length=1, max_length=128)]
@@ -93,11 +89,3 @@ def get_figure(
     days = _days(request, conn, queue, None, day)[1]
     tz = ZoneInfo(config.queue(queue).timezone)
     return FigureOut.model_validate(intraday_figure(days[0], tz=tz, w=lambda k: t(lang, k)))
-
-
-@router.get("/vendor/plotly.min.js", include_in_schema=False)
-def plotly_js() -> FileResponse:
-    # the plotly package's own copy: the screens work on a floor without internet
-    return FileResponse(
-        PLOTLY_JS, media_type="text/javascript", headers={"Cache-Control": "public, max-age=86400"}
-    )

@@ -334,14 +334,7 @@ class Engine:
         if dirty_agents:
             self._pending |= dirty_agents
             fresh = {a.agent: a for a in P.agents_now(conn, now, sorted(dirty_agents))}
-            unknown = [a for a in dirty_agents if a not in self.teams]
-            if unknown:
-                self.teams.update(
-                    conn.execute(
-                        "SELECT id, coalesce(team, 'unassigned') FROM agents WHERE id = ANY(%s)",
-                        (unknown,),
-                    ).fetchall()
-                )
+            self._learn_teams(conn, dirty_agents)
             before = {a.agent: a for a in self.agents_now if a.agent in dirty_agents}
             for agent in dirty_agents:
                 old = self._overlay.get(agent, before.get(agent))
@@ -670,14 +663,7 @@ class Engine:
             if opened.get(agent) != self._open.get(agent):
                 dirty_agents.add(agent)
         self.agents_now, self._open = agents_now, opened
-        unknown = [a for a in dirty_agents if a not in self.teams]
-        if unknown:
-            self.teams.update(
-                conn.execute(
-                    "SELECT id, coalesce(team, 'unassigned') FROM agents WHERE id = ANY(%s)",
-                    (unknown,),
-                ).fetchall()
-            )
+        self._learn_teams(conn, dirty_agents)
         moved_windows = [
             w for w in self._fixed() if self._start(w, now, self.tz) != self._closed_start.get(w)
         ]
@@ -686,6 +672,17 @@ class Engine:
         if dirty_agents:
             self._read_agents(conn, sorted(dirty_agents), now, self._fixed())
         self._read_adherence(conn, sorted(dirty_agents), prev, now)
+
+    def _learn_teams(self, conn: psycopg.Connection[Any], agents: set[str]) -> None:
+        """The teams of agents first seen since the full computation."""
+        unknown = [a for a in agents if a not in self.teams]
+        if unknown:
+            self.teams.update(
+                conn.execute(
+                    "SELECT id, coalesce(team, 'unassigned') FROM agents WHERE id = ANY(%s)",
+                    (unknown,),
+                ).fetchall()
+            )
 
     def _neighbours(self, touched: set[tuple[str, datetime]]) -> dict[str, Any]:
         pairs = sorted(touched)

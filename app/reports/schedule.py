@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import smtplib
-import ssl
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ from zoneinfo import ZoneInfo
 import psycopg
 
 from app.alerts.config import EmailList, Smtp
-from app.alerts.delivery import backoff
+from app.alerts.delivery import backoff, smtp_send
 from app.config import CallboardConfig
 from app.i18n import t
 from app.reports import formats
@@ -152,15 +151,7 @@ def _json(report: dict[str, Any]) -> bytes:
 
 
 def send(smtp: Smtp, msg: EmailMessage) -> str:
-    connect: Callable[..., AbstractContextManager[smtplib.SMTP]] = (
-        smtplib.SMTP_SSL if smtp.ssl else smtplib.SMTP
-    )
-    with connect(smtp.host, smtp.port, timeout=smtp.timeout_s) as client:
-        if smtp.starttls:
-            client.starttls(context=ssl.create_default_context())
-        if smtp.user is not None and smtp.password_file is not None:
-            client.login(smtp.user, smtp.password_file.read_text(encoding="utf-8").strip())
-        refused = client.send_message(msg)
+    refused = smtp_send(smtp, msg)  # the alerts' SMTP client
     if refused:
         raise smtplib.SMTPException(f"refused: {', '.join(sorted(refused))}")
     return "accepted"

@@ -44,18 +44,30 @@
       data.push({ type: "bar", name: cb.w("common.chart.abandoned"), x: x, y: pts.map(function (p) { return p.abandoned; }),
         yaxis: "y2", marker: { color: COLOR.abandoned }, hovertemplate: "%{y}<extra>%{fullData.name}</extra>" });
     }
-    data.push({ type: "scatter", mode: "lines+markers", name: slName, x: x, y: sl, connectgaps: false,
+    // an agent or a team has no service level of its own: then the calls alone, no empty axis
+    const hasSl = !opts.bars || sl.some(function (v) { return v !== null && v !== undefined; });
+    if (hasSl) data.push({ type: "scatter", mode: "lines+markers", name: slName, x: x, y: sl, connectgaps: false,
       line: { color: COLOR.line, width: opts.big ? 4 : 2 },
       marker: { size: opts.big ? 9 : 6, color: pts.map(function (p) { return COLOR[p.service_level.level] || COLOR.none; }) },
       text: sl.map(function (v) { return v === null || v === undefined ? "" : pct.format(v); }),
       hovertemplate: "%{x} · %{text}<extra>" + cb.esc(slName) + "</extra>" });
     const shapes = [], notes = [];
-    if (trend && trend.target !== null && trend.target !== undefined) {
+    if (hasSl && trend && trend.target !== null && trend.target !== undefined) {
       shapes.push({ type: "line", xref: "paper", x0: 0, x1: 1, yref: "y", y0: trend.target, y1: trend.target,
         line: { color: COLOR.target, width: opts.big ? 3 : 2, dash: "dash" } });
       notes.push({ xref: "paper", x: 0, xanchor: "left", yref: "y", y: trend.target, yanchor: "bottom",
         text: cb.esc(cb.w("common.chart.target", { v: pct.format(trend.target) })), showarrow: false,
         font: { color: COLOR.target, size: opts.font }, bgcolor: "rgba(15,23,42,.75)" });
+    }
+    if (opts.compact) {
+      // a short tile (a portrait TV, a 4:3 screen): the day's line and the target only, as a
+      // sparkline; axes' type would leave no height for the line itself
+      return { data: data, layout: {
+        paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)", showlegend: false,
+        margin: { l: 2, r: 2, t: 4, b: 4 }, hovermode: false,
+        xaxis: { type: "category", visible: false },
+        yaxis: { range: [0, 1.05], visible: false, fixedrange: true },
+        shapes: shapes } };
     }
     const layout = {
       paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)",
@@ -66,7 +78,7 @@
       xaxis: { type: "category", gridcolor: COLOR.grid, tickfont: { size: opts.font }, nticks: opts.big ? 4 : 9,
         tickangle: 0, automargin: true },
       // the service level's axis is in per cent and the legend (or the tile's label) names it
-      yaxis: { range: [0, 1.05], tickformat: ".0%",
+      yaxis: { range: [0, 1.05], tickformat: ".0%", visible: hasSl,
         tickvals: [0, 0.5, 1], gridcolor: COLOR.grid, tickfont: { size: opts.font }, zeroline: false, fixedrange: true },
       shapes: shapes, annotations: notes,
     };
@@ -87,11 +99,13 @@
     const o = Object.assign({ big: false, bars: false, hover: false }, opts || {});
     o.font = o.big ? Math.max(16, Math.round(window.innerHeight * 0.022)) : 12;
     const W = el.clientWidth, H = el.clientHeight;
+    // axes need about six lines of their type; below that the chart is a sparkline
+    o.compact = H < o.font * 6;
     const sig = cb.lang + "|" + el.dataset.tick + "|" + W + "x" + H + "|" + JSON.stringify(trend || null);
     if (el.__sig === sig) return;
-    if (W < 80 || H < 50) {
-      // no room for a readable chart (a portrait TV's short tiles): none, rather than
-      // Plotly's default 700 x 450 spilling over the screen
+    if (W < 80 || H < 24) {
+      // no room even for a sparkline: none, rather than Plotly's default 700 x 450 spilling
+      // over the screen
       el.__sig = sig;
       if (window.Plotly && el.__key) { window.Plotly.purge(el); el.__key = null; }
       return;

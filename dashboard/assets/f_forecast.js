@@ -9,7 +9,7 @@
   const esc = function (s) { return cb.esc(s); };
   const EVERY_MS = 60000;
   let wallData = null, wallTimer = null;
-  let supQueue = null, supData = null, supFigure = null, supTimer = null, plotly = null;
+  let supQueue = null, supData = null, supFigure = null, supTimer = null;
 
   function hhmm(iso) {
     const opts = { hour: "2-digit", minute: "2-digit", hour12: false };
@@ -41,19 +41,6 @@
     } catch (e) { /* the next round */ }
   }
 
-  function loadPlotly() {
-    if (!plotly) {
-      plotly = new Promise(function (resolve, reject) {
-        const s = document.createElement("script");
-        s.src = "/api/v1/vendor/plotly.min.js";
-        s.onload = function () { resolve(window.Plotly); };
-        s.onerror = reject;
-        document.head.appendChild(s);
-      });
-    }
-    return plotly;
-  }
-
   async function loadSup(queue) {
     const q = encodeURIComponent(queue);
     try {
@@ -79,7 +66,7 @@
     none.hidden = q.method !== null;
     chart.hidden = q.method === null;
     if (q.method === null) return;
-    const Plotly = await loadPlotly();
+    const Plotly = await cb.charts.load(); // the one copy of the page (f_charts.js)
     Plotly.react(chart, supFigure.data, supFigure.layout, { displayModeBar: false, responsive: true });
   }
 

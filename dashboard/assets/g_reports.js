@@ -20,7 +20,6 @@
   const PERCENT = ["service_level", "abandon_rate", "transfer_rate", "fcr", "csat", "occupancy", "adherence"];
   const SECONDS = ["asa_s", "longest_wait_s", "aht_s", "logged_in_s", "t_available", "t_on_call", "t_wrap_up", "t_away", "break_s", "wait_s", "called_back_after_s"];
   let words = {};
-  let plotly = null;
 
   function w(key, params) {
     let text = words[key];
@@ -90,19 +89,6 @@
     if (f.interval.value) q.set("interval", f.interval.value);
     q.set("lang", lang);
     return q;
-  }
-
-  function loadPlotly() {
-    if (!plotly) {
-      plotly = new Promise(function (resolve, reject) {
-        const s = document.createElement("script");
-        s.src = "/api/v1/vendor/plotly.min.js";
-        s.onload = function () { resolve(window.Plotly); };
-        s.onerror = reject;
-        document.head.appendChild(s);
-      });
-    }
-    return plotly;
   }
 
   function form() {
@@ -267,7 +253,7 @@
       const r = await fetch("/api/v1/reports/" + current.name + "/figure?" + q.toString(), { credentials: "same-origin" });
       if (!r.ok) return;
       const fig = await r.json();
-      const Plotly = await loadPlotly();
+      const Plotly = await window.callboard.charts.load(); // the one copy (f_charts.js)
       Plotly.react(document.getElementById("rp-chart"), fig.data, fig.layout, { displayModeBar: false, responsive: true });
     } catch (e) { /* the table stands without the chart */ }
   }
