@@ -167,13 +167,15 @@ def principal_for(conn: psycopg.Connection[Any], token: str) -> Principal | None
     )
 
 
-def in_force(conn: psycopg.Connection[Any], digests: list[str]) -> set[str]:
-    """Which of these token hashes still work (the live sockets' check: a revoked token, an
-    ended session or an unpaired TV closes its sockets)."""
+def in_force(conn: psycopg.Connection[Any], digests: list[str] | None = None) -> set[str]:
+    """Which of these token hashes still work (None: the hashes of every token that does):
+    the token cache's lanes and the live sockets' check (a revoked token, an ended session or
+    an unpaired TV closes its sockets) read this one rule."""
     rows = conn.execute(
-        "SELECT token_sha256 FROM tokens WHERE token_sha256 = ANY(%s) AND revoked_at IS NULL"
-        " AND (expires_at IS NULL OR expires_at > now())",
-        (digests,),
+        "SELECT token_sha256 FROM tokens WHERE revoked_at IS NULL"
+        " AND (expires_at IS NULL OR expires_at > now())"
+        " AND (%(d)s::text[] IS NULL OR token_sha256 = ANY(%(d)s))",
+        {"d": digests},
     ).fetchall()
     return {r[0] for r in rows}
 
