@@ -223,13 +223,12 @@ def _rollup_parts(
     with conn.cursor(row_factory=dict_row) as cur:
         for row in cur.execute(query, params):
             b, k = row.pop("b"), row.pop("k")
-            first, last = row.pop("fcr_h_min", None), row.pop("fcr_h_max", None)
-            del first, last  # whether repeat windows are still open: no report column reads it
-            out[(b, k)] = {c: v for c, v in row.items() if v is not None or c in _KEEP_NONE}
+            # the span of the repeat windows' ends (are they still open?): no report column
+            # reads it
+            row.pop("fcr_h_min", None)
+            row.pop("fcr_h_max", None)
+            out[(b, k)] = {c: v for c, v in row.items() if v is not None}
     return out
-
-
-_KEEP_NONE: frozenset[str] = frozenset()
 
 
 def _rollup_statement(by: Level) -> sql.Composed:
@@ -289,7 +288,7 @@ def _rows(
         "rl": [i.label for i in intervals],
         **T.queue_params(config),
     }
-    columns = {**{n: T._COLUMNS[n] for n in names if n in T._COLUMNS}}
+    columns = {n: T._COLUMNS[n] for n in names if n in T._COLUMNS}
     columns["longest"] = ["longest_wait_s"]
     columns["away"] = ["away_by_reason"]
     out: dict[tuple[str, str], dict[str, Any]] = {}
