@@ -87,7 +87,9 @@ def _denied(status: int, text: str, hint: str) -> HTMLResponse:
 
 
 def _pages(app: FastAPI, dash_app: Dash) -> None:
-    def page(request: Request, allowed: Callable[[Principal], bool]) -> HTMLResponse:
+    def refused(request: Request, allowed: Callable[[Principal], bool]) -> HTMLResponse | None:
+        """The one page gate: 401 without a working token, 403 for a principal the page is not
+        for; None when the page may be served."""
         principal = page_principal(app, request)
         lang = _lang(app, request)
         hint = t(lang, "common.page_retry")
@@ -95,6 +97,12 @@ def _pages(app: FastAPI, dash_app: Dash) -> None:
             return _denied(401, t(lang, "common.page_401"), hint)
         if not allowed(principal):
             return _denied(403, t(lang, "common.page_403", role=principal.role), hint)
+        return None
+
+    def page(request: Request, allowed: Callable[[Principal], bool]) -> HTMLResponse:
+        denied = refused(request, allowed)
+        if denied is not None:
+            return denied
         # Dash renders its page for "the current request", which its middleware sets only on
         # its own paths; these routes set it as Dash's own catch-all route does.
         context = set_current_request(request)
@@ -128,14 +136,11 @@ def _pages(app: FastAPI, dash_app: Dash) -> None:
 
     @app.get("/sup/pair", include_in_schema=False)
     def sup_pair(request: Request) -> HTMLResponse:
-        principal = page_principal(app, request)
-        lang = _lang(app, request)
-        if principal is None:
-            return _denied(401, t(lang, "common.page_401"), t(lang, "common.page_retry"))
-        if principal.role != "admin":
-            return _denied(403, t(lang, "common.page_403", role=principal.role), "")
+        denied = refused(request, lambda p: p.role == "admin")
+        if denied is not None:
+            return denied
         boards = ["default", *sorted(app.state.config.wallboards)]
-        return admin_pair_page(lang, boards)
+        return admin_pair_page(_lang(app, request), boards)
 
     @app.get("/sup", include_in_schema=False)
     def sup(request: Request) -> HTMLResponse:
@@ -149,13 +154,10 @@ def _pages(app: FastAPI, dash_app: Dash) -> None:
     def reports(request: Request) -> HTMLResponse:
         """Reports of the past: not a live screen (no websocket), its own page; its script
         (assets/g_reports.js) reads the reports API with the page's cookie."""
-        principal = page_principal(app, request)
+        denied = refused(request, lambda p: p.role in ("supervisor", "admin"))
+        if denied is not None:
+            return denied
         lang = _lang(app, request)
-        hint = t(lang, "common.page_retry")
-        if principal is None:
-            return _denied(401, t(lang, "common.page_401"), hint)
-        if principal.role not in ("supervisor", "admin"):
-            return _denied(403, t(lang, "common.page_403", role=principal.role), hint)
         body = (
             f"<!doctype html><html lang='{html_escape(lang)}'><head><meta charset='utf-8'>"
             "<meta name='viewport' content='width=device-width, initial-scale=1'>"

@@ -138,6 +138,18 @@ if _missing:
     )
 
 
+def summed(column: str, row: str) -> sql.Composed:
+    """How a rollup column adds up over the rows `row` (one place for the upkeep and every
+    reader): counts and sums add (a count stays bigint: sum(bigint) is numeric); the ends of
+    the repeat windows span from the earliest to the latest."""
+    return sql.SQL("{}({}.{}){}").format(
+        sql.SQL("min" if column == "fcr_h_min" else "max" if column == "fcr_h_max" else "sum"),
+        sql.Identifier(row),
+        sql.Identifier(column),
+        sql.SQL("::bigint" if column in ROLLUP_COUNTS else ""),
+    )
+
+
 def run_intervals(
     conn: psycopg.Connection[Any],
     template: LiteralString,

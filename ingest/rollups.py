@@ -35,7 +35,6 @@ from psycopg import sql
 
 import app.metrics.parts as P
 from app.metrics.registry import Level
-from app.models import ROLLUP_COUNTS
 from ingest import rollup_parts as F
 
 INTERVAL = timedelta(minutes=15)
@@ -343,18 +342,7 @@ _HANDLED_CENTER = sql.SQL(
     " ON CONFLICT (level, key, bucket) DO UPDATE SET {sets}"
 ).format(
     cols=sql.SQL(", ").join(map(sql.Identifier, F.HANDLED_COLUMNS)),
-    aggs=sql.SQL(", ").join(
-        sql.SQL(
-            "min(q.{c})"
-            if c == "fcr_h_min"
-            else "max(q.{c})"
-            if c == "fcr_h_max"
-            else "sum(q.{c})::bigint"
-            if c in ROLLUP_COUNTS
-            else "sum(q.{c})"
-        ).format(c=sql.Identifier(c))
-        for c in F.HANDLED_COLUMNS
-    ),
+    aggs=sql.SQL(", ").join(F.summed(c, "q") for c in F.HANDLED_COLUMNS),
     sets=sql.SQL(", ").join(
         sql.SQL("{c} = EXCLUDED.{c}").format(c=sql.Identifier(c)) for c in F.HANDLED_COLUMNS
     ),

@@ -21,7 +21,7 @@ from typing import Any
 import anyio
 from sqlalchemy.engine import Engine
 
-from app.auth.service import Principal, digest, principal_for
+from app.auth.service import Principal, digest, in_force, principal_for
 from app.ops.loops import PerLoop
 
 TTL_S = 5.0
@@ -52,11 +52,7 @@ def engine_known(engine: Engine) -> Known:
     def known() -> set[str]:
         with engine.connect() as conn:
             pg: Any = conn.connection.driver_connection
-            rows = pg.execute(
-                "SELECT token_sha256 FROM tokens WHERE revoked_at IS NULL"
-                " AND (expires_at IS NULL OR expires_at > now())"
-            ).fetchall()
-            return {r[0] for r in rows}
+            return in_force(pg)
 
     return known
 

@@ -2,11 +2,10 @@
 XLSX (real numbers with number formats) or PDF (A4 landscape, for printing).
 
 Text cells a spreadsheet would run as a formula go through the project's one neutraliser
-(app.screens.words.csv_safe), in CSV and XLSX alike."""
+(app/cells.py), in CSV and XLSX alike; the CSV is its one CSV writer's."""
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -16,9 +15,10 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from app.cells import csv_text, safe_cell
 from app.i18n import t
 from app.metrics.registry import BY_NAME
-from app.screens.words import csv_safe, fmt
+from app.screens.words import fmt
 
 # units of the columns that are not metrics of the registry
 UNITS: dict[str, str] = {
@@ -143,13 +143,8 @@ def table(report: Mapping[str, Any], lang: str = "en") -> Table:
 
 
 def to_csv(tb: Table) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([csv_safe(h) for h in tb.headers])
-    for row in tb.rows:
-        writer.writerow(["" if v is None else csv_safe(v) for v in row])
     # a BOM: spreadsheets then read UTF-8 (Chinese, Russian) as UTF-8
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    return ("\ufeff" + csv_text(tb.headers, tb.rows)).encode("utf-8")
 
 
 _NUMBER_FORMATS = {
@@ -176,7 +171,7 @@ def to_xlsx(tb: Table) -> bytes:
     ws.append([tb.subtitle])
     ws.append([tb.rule])
     ws.append([])
-    ws.append([csv_safe(h) for h in tb.headers])
+    ws.append([safe_cell(h) for h in tb.headers])
     head_row = ws.max_row
     for cell in ws[head_row]:
         cell.font = Font(bold=True)
@@ -187,7 +182,7 @@ def to_xlsx(tb: Table) -> bytes:
             if isinstance(v, bool):
                 values.append(v)
             elif isinstance(v, str):
-                values.append(csv_safe(v))
+                values.append(safe_cell(v))
             else:
                 values.append(v)
         ws.append(values)

@@ -26,8 +26,8 @@ from psycopg.rows import dict_row
 from app.config import CallboardConfig
 from app.metrics import parts as P
 from app.metrics.registry import Level
-from app.models import ROLLUP_COUNTS
 from app.rollups import rows as T
+from app.rollups.read import summed_rows
 from app.rollups.service import is_current
 from ingest import rollup_parts as F
 from ingest.rollup_parts import swap
@@ -223,55 +223,21 @@ def _rollup_parts(
     with conn.cursor(row_factory=dict_row) as cur:
         for row in cur.execute(query, params):
             b, k = row.pop("b"), row.pop("k")
-            first, last = row.pop("fcr_h_min", None), row.pop("fcr_h_max", None)
-            del first, last  # whether repeat windows are still open: no report column reads it
-            out[(b, k)] = {c: v for c, v in row.items() if v is not None or c in _KEEP_NONE}
+            # the span of the repeat windows' ends (are they still open?): no report column
+            # reads it
+            row.pop("fcr_h_min", None)
+            row.pop("fcr_h_max", None)
+            out[(b, k)] = {c: v for c, v in row.items() if v is not None}
     return out
-
-
-_KEEP_NONE: frozenset[str] = frozenset()
 
 
 def _rollup_statement(by: Level) -> sql.Composed:
     def summed(table: str, columns: tuple[str, ...], alias: str) -> sql.Composable:
-        aggs = [
-            sql.SQL("{}(x.{}){} AS {}").format(
-                sql.SQL("min" if c == "fcr_h_min" else "max" if c == "fcr_h_max" else "sum"),
-                sql.Identifier(c),
-                sql.SQL(
-                    "::bigint"
-                    if c in ROLLUP_COUNTS
-                    else "::float8"
-                    if c.startswith(("t_", "sched", "adher")) or c.endswith("_sum")
-                    else ""
-                ),
-                sql.Identifier(c),
-            )
-            for c in columns
-        ]
-        if by == "team":
-            key = sql.SQL("coalesce(ag.team, 'unassigned')")
-            source = sql.SQL("{} x LEFT JOIN agents ag ON ag.id = x.key").format(
-                sql.Identifier(table)
-            )
-            where = sql.SQL(
-                "x.level = 'agent' AND coalesce(ag.team, 'unassigned') = ANY(%(keys)s::text[])"
-            )
-        else:
-            key = sql.SQL("x.key")
-            source = sql.SQL("{} x").format(sql.Identifier(table))
-            where = sql.SQL("x.level = %(level)s AND x.key = ANY(%(keys)s::text[])")
-        return sql.SQL(
-            "{a} AS (SELECT r.l AS b, {key} AS k, {aggs} FROM {source}"
-            " JOIN r ON r.f = x.bucket"
-            " WHERE {where} AND x.bucket >= %(lo)s AND x.bucket < %(hi)s GROUP BY 1, 2)"
-        ).format(
-            a=sql.Identifier(alias),
-            key=key,
-            aggs=sql.SQL(", ").join(aggs),
-            source=source,
-            where=where,
+        # the trends' sum of rollup rows, by the label of each row's interval
+        rows = summed_rows(
+            table, columns, team=by == "team", bucket="r.l", join="JOIN r ON r.f = x.bucket"
         )
+        return sql.SQL("{} AS ({})").format(sql.Identifier(alias), rows)
 
     ctes = [
         sql.SQL("r AS (SELECT * FROM unnest(%(rf)s::timestamptz[], %(rl)s::text[]) AS r(f, l))"),
@@ -322,7 +288,7 @@ def _rows(
         "rl": [i.label for i in intervals],
         **T.queue_params(config),
     }
-    columns = {**{n: T._COLUMNS[n] for n in names if n in T._COLUMNS}}
+    columns = {n: T._COLUMNS[n] for n in names if n in T._COLUMNS}
     columns["longest"] = ["longest_wait_s"]
     columns["away"] = ["away_by_reason"]
     out: dict[tuple[str, str], dict[str, Any]] = {}

@@ -291,30 +291,19 @@ def _metrics_report(
         parts = found.get((PREVIOUS, key))
         if parts is not None:
             history.add(before[key], parts)
-    totals: dict[str, Any] = {}
-    current = _scored(
-        config,
-        report,
-        by,
-        [
-            {"key": k, **_evaluate(config, report, by, k, whole[k], team.get(k))}
+
+    def evaluated(period: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+        """Each group's row over a whole period (a team or an agent only if it worked)."""
+        groups = [
+            {"key": k, **_evaluate(config, report, by, k, period[k], team.get(k))}
             for k in keys
-            if whole[k] or by in ("center", "queue")
-        ],
-    )
-    previous = {
-        r["key"]: r
-        for r in _scored(
-            config,
-            report,
-            by,
-            [
-                {"key": k, **_evaluate(config, report, by, k, before[k], team.get(k))}
-                for k in keys
-                if before[k] or by in ("center", "queue")
-            ],
-        )
-    }
+            if period[k] or by in ("center", "queue")
+        ]
+        return _scored(config, report, by, groups)
+
+    totals: dict[str, Any] = {}
+    current = evaluated(whole)
+    previous = {r["key"]: r for r in evaluated(before)}
     for row in current:
         key = str(row.pop("key"))
         prev: dict[str, Any] = previous.get(key, {})

@@ -37,7 +37,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, LiteralString
 
 import psycopg
 from psycopg import sql
@@ -47,7 +47,6 @@ from app.config import CallboardConfig
 from app.metrics import parts as P
 from app.metrics.registry import Level
 from app.metrics.service import Shared, compute_many
-from app.models import ROLLUP_COUNTS
 from app.rollups.rows import buckets, now_values, row_parts
 from app.rollups.service import is_current, thresholds
 from ingest import rollup_parts as F
@@ -55,7 +54,6 @@ from ingest.rollups import EPOCH, INTERVAL, queues_of
 
 _MIN = frozenset({"fcr_next_change", "fcr_h_min"})
 _MAX = frozenset({"fcr_h_max"})
-_COUNTS = frozenset(ROLLUP_COUNTS)
 
 
 @dataclass(frozen=True)
@@ -212,7 +210,8 @@ def _rollup_parts(
         tables.append(("rollup_agent_time", F.AGENT_COLUMNS))
     with conn.cursor(row_factory=dict_row) as cur:
         for table, columns in tables:
-            for row in cur.execute(_summed(table, columns, team=by == "team"), params):
+            query = summed_rows(table, columns, team=by == "team", bucket=_BIN)
+            for row in cur.execute(query, params):
                 k, b = row.pop("k"), row.pop("b")
                 add_parts(out[k].setdefault(b, {}), row)
     straddling = _resolution_at(out, now)
@@ -223,37 +222,48 @@ def _rollup_parts(
     return out
 
 
-def _summed(table: str, columns: tuple[str, ...], *, team: bool) -> sql.Composed:
-    """The rows of the keys summed per span (a team: its current members' agent rows)."""
-    aggs = [
-        sql.SQL("{}({}){} AS {}").format(
-            sql.SQL("min" if c in _MIN else "max" if c in _MAX else "sum"),
-            sql.Identifier(c),
-            sql.SQL("::bigint" if c in _COUNTS else ""),  # sum(bigint) is numeric
-            sql.Identifier(c),
-        )
-        for c in columns
-    ]
+# a span of `step` from `lo`
+_BIN: LiteralString = "date_bin(%(step)s::interval, x.bucket, %(lo)s)"
+
+
+def summed_rows(
+    table: str,
+    columns: tuple[str, ...],
+    *,
+    team: bool,
+    bucket: LiteralString,
+    join: LiteralString = "",
+) -> sql.Composed:
+    """The rollup rows `x` of the keys in [lo, hi) summed per key (`k`) and bucket (`b`, an
+    expression of `x.bucket` or of a table `join`ed to it); a team: its members' agent rows.
+    Parameters: level, keys, lo, hi, unassigned (whether a key is "unassigned")."""
+    aggs = [sql.SQL("{} AS {}").format(F.summed(c, "x"), sql.Identifier(c)) for c in columns]
     if team:
         key = sql.SQL("coalesce(ag.team, 'unassigned')")
         where = sql.SQL(
-            "r.level = 'agent' AND r.bucket >= %(lo)s AND r.bucket < %(hi)s"
+            "x.level = 'agent' AND x.bucket >= %(lo)s AND x.bucket < %(hi)s"
             " AND coalesce(ag.team, 'unassigned') = ANY(%(keys)s::text[])"
-            " AND (%(unassigned)s OR r.key = ANY(ARRAY("
+            " AND (%(unassigned)s OR x.key = ANY(ARRAY("
             "SELECT id FROM agents WHERE team = ANY(%(keys)s::text[]))))"
         )
-        source = sql.SQL("{} r LEFT JOIN agents ag ON ag.id = r.key").format(sql.Identifier(table))
+        source = sql.SQL("{} x LEFT JOIN agents ag ON ag.id = x.key").format(sql.Identifier(table))
     else:
-        key = sql.SQL("r.key")
+        key = sql.SQL("x.key")
         where = sql.SQL(
-            "r.level = %(level)s AND r.key = ANY(%(keys)s::text[])"
-            " AND r.bucket >= %(lo)s AND r.bucket < %(hi)s"
+            "x.level = %(level)s AND x.key = ANY(%(keys)s::text[])"
+            " AND x.bucket >= %(lo)s AND x.bucket < %(hi)s"
         )
-        source = sql.SQL("{} r").format(sql.Identifier(table))
+        source = sql.SQL("{} x").format(sql.Identifier(table))
     return sql.SQL(
-        "SELECT {key} AS k, date_bin(%(step)s::interval, r.bucket, %(lo)s) AS b, {aggs}"
-        " FROM {source} WHERE {where} GROUP BY 1, 2"
-    ).format(key=key, aggs=sql.SQL(", ").join(aggs), source=source, where=where)
+        "SELECT {key} AS k, {bucket} AS b, {aggs} FROM {source} {join} WHERE {where} GROUP BY 1, 2"
+    ).format(
+        key=key,
+        bucket=sql.SQL(bucket),
+        aggs=sql.SQL(", ").join(aggs),
+        source=source,
+        join=sql.SQL(join),
+        where=where,
+    )
 
 
 def _resolution_at(out: dict[str, dict[datetime, dict[str, Any]]], now: datetime) -> set[datetime]:

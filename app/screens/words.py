@@ -9,7 +9,6 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from app.cells import safe_cell
 from app.i18n import t
 
 
@@ -51,10 +50,6 @@ def flag_text(flag: Mapping[str, Any], lang: str = "en") -> str:
         else:
             params[name] = fmt(value, PARAM_UNITS.get(name, "count"), lang)
     return t(lang, f"flag.{flag['code']}", **params)
-
-
-# the one formula-cell neutraliser, for CSV and XLSX alike (app/cells.py)
-csv_safe = safe_cell
 
 
 # a CSV column's unit where its name does not say it (names ending in _s are seconds)
