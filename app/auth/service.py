@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 import psycopg
@@ -109,9 +108,6 @@ def create_token(
     sources: tuple[str, ...] = (),
     kind: Kind = "token",
     wallboard: str | None = None,
-    subject: str | None = None,
-    expires_at: datetime | None = None,
-    ends_at: datetime | None = None,
 ) -> str:
     """A new token (shown once; only its hash is stored). Does not commit."""
     if role not in ROLES:
@@ -124,8 +120,8 @@ def create_token(
         raise ValueError("--source limits an ingest token; this token is not one")
     token = f"cb_{secrets.token_urlsafe(32)}"
     conn.execute(
-        "INSERT INTO tokens (token_sha256, role, agent, teams, label, sources, kind, wallboard,"
-        " subject, expires_at, ends_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+        "INSERT INTO tokens (token_sha256, role, agent, teams, label, sources, kind, wallboard)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
         (
             digest(token),
             role,
@@ -135,9 +131,6 @@ def create_token(
             sorted(set(sources)) or None,
             kind,
             wallboard,
-            subject,
-            expires_at,
-            ends_at,
         ),
     )
     return token

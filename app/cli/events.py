@@ -12,7 +12,6 @@ from app.cli.summary import (
     BULK_HELP,
     bulk_for,
     file_progress,
-    finish_cut_short,
     print_table,
     source_config,
 )
@@ -31,12 +30,9 @@ def import_events(
 
     with writer_connection() as conn:
         normalizer = Normalizer.from_config(source_config(conn))
-        if bulk_for(file, bulk):
-            finish_cut_short(conn)
+        bulk = bulk_for(conn, file, bulk)
         with file_progress(file) as show:
-            summary = import_jsonl(
-                conn, file, normalizer=normalizer, progress=show, bulk=bulk_for(file, bulk)
-            )
+            summary = import_jsonl(conn, file, normalizer=normalizer, progress=show, bulk=bulk)
     print_table(summary, file.name)
     errors = errors_by_index(summary, say_where=True)
     for e in errors:

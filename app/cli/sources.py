@@ -31,7 +31,6 @@ from app.cli.summary import (
     bulk_for,
     exit_for,
     file_progress,
-    finish_cut_short,
     print_summary,
     source_config,
     stopping,
@@ -76,8 +75,7 @@ def import_queue_log_cmd(
                 summary = follower.run(stop)
             print_summary(summary, f"{file.name} (followed)")
             return
-        if bulk_for(file, bulk):
-            finish_cut_short(conn)
+        bulk = bulk_for(conn, file, bulk)
         with file_progress(file) as show:
             summary = import_queue_log(
                 conn,
@@ -87,7 +85,7 @@ def import_queue_log_cmd(
                 static=static,
                 normalizer=normalizer,
                 progress=show,
-                bulk=bulk_for(file, bulk),
+                bulk=bulk,
             )
     print_summary(summary, file.name)
     exit_for(summary)
@@ -109,8 +107,7 @@ def import_cdr_cmd(
         check_header(file, m)
     with writer_connection() as conn:
         normalizer = Normalizer.from_config(source_config(conn))
-        if bulk_for(file, bulk):
-            finish_cut_short(conn)
+        bulk = bulk_for(conn, file, bulk)
         with file_progress(file) as show:
             summary = import_cdr(
                 conn,
@@ -119,7 +116,7 @@ def import_cdr_cmd(
                 source=source or name,
                 normalizer=normalizer,
                 progress=show,
-                bulk=bulk_for(file, bulk),
+                bulk=bulk,
             )
     print_summary(summary, file.name)
     exit_for(summary)

@@ -81,18 +81,18 @@ BULK_HELP = (
 )
 
 
-def bulk_for(file: Path, flag: bool | None) -> bool:
-    return flag if flag is not None else file.stat().st_size >= BULK_BYTES
-
-
-def finish_cut_short(conn: psycopg.Connection[Any]) -> None:
-    """Bulk imports cut short before their derived rows were made: make them first."""
+def bulk_for(conn: psycopg.Connection[Any], file: Path, flag: bool | None) -> bool:
+    """Whether `file` is imported in bulk. A bulk import first makes the derived rows of bulk
+    imports cut short before theirs were made."""
     from ingest.derived import finish_pending
 
+    if not (flag if flag is not None else file.stat().st_size >= BULK_BYTES):
+        return False
     with conn.transaction():
         done = finish_pending(conn)
     if done:
         err.print(f"derived rows made for bulk imports cut short: {', '.join(done)}")
+    return True
 
 
 @contextmanager
