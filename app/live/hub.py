@@ -106,6 +106,7 @@ class Hub:
         self._cards: dict[str, dict[str, Any]] = {}
         self._clocked = 0.0
         self.notified = True  # the leader was woken (a NOTIFY, a new topic), not by its tick
+        self._alerts_due = False  # an evaluation of the alert rules was put off (_alerts)
         self._waiting: set[str] = set()
         self._building: concurrent.futures.Future[None] | None = None
         self._building_conn: psycopg.Connection[Any] | None = None
@@ -560,7 +561,7 @@ class Hub:
         topics = affected(wanted, update.touched, rows[default])
         # new here (its first payload), or awaited by a new subscriber here
         topics |= {t for t in wanted if t not in self._pub} | (self._waiting & wanted)
-        if not topics and not self.notified:
+        if not topics and not self.notified and not self._alerts_due:
             return {}
         # plugged-in kinds and alerts read any row or table (an acknowledgement NOTIFYs):
         # evaluated again whenever something arrived
@@ -713,10 +714,18 @@ class Hub:
     def _alerts(
         self, wanted: set[str], rows: Any, config: CallboardConfig, now: Any, *, window: str
     ) -> dict[str, dict[str, Any]]:
+        """The alerts topics; the rules evaluated first, at most once per `tick_s`: a tick
+        follows every NOTIFY (batches may come many times a second) and an evaluation is a
+        transaction that may read the forecast or compute rows. One put off is due on the
+        next tick, so a breach waits at most a tick (as when ticks came at most every
+        `tick_s`)."""
         from app.alerts.live import tick
 
-        self.alerts_evaluated_at = time.monotonic()
-        return tick(self.engine, config, rows, now, wanted, window=window)
+        evaluate = time.monotonic() - self.alerts_evaluated_at >= self.tick_s
+        if evaluate:
+            self.alerts_evaluated_at = time.monotonic()
+        self._alerts_due = not evaluate
+        return tick(self.engine, config, rows, now, wanted, window=window, evaluate=evaluate)
 
     def _apply(self, step: Publication) -> None:
         changed = set()

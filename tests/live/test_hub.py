@@ -12,6 +12,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from app.clock import Clock
 from app.config import CallboardConfig
+from app.live.engine import Update
 from app.live.fanout import Publication, Subscriber, Topic
 from app.live.hub import Hub
 from app.live.topics import apply, diff
@@ -140,6 +141,33 @@ def test_a_slow_client_gets_the_latest_state_not_a_backlog() -> None:
     assert patch["data"] == {"n": 49, "rows": {"a": 49, "c": 3, "b": {"__deleted__": True}}}
     assert sub.frames(hub) == []  # nothing new: nothing sent
     assert asyncio.iscoroutinefunction(hub.stop)
+
+
+def test_the_alert_rules_are_evaluated_at_most_once_a_tick(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A computation follows every NOTIFY (batches come many times a second); the rules are
+    evaluated at most every tick_s, and one put off is due on the next tick, even when
+    nothing new arrives by then."""
+    import app.alerts.live
+
+    evaluated: list[bool] = []
+
+    def tick(*_a: Any, evaluate: bool = True, **_kw: Any) -> dict[str, Any]:
+        evaluated.append(evaluate)
+        return {}
+
+    monkeypatch.setattr(app.alerts.live, "tick", tick)
+    config = CallboardConfig()
+    hub = Hub(engine=None, listen_url="", clock=Clock(), config=lambda: (config, None), tick_s=60)  # type: ignore[arg-type]
+    for _ in range(3):
+        hub._alerts(set(), {}, config, None, window="today")
+    assert evaluated == [True, False, False]
+    # the next tick brings nothing and was not notified: it still evaluates what was put off
+    hub._rows, hub.notified, hub.alerts_evaluated_at = {"today": {}}, False, 0.0
+    nothing = Update({}, set(), datetime.now(UTC))
+    hub._event_tick(None, config, None, set(), nothing, meta_at=(1, ""))
+    assert evaluated == [True, False, False, True]
+    assert hub._event_tick(None, config, None, set(), nothing, meta_at=(2, "")) == {}
+    assert len(evaluated) == 4  # nothing due, nothing new: no computation at all
 
 
 def test_a_patch_names_its_base_and_a_client_that_missed_one_gets_a_snapshot() -> None:
