@@ -4,7 +4,7 @@ zone, `interval` (the current 15-minute interval), or any closed range [from, to
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 ROLLING = {"15m": timedelta(minutes=15), "30m": timedelta(minutes=30), "60m": timedelta(hours=1)}
@@ -26,10 +26,13 @@ class Window:
         return self.end >= now
 
 
+def midnight(day: date, tz: str) -> datetime:
+    """The instant the local `day` begins in the time zone `tz`."""
+    return datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(tz)).astimezone(UTC)
+
+
 def local_midnight(now: datetime, tz: str) -> datetime:
-    local = now.astimezone(ZoneInfo(tz))
-    midnight = datetime(local.year, local.month, local.day, tzinfo=ZoneInfo(tz))
-    return midnight.astimezone(UTC)
+    return midnight(now.astimezone(ZoneInfo(tz)).date(), tz)
 
 
 def interval_start(now: datetime) -> datetime:

@@ -25,6 +25,7 @@ from app.alerts.config import EmailList, Smtp
 from app.alerts.delivery import backoff, smtp_send
 from app.config import CallboardConfig
 from app.i18n import t
+from app.metrics.windows import local_midnight
 from app.reports import formats
 from app.reports.config import DAYS, ScheduledReport
 from app.reports.service import Days, build, zone_of
@@ -41,8 +42,7 @@ def last_due(entry: ScheduledReport, now: datetime, tz: str) -> datetime:
     kind, *rest = entry.schedule.split()
     if kind == "every":
         step = timedelta(minutes=int(rest[0]))
-        local = now.astimezone(zone)
-        midnight = datetime(local.year, local.month, local.day, tzinfo=zone).astimezone(UTC)
+        midnight = local_midnight(now, tz)
         return midnight + ((now - midnight) // step) * step
     clock = rest[-1]
     hh, mm = (int(x) for x in clock.split(":"))

@@ -21,6 +21,7 @@ import psycopg
 from app.config import CallboardConfig
 from app.metrics.registry import Level, evaluate
 from app.metrics.service import known_queues
+from app.metrics.windows import midnight
 from app.reports import history
 from app.reports.config import LEVELS
 from app.reports.history import Interval
@@ -126,10 +127,6 @@ class Days:
 
     def bounds(self, tz: str) -> tuple[datetime, datetime]:
         return midnight(self.first, tz), midnight(self.last + timedelta(days=1), tz)
-
-
-def midnight(day: date, tz: str) -> datetime:
-    return datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(tz)).astimezone(UTC)
 
 
 def intervals(days: Days, tz: str, interval: int | None, now: datetime) -> list[Interval]:
