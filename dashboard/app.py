@@ -121,7 +121,7 @@ def _pages(app: FastAPI, dash_app: Dash) -> None:
 
     def wall_page(request: Request, name: str) -> HTMLResponse:
         if page_principal(app, request) is None:
-            return pair_page(app, request, name)  # a TV without a credential: pair it
+            return pair_page(app, request, name, _lang(app, request))  # a TV without one: pair it
         return page(request, wallboard(name))
 
     @app.get("/wall", include_in_schema=False)

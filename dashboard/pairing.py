@@ -24,8 +24,7 @@ _STYLE = (
 )
 
 
-def pair_page(app: Any, request: Request, board: str) -> HTMLResponse:
-    lang = _lang(app, request)
+def pair_page(app: Any, request: Request, board: str, lang: str) -> HTMLResponse:
     secret = request.cookies.get(pairing.COOKIE) or pairing.new_secret()
     try:
         code = pairing.start_on(app.state.engine, secret=secret, board=board)
@@ -93,9 +92,3 @@ def _html(lang: str, body: str) -> str:
         f"<!doctype html><html lang='{escape(lang)}'><meta charset='utf-8'>"
         f"<title>callboard</title><style>{_STYLE}</style><body>{body}</body></html>"
     )
-
-
-def _lang(app: Any, request: Request) -> str:
-    from app.screens.router import language
-
-    return language(app.state.config, request, request.query_params.get("lang"), None)

@@ -347,18 +347,26 @@ def describe(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
+def event_or_error(item: Any) -> tuple[Any, str | None]:
+    """(the contract model, None), or (None, what is wrong) for one item."""
+    if not isinstance(item, Mapping):
+        return None, "event: must be a JSON object"
+    try:
+        return event_adapter.validate_python(item), None
+    except ValidationError as exc:
+        return None, describe(exc)
+
+
 def validate_items(items: Iterable[Any]) -> tuple[list[tuple[int, Any]], list[ItemError]]:
     """Validate every item; return (index, event) for the valid ones and an error per bad one."""
     valid: list[tuple[int, Any]] = []
     errors: list[ItemError] = []
     for index, item in enumerate(items):
-        if not isinstance(item, Mapping):
-            errors.append(ItemError(index, "event: must be a JSON object"))
-            continue
-        try:
-            valid.append((index, event_adapter.validate_python(item)))
-        except ValidationError as exc:
-            errors.append(ItemError(index, describe(exc)))
+        event, error = event_or_error(item)
+        if error is None:
+            valid.append((index, event))
+        else:
+            errors.append(ItemError(index, error))
     return valid, errors
 
 

@@ -37,8 +37,6 @@ _.pytestmark
 _.Families  # app/live/engine.py
 _.agents_read  # app/live/engine.py Stats
 _.computed_started  # app/live/hub.py
-# The forecast engineer's (#22), new today.
-_.interval_starts  # app/forecast/grids.py
 
 _.created_at  # app/auth/pairing_router.py PairedTv: a response model's field
 _._setup_catchall  # dashboard/app.py: Dash's own hook, replaced so no path serves its shell

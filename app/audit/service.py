@@ -2,8 +2,8 @@
 transaction of the change it records (an acknowledgement and its entry commit together);
 kept for `[audit] keep_days`.
 
-Actions: signin, signin.failed, signout, token.create, token.revoke, wall.pair,
-wall.unpair, alert.ack, export, config.change (reports add report.download)."""
+Actions recorded: token.create, token.revoke, wall.pair, wall.unpair, alert.ack, export,
+config.change (docs/SECURITY.md, The audit trail)."""
 
 from __future__ import annotations
 

@@ -16,13 +16,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import psycopg
 
 from app.alerts.config import AlertRule
 from app.config import CallboardConfig
+from app.forecast.grids import interval_starts
 from app.forecast.history import INTERVAL
-from app.forecast.intraday import QueueDay, day_of, queue_day
+from app.forecast.intraday import QueueDay, day_of, queue_day, scheduled_agents
 
 Found = dict[tuple[str, str], tuple[float | None, dict[str, Any]]]
 
@@ -83,9 +85,15 @@ def forecast_readings(
             queues.update(x[0] for x in conn.execute("SELECT name FROM queues").fetchall())
         else:
             queues.add(r.scope.partition(":")[2])
+    which = {q: day_of(config, q, now) for q in sorted(queues)}
+    scheduled = scheduled_agents(
+        conn, {q: interval_starts(d, ZoneInfo(config.queue(q).timezone)) for q, d in which.items()}
+    )
     days = {
-        q: queue_day(conn, config, queue=q, day=day_of(config, q, now), now=now, stored_only=True)
-        for q in sorted(queues)
+        q: queue_day(
+            conn, config, queue=q, day=d, now=now, scheduled=scheduled[q], stored_only=True
+        )
+        for q, d in which.items()
     }
     out: Found = {}
     for r in wanted:

@@ -11,6 +11,7 @@ afternoon.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -20,7 +21,7 @@ import psycopg
 
 from app.config import CallboardConfig
 from app.forecast import service
-from app.forecast.grids import day_bounds
+from app.forecast.grids import day_bounds, interval_starts
 from app.forecast.history import INTERVAL, interval_history
 from app.forecast.methods import DEFAULT_METHOD
 from app.staffing.erlang import OutOfRange, agents_required
@@ -71,22 +72,27 @@ WHERE queues IS NOT NULL AND cardinality(queues) > 0 ORDER BY agent, started_at 
 """
 
 
-def _scheduled(
-    conn: psycopg.Connection[Any], starts: list[datetime], queues: list[str]
+def scheduled_agents(
+    conn: psycopg.Connection[Any], starts_of: Mapping[str, list[datetime]]
 ) -> dict[str, list[int]]:
-    """Agents planned `productive` over each interval's middle, per queue: an agent counts for
-    the queues their latest state lists, and for every queue when it lists none."""
-    if not starts:
-        return {q: [] for q in queues}
-    plans = conn.execute(_SCHEDULED, {"start": starts[0], "end": starts[-1] + INTERVAL}).fetchall()
+    """Agents planned `productive` over each interval's middle, per queue (`starts_of`: each
+    queue's interval starts): an agent counts for the queues their latest state lists, and
+    for every queue when it lists none. The plans and the agents' queues are read once for
+    all the queues."""
+    spans = [s for s in starts_of.values() if s]
+    if not spans:
+        return {q: [] for q in starts_of}
+    span = {"start": min(s[0] for s in spans), "end": max(s[-1] for s in spans) + INTERVAL}
+    plans = conn.execute(_SCHEDULED, span).fetchall()
     serves = {a: set(qs) for a, qs in conn.execute(_SERVES).fetchall()}
-    out = {q: [0] * len(starts) for q in queues}
+    out = {q: [0] * len(starts) for q, starts in starts_of.items()}
     for agent, begin, end in plans:
-        for i, s in enumerate(starts):
-            if begin <= s + INTERVAL / 2 < end:
-                for q in queues:
-                    if agent not in serves or q in serves[agent]:
-                        out[q][i] += 1
+        for q, starts in starts_of.items():
+            if agent in serves and q not in serves[agent]:
+                continue
+            for i, s in enumerate(starts):
+                if begin <= s + INTERVAL / 2 < end:
+                    out[q][i] += 1
     return out
 
 
@@ -124,18 +130,19 @@ def queue_day(
     scheduled: list[int] | None = None,
     stored_only: bool = False,
 ) -> QueueDay:
-    """`stored_only`: the stored forecast or none (the alerts' tick reads no history)."""
+    """`scheduled`: the day's agents scheduled (`scheduled_agents`, read once for several
+    queues); `stored_only`: the stored forecast or none (the alerts' tick reads no history)."""
     params = config.queue(queue)
     tz = ZoneInfo(params.timezone)
     begin, end = day_bounds(day, tz)
-    starts = [begin + i * INTERVAL for i in range(int((end - begin) / INTERVAL))]
+    starts = interval_starts(day, tz)
     method, fc = _forecast_of(conn, config, queue, day, starts, stored_only=stored_only)
     actual: dict[datetime, int] = defaultdict(int)
     if now > begin:
         for r in interval_history(conn, since=begin, until=min(now, end), queue=queue):
             actual[r.start] += r.offered
     if scheduled is None:
-        scheduled = _scheduled(conn, starts, [queue])[queue]
+        scheduled = scheduled_agents(conn, {queue: starts})[queue]
     closed = [s for s in starts if s + INTERVAL <= now]
     fc_so_far = sum(fc[s][0] for s in closed if s in fc) if fc else None
     so_far = sum(actual[s] for s in closed)
@@ -226,4 +233,8 @@ def intraday(
     day: date,
     now: datetime,
 ) -> list[QueueDay]:
-    return [queue_day(conn, config, queue=q, day=day, now=now) for q in queues]
+    starts = {q: interval_starts(day, ZoneInfo(config.queue(q).timezone)) for q in queues}
+    scheduled = scheduled_agents(conn, starts)
+    return [
+        queue_day(conn, config, queue=q, day=day, now=now, scheduled=scheduled[q]) for q in queues
+    ]

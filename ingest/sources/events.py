@@ -15,9 +15,8 @@ from typing import Any
 
 import orjson
 import psycopg
-from pydantic import ValidationError
 
-from ingest.contract import describe, event_adapter, validate_items
+from ingest.contract import event_or_error, validate_items
 from ingest.sources.base import At, Item, Rejected
 from ingest.sources.commit import BATCH, Committer, Summary
 from ingest.sources.normalize import Normalizer
@@ -25,16 +24,6 @@ from ingest.sources.normalize import Normalizer
 FILE_SOURCE = "events"  # the health row of `callboard import events`
 HTTP_SOURCE = "api"  # the health row of POST /api/v1/events
 KEEP_RAW = 4096  # characters of a rejected line kept in source_lines
-
-
-def event_or_error(obj: Any) -> tuple[Any, str | None]:
-    """(the contract model, None), or (None, what is wrong) for one JSON value."""
-    if not isinstance(obj, dict):
-        return None, "event: must be a JSON object"
-    try:
-        return event_adapter.validate_python(obj), None
-    except ValidationError as exc:
-        return None, describe(exc)
 
 
 def batch_items(objects: Iterable[Any]) -> Iterator[Item]:

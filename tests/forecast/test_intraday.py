@@ -18,6 +18,7 @@ from app.staffing.erlang import agents_required
 from ingest.writer import ingest
 from tests.app.conftest import anonymous, app, make_token
 from tests.forecast.conftest import MONDAY, day_calls, write_month
+from tests.metrics.scenario import state
 
 __all__ = ["anonymous", "app", "make_token"]  # the API fixtures
 
@@ -94,6 +95,23 @@ def test_a_queue_without_history_has_no_forecast_and_no_figures(
     day = intraday.queue_day(pg, CONFIG, queue="new", day=TODAY, now=NOW)
     assert day.method is None and day.forecast_total is None and day.short is None
     assert all(iv.required is None for iv in day.intervals)
+
+
+def test_an_agent_scheduled_counts_for_the_queues_their_latest_state_lists(
+    pg: psycopg.Connection[Any],
+) -> None:
+    morning(pg)  # a1 planned productive 08:00-12:00, no state: a1 counts for every queue
+    assert ingest(pg, [state("a3", 0, "available", queues=["billing"])]).rejected == 0
+    pg.execute(
+        "INSERT INTO schedules (agent, starts_at, ends_at, activity)"
+        " VALUES ('a3', %s, %s, 'productive')",
+        (at(8), at(12)),
+    )
+    days = intraday.intraday(pg, CONFIG, queues=["billing", "sales"], day=TODAY, now=NOW)
+    nine = {d.queue: next(iv.scheduled for iv in d.intervals if iv.start == at(9)) for d in days}
+    assert nine == {"billing": 2, "sales": 1}
+    alone = intraday.queue_day(pg, CONFIG, queue="billing", day=TODAY, now=NOW)
+    assert [iv.scheduled for iv in alone.intervals] == [iv.scheduled for iv in days[0].intervals]
 
 
 def test_the_api_answers_per_queue_and_in_total(
