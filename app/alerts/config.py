@@ -292,8 +292,6 @@ def check_rules(rules: list[AlertRule], info: ValidationInfo) -> list[AlertRule]
     """Cross-references of [[alerts]] with the sections above it in `CallboardConfig`:
     notify targets, teams, queues and agents named in scopes, unique names."""
     data: dict[str, Any] = info.data
-    webhooks: dict[str, Webhook] = data.get("webhooks") or {}
-    emails: dict[str, EmailList] = data.get("emails") or {}
     teams: dict[str, Any] = data.get("teams") or {}
     queues: dict[str, Any] = data.get("queues") or {}
     agents = {a for t in teams.values() for a in getattr(t, "agents", [])}
@@ -315,18 +313,27 @@ def check_rules(rules: list[AlertRule], info: ValidationInfo) -> list[AlertRule]
         if kind == "agent" and name not in agents:
             raise ValueError(f"{where}: scope {rule.scope!r}: agent {name!r} is in no team")
         for target in rule.notify:
-            channel, _, ref = target.partition(":")
-            if channel == "webhook":
-                if ref not in webhooks:
-                    raise ValueError(f"{where}: notify {target!r}: no [webhooks.{ref}]")
-            elif channel == "email":
-                if ref not in emails:
-                    raise ValueError(f"{where}: notify {target!r}: no [emails.{ref}]")
-                if data.get("smtp") is None:
-                    raise ValueError(f"{where}: notify {target!r} needs an [smtp] section")
-            else:
-                raise ValueError(f"{where}: notify {target!r}: write webhook:NAME or email:NAME")
+            check_target(where, target, data)
     return rules
+
+
+def check_target(
+    where: str,
+    target: str,
+    data: dict[str, Any],
+    channels: tuple[str, ...] = ("webhook", "email"),
+) -> None:
+    """A notify target, CHANNEL:NAME, names a [webhooks.NAME] or an [emails.NAME] of the
+    configuration being checked (`data`); e-mail needs [smtp]. Also [[reports]]' targets."""
+    channel, _, ref = target.partition(":")
+    if channel not in channels:
+        written = " or ".join(f"{c}:NAME" for c in channels)
+        raise ValueError(f"{where}: notify {target!r}: write {written}")
+    section = f"{channel}s"
+    if ref not in (data.get(section) or {}):
+        raise ValueError(f"{where}: notify {target!r}: no [{section}.{ref}]")
+    if channel == "email" and data.get("smtp") is None:
+        raise ValueError(f"{where}: notify {target!r} needs an [smtp] section")
 
 
 AlertRules = Annotated[list[AlertRule], AfterValidator(check_rules)]

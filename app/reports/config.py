@@ -22,6 +22,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo
 
+from app.alerts.config import check_target
 from app.i18n.negotiate import Lang
 
 _SCHEDULE = re.compile(
@@ -71,7 +72,6 @@ def check_reports(entries: list[ScheduledReport], info: ValidationInfo) -> list[
     """Unique names; every notify target an [emails.NAME] list, with [smtp]; a level the
     report has."""
     data: dict[str, Any] = info.data
-    emails = data.get("emails") or {}
     seen: set[str] = set()
     for i, e in enumerate(entries):
         where = f"reports[{i}] ({e.name!r})"
@@ -81,13 +81,7 @@ def check_reports(entries: list[ScheduledReport], info: ValidationInfo) -> list[
         if e.by not in LEVELS[e.report]:
             raise ValueError(f"{where}: the {e.report} report is not by {e.by}")
         for target in e.notify:
-            channel, _, ref = target.partition(":")
-            if channel != "email":
-                raise ValueError(f"{where}: notify {target!r}: write email:NAME")
-            if ref not in emails:
-                raise ValueError(f"{where}: notify {target!r}: no [emails.{ref}]")
-            if data.get("smtp") is None:
-                raise ValueError(f"{where}: notify {target!r} needs an [smtp] section")
+            check_target(where, target, data, channels=("email",))
     return entries
 
 
