@@ -4,14 +4,23 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-deps screenshots bench bench-quick lint serve clean
+.PHONY: demo test test-deps screenshots bench bench-quick lint lock serve clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "callboard needs Python >= 3.11"'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
+
+# constraints.txt from the newest versions pyproject.toml allows (a scratch venv; then `make test`)
+lock:
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/python -m pip install --quiet --upgrade pip
+	.lock-venv/bin/python -m pip install --quiet -e '.[dev]'
+	head -3 constraints.txt > constraints.new
+	.lock-venv/bin/python -m pip freeze --exclude-editable | grep -v '^-e' >> constraints.new
+	mv constraints.new constraints.txt && rm -rf .lock-venv
 
 demo: $(STAMP)
 	$(BIN)/callboard demo
