@@ -144,6 +144,7 @@
     const forecast = cb.forecast ? cb.forecast.wall(page) : ""; // f_forecast.js
     cb.patch(root, head + forecast + alerts + body + foot);
     cb.alerts.fitWall(document.getElementById("wall-alerts"));
+    fitLabels(root);
     if (board.tiles.indexOf("trend") >= 0) {
       for (const el of root.querySelectorAll(".wall-trend")) {
         const key = el.dataset.tick.slice(6);
@@ -153,6 +154,55 @@
       // faster than the wall's; they were asked for every 5 real minutes)
       if (cb.clock && cb.now() - trendsAt >= 60000) loadTrends(page);
     }
+  }
+
+  /* The tiles' words (the queue's name and rule, a figure's label, who is free) as large as the
+     header's (2.2 % of the screen's smaller side, readable from 5 m) but smaller than the
+     figures they name, up to twice the size the tile's proportions give them; smaller, down
+     to that size, until every label of every tile shows whole and a trend's chart keeps half
+     its height and room for a sparkline (a chart with less room is not drawn anyway).
+     A Russian label is longer than a Chinese one, so the size is found on the page, once per
+     screen size, language, alerts shown and queues shown. */
+  const labels = { key: null };
+  function fitLabels(root) {
+    const tiles = root.querySelectorAll(".tile");
+    const style = document.documentElement.style;
+    if (!tiles.length) return;
+    const key = [window.innerWidth, window.innerHeight, cb.lang,
+      (document.getElementById("wall-alerts") || {}).offsetHeight,
+      [].map.call(tiles, function (t) { return t.id; }).join(",")].join("|");
+    if (key === labels.key) return;
+    labels.key = key;
+    style.setProperty("--cb-lab", "1");
+    const one = tiles[0].querySelector(".fig-l");
+    if (!one) return;
+    const base = parseFloat(getComputedStyle(one).fontSize);
+    const value = tiles[0].querySelector(".figs .fig-v");
+    // the header's size, and never as large as the figures they name
+    const want = Math.min(0.022 * Math.min(window.innerWidth, window.innerHeight),
+      value ? 0.8 * parseFloat(getComputedStyle(value).fontSize) : Infinity);
+    const chartOf = function (t) { return t.querySelector(".trend .chart"); };
+    const chart = [].map.call(tiles, function (t) {
+      const c = chartOf(t);
+      return c ? c.offsetHeight : 0;
+    });
+    function fits() {
+      for (let i = 0; i < tiles.length; i++) {
+        const t = tiles[i];
+        if (t.scrollHeight > t.clientHeight + 1) return false;
+        const c = chartOf(t);
+        if (c && chart[i] >= 32 && c.offsetHeight < Math.max(0.5 * chart[i], 32)) return false;
+        for (const el of t.querySelectorAll(".fig-l, h2 small")) {
+          if (el.scrollWidth > el.clientWidth + 1) return false;
+        }
+      }
+      return true;
+    }
+    for (let s = Math.min(2, Math.max(1, want / base)); s > 1; s = Math.round((s - 0.05) * 100) / 100) {
+      style.setProperty("--cb-lab", String(s));
+      if (fits()) return;
+    }
+    style.setProperty("--cb-lab", "1");
   }
 
   async function loadTrends(page) {
