@@ -155,12 +155,10 @@ def main() -> None:
     args = parser.parse_args()
     days = args.days or (7 if args.quick else 30)
     repeats = args.repeats or (5 if args.quick else 20)
-    run = Run(
-        "trend" if (args.agents, args.queues) == (AGENTS, QUEUES) else "trend-small",
-        quick=args.quick,
-    )
-    config = floor_config(args.agents)
     floor = {"queues": args.queues, "agents": args.agents}
+    resized = (args.agents, args.queues) != (AGENTS, QUEUES)  # recorded apart from the figures
+    run = Run(f"trend-{args.agents}-{args.queues}" if resized else "trend", quick=args.quick)
+    config = floor_config(args.agents)
     print(
         f"{args.queues} queues, {args.agents:,} agents; trends of today by 15 minutes to"
         f" {NOW:%H:%M}Z, {days} days of history against 1, median of {repeats}",
