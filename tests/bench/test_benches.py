@@ -20,6 +20,7 @@ sys.path.insert(0, str(ROOT))
 from bench import all as bench_all  # noqa: E402
 from bench.common import Load, free_port  # noqa: E402
 from bench.harness import CANNOT_MEASURE, Run  # noqa: E402
+from bench.ingest_http import CLIENTS, _post_all  # noqa: E402
 
 
 def run_bench(
@@ -174,6 +175,31 @@ def test_the_load_generator_survives_a_receiver_that_does_not_answer() -> None:
     assert alive, "the load generator died on a slow response"
     assert load.failed >= 1 and load.sent == 0
     assert "ReadTimeout" in load.errors
+
+
+class _Busy(BaseHTTPRequestHandler):
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.send_response(503)
+        self.send_header("Retry-After", "0")
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_ingest_http_stops_posting_to_a_server_that_stays_busy() -> None:
+    """More busy retries than batches end the posting at once (a server that timed out every
+    batch kept the bench for hours), and the batches left are counted as not stored."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Busy)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        posted = _post_all(f"http://127.0.0.1:{server.server_port}", "t", iter([b"[]"] * 10), 10)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert 10 < posted.retried <= 10 + CLIENTS
+    assert posted.failed >= 1 and posted.stored == 0 and posted.batches < 10
 
 
 @pytest.mark.slow
