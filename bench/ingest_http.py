@@ -12,7 +12,14 @@ draining while the live screens keep up:
     .venv/bin/python bench/ingest_http.py [--quick] [--calls 30000] [--backlog 1000000]
 
 The clients run on the same 2 cores as the server and the database, and the backlog's events
-are made while it drains: their time is part of every figure."""
+are made while it drains: their time is part of every figure.
+
+Preconditions: the writer stored every event; in the HTTP phase and the backlog, every request
+was answered 2xx, the batches the server refused as busy (503) were sent again at most once per
+batch on average (more, and the figure is the clients' backing off), and every event was stored;
+a fresh event is shown on the idle server; probes and /healthz were asked during the drain.
+`--post-to URL` sends the HTTP phase's batches there instead of to the server (a closed port in
+tests/bench: no request is answered, and the bench says it could not measure)."""
 
 from __future__ import annotations
 
@@ -29,7 +36,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 import orjson
@@ -58,6 +65,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="10,000 contacts; 100,000 backlog")
     parser.add_argument("--calls", type=int, default=None, help="default 30,000")
     parser.add_argument("--backlog", type=int, default=None, help="default 1,000,000")
+    parser.add_argument(
+        "--post-to", default=None, help="the HTTP phase's URL (default: the server)"
+    )
     args = parser.parse_args()
     calls = args.calls or (10_000 if args.quick else 30_000)
     backlog = args.backlog or (100_000 if args.quick else 1_000_000)
@@ -91,16 +101,31 @@ def main() -> None:
             except RuntimeError as exc:
                 run.fail(str(exc))
             try:
-                http_s, posted = _post_all(base, tokens["ingest"], iter(bodies))
-                run.require("HTTP stored every event", posted == n, f"{posted:,} of {n:,}")
+                http = _post_all(args.post_to or base, tokens["ingest"], iter(bodies), len(bodies))
+                _require_answered(run, "HTTP", http)
+                run.require(
+                    "HTTP stored every event", http.stored == n, f"{http.stored:,} of {n:,}"
+                )
+                http_s = http.seconds
                 print(f"HTTP: {n / http_s:,.0f} events/s; uptime: {_uptime()}", flush=True)
-                frames, health, drained, drain_s = _backlog(base, tokens, backlog)
+                drained = _backlog(base, tokens, backlog)
             finally:
                 stop(proc)
         finally:
             server.close()
 
-    run.require("the backlog was stored", drained == backlog, f"{drained:,} of {backlog:,}")
+    run.require(
+        "a fresh event shown on the idle server",
+        drained is not None,
+        f"not within {PROBE_PATIENCE:.0f} s",
+    )
+    assert drained is not None
+    frames, health, posted = drained
+    _require_answered(run, "the backlog", posted)
+    drain_s = posted.seconds
+    run.require(
+        "the backlog was stored", posted.stored == backlog, f"{posted.stored:,} of {backlog:,}"
+    )
     run.require("probes were shown during the drain", len(frames) >= 5, f"{len(frames)} probes")
     run.require("/healthz was asked during the drain", len(health) >= 10, f"{len(health)} times")
     print(f"uptime: {_uptime()}")
@@ -123,32 +148,77 @@ def main() -> None:
 MAX_BUSY_RETRIES = 30
 
 
-def _post_all(base: str, token: str, bodies: Iterator[bytes]) -> tuple[float, int]:
-    """POST every body, CLIENTS at a time; seconds and events stored."""
+class Posted(NamedTuple):
+    seconds: float
+    stored: int  # events the server said it inserted
+    planned: int  # bodies to send
+    batches: int  # bodies sent
+    failed: int  # bodies never answered 2xx (after their busy retries)
+    retried: int  # bodies sent again after a 503
+
+
+def _require_answered(run: Run, phase: str, posted: Posted) -> None:
+    # the retries first: too many of them end the posting with a batch not stored
+    run.require(
+        f"{phase}: busy retries at most one per batch",
+        posted.retried <= max(posted.planned, posted.batches),
+        f"{posted.retried:,} for {posted.planned:,} batches",
+    )
+    run.require(
+        f"{phase}: every request answered 2xx",
+        posted.failed == 0,
+        f"{posted.failed:,} of {posted.batches:,} batches sent not stored",
+    )
+
+
+def _post_all(
+    base: str,
+    token: str,
+    bodies: Iterator[bytes],
+    planned: int,
+    halt: threading.Event | None = None,
+) -> Posted:
+    """POST every body (`planned` of them), CLIENTS at a time. A batch not stored, or more busy
+    retries than batches, ends the posting early (sets `halt`): the figure is lost already,
+    and a server that times out every batch would otherwise keep the bench for hours."""
+    halt = halt or threading.Event()
     lock = threading.Lock()
     stored = [0]
     retries = [0]
+    sent = [0]
     failures: list[str] = []
 
     def client() -> None:
         headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
         with httpx.Client(base_url=base, timeout=600, headers=headers) as c:
-            while True:
+            while not halt.is_set():
                 with lock:
                     body = next(bodies, None)
+                    sent[0] += body is not None
                 if body is None:
                     return
-                r = c.post("/api/v1/events", content=body)
-                tries = 0
-                # busy: back off as told and send the same batch again, a bounded number of
-                # times (a server that keeps refusing makes the bench say so, not hang)
-                while r.status_code == 503 and tries < MAX_BUSY_RETRIES:
-                    tries += 1
-                    retries[0] += 1
-                    time.sleep(float(r.headers.get("Retry-After") or 1))
+                try:
                     r = c.post("/api/v1/events", content=body)
+                    tries = 0
+                    # busy: back off as told and send the same batch again, a bounded number
+                    # of times (a server that keeps refusing makes the bench say so, not hang)
+                    while r.status_code == 503 and tries < MAX_BUSY_RETRIES:
+                        tries += 1
+                        with lock:
+                            retries[0] += 1
+                            if retries[0] > planned:
+                                halt.set()
+                        if halt.is_set():
+                            break
+                        time.sleep(float(r.headers.get("Retry-After") or 1))
+                        r = c.post("/api/v1/events", content=body)
+                except httpx.HTTPError as exc:  # no answer: a failure, not the client's end
+                    failures.append(f"{type(exc).__name__}: {exc}")
+                    halt.set()
+                    continue
                 if r.status_code != 200:
                     failures.append(f"{r.status_code}: {r.text[:200]}")
+                    halt.set()
                     continue
                 with lock:
                     stored[0] += r.json()["inserted"]
@@ -163,7 +233,8 @@ def _post_all(base: str, token: str, bodies: Iterator[bytes]) -> tuple[float, in
         print(f"{len(failures)} failed requests, the first: {failures[0]}", file=sys.stderr)
     if retries[0]:
         print(f"{retries[0]} requests answered 503 (busy) and sent again", flush=True)
-    return time.perf_counter() - start, stored[0]
+    took = time.perf_counter() - start
+    return Posted(took, stored[0], planned, sent[0], len(failures), retries[0])
 
 
 def _days(total: int) -> Iterator[bytes]:
@@ -189,42 +260,59 @@ def _days(total: int) -> Iterator[bytes]:
 
 def _backlog(
     base: str, tokens: dict[str, str], total: int
-) -> tuple[list[float], list[float], int, float]:
-    """Drain `total` events while probing; (event -> frame seconds, /healthz seconds, events
-    stored, drain seconds)."""
+) -> tuple[list[float], list[float], Posted] | None:
+    """Drain `total` events while probing; (event -> frame seconds, /healthz seconds, what the
+    drain posted), or None when a fresh event is not shown on the idle server."""
     bodies: queue.Queue[bytes | None] = queue.Queue(maxsize=2 * CLIENTS)
+    halt = threading.Event()  # the clients stopped early: make no more
+
+    def offer(body: bytes | None) -> bool:
+        while not halt.is_set():
+            try:
+                bodies.put(body, timeout=0.5)
+            except queue.Full:
+                continue
+            return True
+        return False
 
     def produce() -> None:
         for body in _days(total):
-            bodies.put(body)
+            if not offer(body):
+                return
         for _ in range(CLIENTS):
-            bodies.put(None)
+            offer(None)
 
     def from_queue() -> Iterator[bytes]:
-        while (body := bodies.get()) is not None:
+        while not halt.is_set():
+            try:
+                body = bodies.get(timeout=0.5)
+            except queue.Empty:
+                continue
+            if body is None:
+                return
             yield body
 
     done = threading.Event()
     health: list[float] = []
     frames: list[float] = []
-    result: list[tuple[float, int]] = []
+    result: list[Posted] = []
 
     def drain() -> None:
-        result.append(_post_all(base, tokens["ingest"], _Shared(from_queue())))
+        planned = -(-total // BATCH)
+        result.append(_post_all(base, tokens["ingest"], _Shared(from_queue()), planned, halt))
         done.set()
 
     checker = threading.Thread(target=probe, args=(base, done, health))
     threads = [threading.Thread(target=produce), threading.Thread(target=drain), checker]
     seen = asyncio.run(_first_probe(base, tokens))  # the probe works on an idle server
     if seen is None:
-        return [], [], 0, 1.0
+        return None
     for t in threads:
         t.start()
     asyncio.run(_probes(base, tokens, done, frames))
     for t in threads:
         t.join()
-    seconds, stored = result[0]
-    return frames, health, stored, seconds
+    return frames, health, result[0]
 
 
 class _Shared:

@@ -4,9 +4,15 @@ of day, the previous month beside it), read through the 15-minute rollups in one
 day), the rollups built by `callboard rebuild`'s code. Also the same report read from the rows
 (the rollups set aside), for the ratio.
 
-    .venv/bin/python bench/reports.py [--quick] [--days 30] [--repeats 5]
+    .venv/bin/python bench/reports.py [--quick] [--days 30] [--repeats 5] [--hours H]
 
-Target (issue 21): a month of 200 queues by 30-minute intervals <= 2 s. `--quick`: 7 days."""
+Target (issue 21): a month of 200 queues by 30-minute intervals <= 2 s. `--quick`: 7 days.
+
+Preconditions: the history is filled, every day of the report holds contacts, the rollups are
+built and current, the report has a row per queue and half hour and its rows carry the
+contacts (answered ones). `--hours` fills fewer hours than the report's days (default: all of
+them and NOW's day, 10 open hours each): the report's days then hold nothing, the broken setup
+of tests/bench."""
 
 from __future__ import annotations
 
@@ -48,6 +54,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="7 days, 3 repeats")
     parser.add_argument("--days", type=int, default=None, help="days in the report (default 30)")
     parser.add_argument("--repeats", type=int, default=None, help="runs per figure (default 5)")
+    parser.add_argument("--hours", type=int, default=None, help="history filled (default: all)")
     args = parser.parse_args()
     days = args.days or (7 if args.quick else 30)
     repeats = args.repeats or (3 if args.quick else 5)
@@ -59,8 +66,21 @@ def main() -> None:
         f"{QUEUES} queues; the queues report of {span.first} .. {span.last} by 30 min", flush=True
     )
     # the report's days, and a day after them (NOW's): the fill ends at NOW
-    with filled(config, (days + 1) * 10) as (conn, contacts):
+    hours = args.hours if args.hours is not None else (days + 1) * 10
+    with filled(config, hours) as (conn, contacts):
         run.require("history filled", contacts > 0, f"{contacts:,} contacts")
+        zone = config.defaults.timezone
+        row = conn.execute(
+            "SELECT count(DISTINCT (queued_at AT TIME ZONE %(tz)s)::date) FROM contact_segments"
+            " WHERE (queued_at AT TIME ZONE %(tz)s)::date BETWEEN %(first)s AND %(last)s",
+            {"tz": zone, "first": span.first, "last": span.last},
+        ).fetchone()
+        filled_days = row[0] if row else 0
+        run.require(
+            "every day of the report filled",
+            filled_days == days,
+            f"{filled_days} of {days} days hold contacts",
+        )
         with conn.transaction():
             counts = service.rebuild(conn, config)
         conn.execute("VACUUM ANALYZE rollup_contacts")
@@ -77,11 +97,13 @@ def main() -> None:
         found = report()
         rows = found["rows"]
         assert isinstance(rows, list)
+        answered = sum(r["answered"] or 0 for r in rows)
         run.require(
             "a row per queue and half hour",
             len(rows) == QUEUES * 48,
-            f"{len(rows):,} rows, {sum(r['answered'] for r in rows):,} answered",
+            f"{len(rows):,} rows, {answered:,} answered",
         )
+        run.require("the report's rows carry the contacts", answered > 0, f"{answered:,} answered")
         with_rollups = timed(report, repeats)
         print(f"  rollups: {with_rollups * 1000:8.0f} ms  (uptime: {uptime()})", flush=True)
         # the rollups alone: without the longest wait and time by reason read from rows (what a

@@ -18,13 +18,21 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from bench import all as bench_all  # noqa: E402
-from bench.common import Load  # noqa: E402
+from bench.common import Load, free_port  # noqa: E402
 from bench.harness import CANNOT_MEASURE, Run  # noqa: E402
+from bench.ingest_http import CLIENTS, _post_all  # noqa: E402
 
 
 def run_bench(
-    name: str, *args: str, out: Path, timeout: float = 240, max_files: int | None = None
+    name: str,
+    *args: str,
+    out: Path,
+    timeout: float = 240,
+    max_files: int | None = None,
+    record_as: str | None = None,
 ) -> tuple[int, str, dict]:
+    """Run bench/<name>.py; its exit code, output and record (`record_as`: the name it runs
+    under when not `name`, as tick.py's for another floor)."""
     env = {**os.environ, "CALLBOARD_BENCH_OUT": str(out)}
     env.pop("DATABASE_URL", None)  # the benches start their own embedded server
     done = subprocess.run(
@@ -36,7 +44,7 @@ def run_bench(
         timeout=timeout,
         preexec_fn=None if max_files is None else lambda: _limit_files(max_files),
     )
-    record = out / f"{name}.json"
+    record = out / f"{record_as or name}.json"
     return (
         done.returncode,
         done.stdout + done.stderr,
@@ -169,6 +177,31 @@ def test_the_load_generator_survives_a_receiver_that_does_not_answer() -> None:
     assert "ReadTimeout" in load.errors
 
 
+class _Busy(BaseHTTPRequestHandler):
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.send_response(503)
+        self.send_header("Retry-After", "0")
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_ingest_http_stops_posting_to_a_server_that_stays_busy() -> None:
+    """More busy retries than batches end the posting at once (a server that timed out every
+    batch kept the bench for hours), and the batches left are counted as not stored."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Busy)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        posted = _post_all(f"http://127.0.0.1:{server.server_port}", "t", iter([b"[]"] * 10), 10)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert 10 < posted.retried <= 10 + CLIENTS
+    assert posted.failed >= 1 and posted.stored == 0 and posted.batches < 10
+
+
 @pytest.mark.slow
 def test_cluster_without_history_cannot_measure(tmp_path: Path) -> None:
     code, output, record = run_bench("cluster", "--quick", "--hours", "0", out=tmp_path)
@@ -213,3 +246,90 @@ def test_live_whose_clients_cannot_all_connect_cannot_measure(tmp_path: Path) ->
     assert code == CANNOT_MEASURE, output[-2000:]
     assert "CANNOT MEASURE: every client connected" in output
     assert record["status"] == "cannot-measure"
+
+
+def assert_cannot_measure(code: int, output: str, record: dict, bench: str, what: str) -> None:
+    """Exit 3 with the precondition's name, recorded as such, and no figure printed."""
+    assert code == CANNOT_MEASURE, output[-2000:]
+    assert f"{bench}: CANNOT MEASURE: {what}" in output, output[-2000:]
+    assert record["status"] == "cannot-measure" and record["reason"].startswith(what)
+    assert not record["figures"]
+    assert f"== {bench}:" not in output  # the table of checks and figures was never printed
+
+
+@pytest.mark.slow
+def test_alerts_whose_receiver_refuses_cannot_measure(tmp_path: Path) -> None:
+    code, output, record = run_bench(
+        "alerts", "--quick", "--ticks", "1", "--receiver-refuses", out=tmp_path
+    )
+    assert_cannot_measure(
+        code, output, record, "alerts", "the webhook receiver got every notification"
+    )
+    assert "0 of " in record["reason"] and "refused" in record["reason"]
+
+
+@pytest.mark.slow
+def test_ingest_given_duplicate_events_cannot_measure(tmp_path: Path) -> None:
+    """10 events given twice: the writer stores them once, fewer than it was given."""
+    code, output, record = run_bench("ingest", "--calls", "100", "--duplicates", "10", out=tmp_path)
+    assert_cannot_measure(
+        code, output, record, "ingest", "every event stored once by the writer, with rollups"
+    )
+
+
+@pytest.mark.slow
+def test_ingest_http_posting_to_a_closed_port_cannot_measure(tmp_path: Path) -> None:
+    closed = f"http://127.0.0.1:{free_port()}"
+    code, output, record = run_bench(
+        "ingest_http", "--calls", "100", "--post-to", closed, out=tmp_path
+    )
+    assert_cannot_measure(code, output, record, "ingest_http", "HTTP: every request answered 2xx")
+    assert "ConnectError" in output
+
+
+@pytest.mark.slow
+def test_queue_log_import_of_a_garbled_file_cannot_measure(tmp_path: Path) -> None:
+    """Every line garbled: each is rejected with its position (that check holds), and no
+    event is made from the file."""
+    code, output, record = run_bench(
+        "queue_log_import", "--lines", "2000", "--corrupt", "1", out=tmp_path
+    )
+    assert_cannot_measure(code, output, record, "queue_log_import", "events stored")
+    held = {c["what"] for c in record["checks"]}
+    assert "every line of the file stored, skipped or rejected" in held
+    assert "every rejected line given with its position" in held
+
+
+@pytest.mark.slow
+def test_reports_whose_month_is_not_filled_cannot_measure(tmp_path: Path) -> None:
+    """One hour of history (NOW's day) for a report of the 7 days before it."""
+    code, output, record = run_bench("reports", "--quick", "--hours", "1", out=tmp_path)
+    assert_cannot_measure(code, output, record, "reports", "every day of the report filled")
+    assert record["reason"].endswith("0 of 7 days hold contacts")
+
+
+@pytest.mark.slow
+def test_tick_on_a_floor_smaller_than_its_queues_cannot_measure(tmp_path: Path) -> None:
+    """30 agents make 96 contacts an hour: 500 queues cannot all have contacts."""
+    code, output, record = run_bench(
+        "tick", "--quick", "--agents", "30", "--queues", "500", out=tmp_path, record_as="tick-30"
+    )
+    assert_cannot_measure(
+        code, output, record, "tick-30", "every queue and agent of the floor filled"
+    )
+    assert "96 of 500 queues" in record["reason"]
+
+
+@pytest.mark.slow
+def test_trend_on_a_floor_without_the_cases_groups_cannot_measure(tmp_path: Path) -> None:
+    """2 queues: the case "one queue" (q7) has no contacts to trend."""
+    code, output, record = run_bench(
+        "trend",
+        *("--quick", "--agents", "25", "--queues", "2"),
+        out=tmp_path,
+        record_as="trend-25-2",
+    )
+    assert_cannot_measure(
+        code, output, record, "trend-25-2", "one queue: every group has contacts today"
+    )
+    assert record["reason"].endswith("none for q7")
