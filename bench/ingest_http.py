@@ -117,7 +117,7 @@ def main() -> None:
     run.require(
         "a fresh event shown on the idle server",
         drained is not None,
-        f"within {PROBE_PATIENCE:.0f} s" if drained is not None else f"not within {PROBE_PATIENCE:.0f} s",
+        ("within" if drained is not None else "not within") + f" {PROBE_PATIENCE:.0f} s",
     )
     assert drained is not None
     frames, health, posted = drained
