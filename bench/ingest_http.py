@@ -117,7 +117,7 @@ def main() -> None:
     run.require(
         "a fresh event shown on the idle server",
         drained is not None,
-        f"not within {PROBE_PATIENCE:.0f} s",
+        ("within" if drained is not None else "not within") + f" {PROBE_PATIENCE:.0f} s",
     )
     assert drained is not None
     frames, health, posted = drained
@@ -239,7 +239,9 @@ def _post_all(
 
 def _days(total: int) -> Iterator[bytes]:
     """Bodies of BATCH events, days of a 200-agent floor (ids and calls unique per day), made
-    as they are needed (bounded memory), until `total` events."""
+    as they are needed (bounded memory), until `total` events: the days after the HTTP phase's,
+    as a backlog after an outage is. (Days before it would leave each agent's state of the
+    first backlog day open until the stored day: months of agent time per batch.)"""
     made, day = 0, 0
     while made < total:
         events = day_of_events(
@@ -247,7 +249,7 @@ def _days(total: int) -> Iterator[bytes]:
             agents=200,
             queues=10,
             seed=100 + day,
-            start=START - timedelta(days=200 - day),
+            start=START + timedelta(days=1 + day),
             prefix=f"d{day}-",
         )
         events.sort(key=lambda e: e["ts"])
