@@ -18,12 +18,23 @@ from app.config import CallboardConfig
 from app.deps import ConnDep
 from app.i18n import catalogue
 from app.i18n.negotiate import negotiate
+from app.live import replay as replay_service
+from app.live.router import view_for
 from app.metrics.service import compute
 from app.metrics.windows import resolve
 from app.scorecard.service import rank, scored
 from app.screens import service
 from app.screens.config import WallboardConfig
-from app.screens.schemas import AdherenceRow, Board, Drill, Page, PlanNow, Timeline, Trend
+from app.screens.schemas import (
+    AdherenceRow,
+    Board,
+    Drill,
+    Page,
+    PlanNow,
+    ReplayFrame,
+    Timeline,
+    Trend,
+)
 from app.screens.views import display_names
 from app.screens.words import csv_header, csv_value, flag_text
 
@@ -151,6 +162,69 @@ def page(
         contacts_page=s.contacts_page,
         ack=True,
     )
+
+
+@router.get(
+    "/replay",
+    response_model=ReplayFrame,
+    summary="A screen's live topics as they were at a past moment (?at=RFC 3339)",
+    responses={422: {"description": "`at` is not RFC 3339, is in the future or before any data"}},
+)
+def get_replay(
+    request: Request,
+    principal: Reader,
+    conn: ConnDep,
+    screen: Literal["wall", "agent", "sup"],
+    at: Annotated[str, Query(max_length=64)],
+    board: Annotated[str | None, Query(max_length=128)] = None,
+    agent: Annotated[str | None, Query(max_length=128)] = None,
+) -> ReplayFrame:
+    """The payloads the live socket would have sent at `at` (app/live/replay.py), for the
+    topics the screen's page lists, under the same access rules."""
+    config: CallboardConfig = request.app.state.config
+    moment = replay_service.moment(conn, at, now=request.app.state.clock.now())
+    topics = replay_topics(conn, config, principal, screen, board=board, agent=agent)
+    frames = replay_service.replay(
+        conn, config, topics=set(topics), at=moment, config_version=config_version(request)
+    )
+    shown = view_for(principal)
+    return ReplayFrame(
+        screen=screen,
+        at=replay_service.iso(moment),
+        timezone=config.defaults.timezone,
+        topics={t: shown(t, p) if shown else p for t, p in sorted(frames.items())},
+    )
+
+
+def replay_topics(
+    conn: Any,
+    config: CallboardConfig,
+    principal: Principal,
+    screen: str,
+    *,
+    board: str | None,
+    agent: str | None,
+) -> list[str]:
+    """The built-in topics of a screen's page (as `page` lists them), checked the same way."""
+    if screen == "wall":
+        board_of(config, board)
+        if principal.role not in ("wallboard", "supervisor", "admin") or not principal.shows_board(
+            board or "default"
+        ):
+            raise HTTPException(403, f"the {principal.role} role may not open this wallboard")
+        return ["center"]
+    if screen == "agent":
+        if not agent or not principal.sees_agent(agent, team_of(conn, [agent]).get(agent)):
+            raise HTTPException(403, "the token may not see this agent")
+        return [f"agent:{agent}"]
+    if principal.role not in ("supervisor", "admin"):
+        raise HTTPException(403, f"the {principal.role} role may not open the supervisor screen")
+    return [t for t in sup_topics(conn, config, principal) if t != "sources"]
+
+
+def config_version(request: Request) -> int | None:
+    version: int | None = getattr(request.app.state, "config_version", None)
+    return version
 
 
 @router.get(
