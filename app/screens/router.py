@@ -4,6 +4,9 @@ rules as the rest of the API (app/auth); the browser never reaches data another 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
@@ -41,6 +44,22 @@ from app.screens.words import csv_header, csv_value, flag_text
 router = APIRouter(prefix="/api/v1/screens", tags=["screens"])
 
 Lang = Annotated[str | None, Query(max_length=16, pattern=r"^[A-Za-z-]+$")]
+# a replay's moment (RFC 3339): the read shows what was true then (app/live/replay.py)
+At = Annotated[str | None, Query(max_length=64)]
+
+
+@contextmanager
+def moment_of(request: Request, conn: Any, at: str | None) -> Iterator[datetime]:
+    """Now, or the replayed moment `at` with the derived tables as they were then."""
+    now: datetime = request.app.state.clock.now()
+    if at is None:
+        yield now
+        return
+    moment = replay_service.moment(conn, at, now=now)
+    with replay_service.as_of(conn, request.app.state.config, moment):
+        yield moment
+
+
 Name = Annotated[str, Query(min_length=1, max_length=128)]
 
 
@@ -182,7 +201,8 @@ def get_replay(
     """The payloads the live socket would have sent at `at` (app/live/replay.py), for the
     topics the screen's page lists, under the same access rules."""
     config: CallboardConfig = request.app.state.config
-    moment = replay_service.moment(conn, at, now=request.app.state.clock.now())
+    now = request.app.state.clock.now()
+    moment = replay_service.moment(conn, at, now=now)
     topics = replay_topics(conn, config, principal, screen, board=board, agent=agent)
     frames = replay_service.replay(
         conn, config, topics=set(topics), at=moment, config_version=config_version(request)
@@ -191,6 +211,7 @@ def get_replay(
     return ReplayFrame(
         screen=screen,
         at=replay_service.iso(moment),
+        now=replay_service.iso(now),
         timezone=config.defaults.timezone,
         topics={t: shown(t, p) if shown else p for t, p in sorted(frames.items())},
     )
@@ -237,12 +258,13 @@ def wall_trends(
     principal: Reader,
     conn: ConnDep,
     board: Annotated[str | None, Query(max_length=128)] = None,
+    at: At = None,
 ) -> dict[str, Trend]:
     config: CallboardConfig = request.app.state.config
     b = board_of(config, board)
-    queues = b.queues or [r[0] for r in conn.execute("SELECT name FROM queues ORDER BY name")]
-    now = request.app.state.clock.now()
-    return service.day_trends(conn, config, by="queue", keys=list(queues)[:40], now=now)
+    with moment_of(request, conn, at) as now:
+        queues = b.queues or [r[0] for r in conn.execute("SELECT name FROM queues ORDER BY name")]
+        return service.day_trends(conn, config, by="queue", keys=list(queues)[:40], now=now)
 
 
 def _team_agents(conn: Any, team: str) -> list[str]:
@@ -258,6 +280,7 @@ def drill(
     team: Annotated[str | None, Query(max_length=128)] = None,
     agent: Annotated[str | None, Query(max_length=128)] = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    at: At = None,
 ) -> Drill:
     """The trend follows the narrowest choice (agent, then team, then queue, else the
     center); the contacts are the queue's, narrowed to the team's or the agent's."""
@@ -266,35 +289,37 @@ def drill(
         raise HTTPException(403, f"the token may not see agent {agent!r}")
     if team is not None and not principal.sees_team(team):
         raise HTTPException(403, f"the token may not see team {team!r}")
-    now = request.app.state.clock.now()
-    by: Any
-    if agent:
-        by, key = "agent", agent
-    elif team:
-        by, key = "team", team
-    elif queue:
-        by, key = "queue", queue
-    else:
-        by, key = "center", "center"
-    trend = service.day_trends(conn, config, by=by, keys=[key], now=now)[key]
-    day = resolve("today", now=now, tz=config.defaults.timezone)
-    agents = _team_agents(conn, team) if team and not agent else None
-    if principal.role == "supervisor" and not agent and not team:
-        # a supervisor sees the contacts of their own teams' agents and unanswered ones
-        agents = None
-    contacts, raw = service.contact_page(
-        conn,
-        config,
-        start=day.start,
-        end=now,
-        queue=queue,
-        agent=agent,
-        agents=agents,
-        page=page,
-        size=config.screens.contacts_page,
-    )
-    contacts.rows = service.contact_rows(config, visible(conn, principal, raw, agent_key="agent"))
-    return Drill(trend=trend, contacts=contacts)
+    with moment_of(request, conn, at) as now:
+        by: Any
+        if agent:
+            by, key = "agent", agent
+        elif team:
+            by, key = "team", team
+        elif queue:
+            by, key = "queue", queue
+        else:
+            by, key = "center", "center"
+        trend = service.day_trends(conn, config, by=by, keys=[key], now=now)[key]
+        day = resolve("today", now=now, tz=config.defaults.timezone)
+        agents = _team_agents(conn, team) if team and not agent else None
+        if principal.role == "supervisor" and not agent and not team:
+            # a supervisor sees the contacts of their own teams' agents and unanswered ones
+            agents = None
+        contacts, raw = service.contact_page(
+            conn,
+            config,
+            start=day.start,
+            end=now,
+            queue=queue,
+            agent=agent,
+            agents=agents,
+            page=page,
+            size=config.screens.contacts_page,
+        )
+        contacts.rows = service.contact_rows(
+            config, visible(conn, principal, raw, agent_key="agent")
+        )
+        return Drill(trend=trend, contacts=contacts)
 
 
 @router.get("/sup/contacts/{call_id}", response_model=Timeline, summary="A contact's events")
@@ -312,9 +337,12 @@ def contact(request: Request, principal: Supervisor, conn: ConnDep, call_id: str
 @router.get(
     "/sup/adherence", response_model=list[AdherenceRow], summary="Agents out of adherence now"
 )
-def adherence(request: Request, principal: Supervisor, conn: ConnDep) -> list[AdherenceRow]:
+def adherence(
+    request: Request, principal: Supervisor, conn: ConnDep, at: At = None
+) -> list[AdherenceRow]:
     config: CallboardConfig = request.app.state.config
-    rows = service.adherence_now(conn, config, now=request.app.state.clock.now())
+    with moment_of(request, conn, at) as now:
+        rows = service.adherence_now(conn, config, now=now)
     teams = team_of(conn, [r.agent for r in rows])
     return [r for r in rows if principal.sees_agent(r.agent, teams.get(r.agent))]
 
@@ -324,10 +352,13 @@ def adherence(request: Request, principal: Supervisor, conn: ConnDep) -> list[Ad
     response_model=PlanNow | None,
     summary="The agent's planned activity now (a break's length and end)",
 )
-def plan(request: Request, principal: Reader, conn: ConnDep, agent: str) -> dict[str, Any] | None:
+def plan(
+    request: Request, principal: Reader, conn: ConnDep, agent: str, at: At = None
+) -> dict[str, Any] | None:
     if not principal.sees_agent(agent, team_of(conn, [agent]).get(agent)):
         raise HTTPException(403, "the token may not see this agent")
-    return service.planned_now(conn, agent=agent, now=request.app.state.clock.now())
+    with moment_of(request, conn, at) as now:
+        return service.planned_now(conn, agent=agent, now=now)
 
 
 CsvTable = Literal["queues", "teams", "agents", "scorecards", "contacts"]

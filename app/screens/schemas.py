@@ -314,5 +314,6 @@ class ReplayFrame(BaseModel):
 
     screen: Literal["wall", "agent", "sup"]
     at: str  # the moment (UTC, RFC 3339)
+    now: str  # the server's clock now (a replay's slider reaches up to it)
     timezone: str  # the screen's time zone (the mark shows the moment in it)
     topics: dict[str, dict[str, Any]]
