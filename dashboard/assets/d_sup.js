@@ -232,7 +232,7 @@
     input.value = String(value);
     box.querySelector("#replay-from").textContent = hhmm(day[0]);
     box.querySelector("#replay-to").textContent = hhmm(day[1]);
-    box.querySelector("output").textContent = cb.replaying ? hhmm(value) : cb.w("common.replay_live");
+    box.querySelector("output").textContent = cb.replaying ? hhmm(value) : "";
     box.classList.toggle("replaying", !!cb.replaying);
   }
 
