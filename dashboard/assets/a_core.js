@@ -156,6 +156,9 @@
     }
     // what the ticker writes (timers, the clock, the data's age) is the ticker's
     if (from.nodeType === 1 && to.dataset.tick !== undefined && from.dataset.tick === to.dataset.tick) return;
+    // a ticked element given another start: its text is written again at the next tick (the
+    // text it showed for the old start could equal the new one's, and a replay's clock stands)
+    if (from.nodeType === 1) from.__t = undefined;
     if (from.nodeType === 3) {
       if (from.nodeValue !== to.nodeValue) from.nodeValue = to.nodeValue;
       return;
