@@ -323,9 +323,14 @@ def drill(
 
 
 @router.get("/sup/contacts/{call_id}", response_model=Timeline, summary="A contact's events")
-def contact(request: Request, principal: Supervisor, conn: ConnDep, call_id: str) -> Timeline:
+def contact(
+    request: Request, principal: Supervisor, conn: ConnDep, call_id: str, at: At = None
+) -> Timeline:
     config: CallboardConfig = request.app.state.config
-    timeline, agents = service.contact_timeline(conn, config, call_id)
+    until = None
+    if at is not None:  # a replayed screen's: the events up to its moment
+        until = replay_service.moment(conn, at, now=request.app.state.clock.now())
+    timeline, agents = service.contact_timeline(conn, config, call_id, until=until)
     teams = team_of(conn, agents)
     if any(not principal.sees_agent(a, teams.get(a)) for a in agents):
         raise HTTPException(403, "the token may not see every agent of this contact")
@@ -377,43 +382,49 @@ def export(
     table: CsvTable,
     queue: Annotated[str | None, Query(max_length=128)] = None,
     agent: Annotated[str | None, Query(max_length=128)] = None,
+    at: At = None,
 ) -> Response:
-    """Text cells that a spreadsheet would run as formulas are written as text."""
+    """Text cells that a spreadsheet would run as formulas are written as text (`at`: the
+    tables as they were at that moment, a replayed screen's)."""
     config: CallboardConfig = request.app.state.config
-    now = request.app.state.clock.now()
-    rows: list[dict[str, Any]]
-    if table in ("queues", "teams", "agents"):
-        level: Any = table[:-1]
-        rows = compute(conn, config, by=level, now=now, window="today")["rows"]
-        if table == "agents":
-            rows = visible(conn, principal, rows)
-        elif table == "teams":
-            rows = [r for r in rows if principal.sees_team(r["key"])]
-    elif table == "scorecards":
-        agent_rows = compute(conn, config, by="agent", now=now, window="today")["rows"]
-        cards = rank(scored(config, "agent", agent_rows))
-        rows = [
-            {
-                "agent": c["key"],
-                "team": c.get("team"),
-                "score": c["score"],
-                "meaningful": c["meaningful"],
-                "contacts": c["contacts"],
-                **{p: v for p, v in c["perspectives"].items()},
-                "flags": "; ".join(flag_text(f) for f in c["flags"]),
-            }
-            for c in visible(conn, principal, cards)
-        ]
-    else:
-        if agent is not None and not principal.sees_agent(agent, team_of(conn, [agent]).get(agent)):
-            raise HTTPException(403, f"the token may not see agent {agent!r}")
-        day = resolve("today", now=now, tz=config.defaults.timezone)
-        from app.contacts.service import contacts as read_contacts
+    with moment_of(request, conn, at) as now:
+        rows: list[dict[str, Any]]
+        if table in ("queues", "teams", "agents"):
+            level: Any = table[:-1]
+            rows = compute(conn, config, by=level, now=now, window="today")["rows"]
+            if table == "agents":
+                rows = visible(conn, principal, rows)
+            elif table == "teams":
+                rows = [r for r in rows if principal.sees_team(r["key"])]
+        elif table == "scorecards":
+            agent_rows = compute(conn, config, by="agent", now=now, window="today")["rows"]
+            cards = rank(scored(config, "agent", agent_rows))
+            rows = [
+                {
+                    "agent": c["key"],
+                    "team": c.get("team"),
+                    "score": c["score"],
+                    "meaningful": c["meaningful"],
+                    "contacts": c["contacts"],
+                    **{p: v for p, v in c["perspectives"].items()},
+                    "flags": "; ".join(flag_text(f) for f in c["flags"]),
+                }
+                for c in visible(conn, principal, cards)
+            ]
+        else:
+            if agent is not None and not principal.sees_agent(
+                agent, team_of(conn, [agent]).get(agent)
+            ):
+                raise HTTPException(403, f"the token may not see agent {agent!r}")
+            day = resolve("today", now=now, tz=config.defaults.timezone)
+            from app.contacts.service import contacts as read_contacts
 
-        raw = read_contacts(conn, start=day.start, end=now, queue=queue, agent=agent, limit=50_000)
-        rows = visible(conn, principal, raw, agent_key="agent")
-        for r in rows:
-            r["notes"] = "; ".join(r.get("notes") or [])
+            raw = read_contacts(
+                conn, start=day.start, end=now, queue=queue, agent=agent, limit=50_000
+            )
+            rows = visible(conn, principal, raw, agent_key="agent")
+            for r in rows:
+                r["notes"] = "; ".join(r.get("notes") or [])
     record_by(
         conn,
         principal,

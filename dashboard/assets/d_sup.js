@@ -316,13 +316,13 @@
     cb.render();
   }
   async function openContact(id) {
-    try { timeline = await (await cb.get("/api/v1/screens/sup/contacts/" + encodeURIComponent(id))).json(); } catch (e) { timeline = null; }
+    try { timeline = await (await cb.get(cb.atPath("/api/v1/screens/sup/contacts/" + encodeURIComponent(id)))).json(); } catch (e) { timeline = null; }
     cb.render();
   }
   async function download(table) {
     const q = new URLSearchParams();
     if (table === "contacts") { if (sel.queue) q.set("queue", sel.queue); if (sel.agent) q.set("agent", sel.agent); }
-    const r = await cb.get("/api/v1/screens/sup/export/" + table + ".csv?" + q.toString());
+    const r = await cb.get(cb.atPath("/api/v1/screens/sup/export/" + table + ".csv?" + q.toString()));
     const url = URL.createObjectURL(await r.blob());
     const a = document.createElement("a");
     a.href = url;

@@ -4,6 +4,8 @@ equal GET /api/v1/screens/replay?at=T asked after later events were stored; bad 
 
 from __future__ import annotations
 
+import csv
+import io
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -211,6 +213,13 @@ def test_the_reads_follow_the_moment_and_the_tables_are_whole_again_after(
     drill = client.get("/api/v1/screens/sup/drill", params={"at": then}, headers=auth).json()
     outcomes = {r["call_id"]: r["outcome"] for r in drill["contacts"]["rows"]}
     assert outcomes == {"c1": "answered", "c2": None}, outcomes  # (c3 queued at 40 s)
+    events = client.get("/api/v1/screens/sup/contacts/c1", params={"at": then}, headers=auth)
+    assert [e["type"] for e in events.json()["events"]] == ["call.queued", "call.answered"]
+    text = client.get(
+        "/api/v1/screens/sup/export/queues.csv", params={"at": then}, headers=auth
+    ).text
+    billing_then = next(r for r in csv.DictReader(io.StringIO(text)) if r["key"] == "billing")
+    assert (billing_then["abandoned"], billing_then["waiting_now"]) == ("0", "1")  # c2 waits
     for _ in range(3):  # whatever pooled connection serves it: the stored rows, whole
         rows = client.get(
             "/api/v1/metrics", params={"by": "queue", "window": "today"}, headers=auth
