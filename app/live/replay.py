@@ -24,7 +24,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
-from fastapi import HTTPException
 from psycopg import sql
 
 from app.config import CallboardConfig
@@ -210,23 +209,23 @@ def first_data(conn: psycopg.Connection[Any]) -> datetime | None:
     return row[0] if row else None
 
 
+class BadMoment(ValueError):
+    """A moment that cannot be replayed; the message says why (the API answers 422)."""
+
+
 def moment(conn: psycopg.Connection[Any], text: str, *, now: datetime) -> datetime:
-    """`text` as a replay's moment, or HTTP 422 with the reason: not RFC 3339, in the future
+    """`text` as a replay's moment, or BadMoment with the reason: not RFC 3339, in the future
     (of the server's clock), or before any stored data."""
     if not _RFC3339.fullmatch(text):
-        raise HTTPException(
-            422, f"at={text!r} is not an RFC 3339 time such as 2026-12-01T10:30:00Z"
-        )
+        raise BadMoment(f"at={text!r} is not an RFC 3339 time such as 2026-12-01T10:30:00Z")
     try:
         at = datetime.fromisoformat(text.replace("z", "Z").replace("t", "T"))
     except ValueError as exc:
-        raise HTTPException(422, f"at={text!r} is not a valid time: {exc}") from exc
+        raise BadMoment(f"at={text!r} is not a valid time: {exc}") from exc
     if at > now:
-        raise HTTPException(
-            422, f"at={text!r} is in the future (the server's clock says {iso(now)})"
-        )
+        raise BadMoment(f"at={text!r} is in the future (the server's clock says {iso(now)})")
     first = first_data(conn)
     if first is None or at < first:
         since = f"the first is at {iso(first)}" if first else "none is stored"
-        raise HTTPException(422, f"at={text!r} is before any stored data ({since})")
+        raise BadMoment(f"at={text!r} is before any stored data ({since})")
     return at

@@ -48,6 +48,14 @@ Lang = Annotated[str | None, Query(max_length=16, pattern=r"^[A-Za-z-]+$")]
 At = Annotated[str | None, Query(max_length=64)]
 
 
+def replay_moment(request: Request, conn: Any, at: str) -> datetime:
+    """`at` as a replay's moment, or 422 with the reason (app/live/replay.py)."""
+    try:
+        return replay_service.moment(conn, at, now=request.app.state.clock.now())
+    except replay_service.BadMoment as exc:
+        raise HTTPException(422, str(exc)) from exc
+
+
 @contextmanager
 def moment_of(request: Request, conn: Any, at: str | None) -> Iterator[datetime]:
     """Now, or the replayed moment `at` with the derived tables as they were then."""
@@ -55,7 +63,7 @@ def moment_of(request: Request, conn: Any, at: str | None) -> Iterator[datetime]
     if at is None:
         yield now
         return
-    moment = replay_service.moment(conn, at, now=now)
+    moment = replay_moment(request, conn, at)
     with replay_service.as_of(conn, request.app.state.config, moment):
         yield moment
 
@@ -202,8 +210,8 @@ def get_replay(
     topics the screen's page lists, under the same access rules."""
     config: CallboardConfig = request.app.state.config
     now = request.app.state.clock.now()
-    moment = replay_service.moment(conn, at, now=now)
     topics = replay_topics(conn, config, principal, screen, board=board, agent=agent)
+    moment = replay_moment(request, conn, at)
     frames = replay_service.replay(
         conn, config, topics=set(topics), at=moment, config_version=config_version(request)
     )
@@ -329,7 +337,7 @@ def contact(
     config: CallboardConfig = request.app.state.config
     until = None
     if at is not None:  # a replayed screen's: the events up to its moment
-        until = replay_service.moment(conn, at, now=request.app.state.clock.now())
+        until = replay_moment(request, conn, at)
     timeline, agents = service.contact_timeline(conn, config, call_id, until=until)
     teams = team_of(conn, agents)
     if any(not principal.sees_agent(a, teams.get(a)) for a in agents):
