@@ -209,6 +209,9 @@ def first_data(conn: psycopg.Connection[Any]) -> datetime | None:
     return row[0] if row else None
 
 
+_PLUS_AS_SPACE = re.compile(r"(:\d{2}(?:\.\d{1,9})?) (\d{2}:\d{2})$")
+
+
 class BadMoment(ValueError):
     """A moment that cannot be replayed; the message says why (the API answers 422)."""
 
@@ -216,6 +219,8 @@ class BadMoment(ValueError):
 def moment(conn: psycopg.Connection[Any], text: str, *, now: datetime) -> datetime:
     """`text` as a replay's moment, or BadMoment with the reason: not RFC 3339, in the future
     (of the server's clock), or before any stored data."""
+    # a "+01:00" typed into an address arrives as " 01:00" (a + in a query is a space)
+    text = _PLUS_AS_SPACE.sub(r"\1+\2", text)
     if not _RFC3339.fullmatch(text):
         raise BadMoment(f"at={text!r} is not an RFC 3339 time such as 2026-12-01T10:30:00Z")
     try:
