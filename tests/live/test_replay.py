@@ -246,6 +246,8 @@ def test_replay_keeps_the_access_rules_of_live(live_client: Any) -> None:
     assert status(tokens["a1"], screen="sup") == 403
     assert status(tokens["a1"], screen="wall") == 403
     assert status(tokens["wallboard"], screen="wall") == 200
+    assert status(tokens["wallboard"], screen="wall", board="default") == 200
+    assert status(tokens["wallboard"], screen="wall", board="nowhere") == 404
     # a "+00:00" typed into the address (a + in a query is a space) is still the offset
     typed = client.get(
         f"/api/v1/screens/replay?screen=wall&at={at(30).isoformat()}",
