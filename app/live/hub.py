@@ -619,42 +619,22 @@ class Hub:
     ) -> dict[str, Any]:
         """The payloads of the topics `wanted` from the rows (`touched`: the groups an event
         tick changed, the scorecards of the others' teams are kept)."""
-        windows = config.live.windows
-        default = windows[0]
         kinds = {t.partition(":")[0] for t in wanted}
-        levels = tuple(rows[default])
-        balances = None
-        center_row = rows[default].get("center", {}).get("center")
-        if "center" in kinds and center_row is not None:
-            balances = center_balances(pg, config, center_row, now=now)
-        cards: dict[str, dict[str, Any]] = {}
-        if kinds & {"agent", "team"} and "agent" in levels:
-            agents = rows[default]["agent"]
+        if kinds & {"agent", "team"} and "agent" in rows[config.live.windows[0]]:
+            agents = rows[config.live.windows[0]]["agent"]
             teams: set[Any] | None = None
             if touched is not None:
                 teams = {k for lv, k in touched if lv == "team"}
                 teams |= {
                     agents[k].get("team") for lv, k in touched if lv == "agent" and k in agents
                 }
-            by_team: dict[Any, list[dict[str, Any]]] = defaultdict(list)
-            for row in agents.values():
-                if teams is None or row.get("team") in teams:
-                    by_team[row.get("team")].append(row)
-            for members in by_team.values():  # an agent is judged against their team
-                self._cards.update({c["key"]: c for c in scored(config, "agent", members)})
+            self._cards.update(scorecards(config, agents, teams))
             for k in [k for k in self._cards if k not in agents]:
                 del self._cards[k]
-            cards = self._cards
-        meta = {
-            "version": version,
-            "computed_at": computed_at,
-            "now": _iso(now),
-            "default_window": default,
-            "windows": _windows(windows, now, config.defaults.timezone) if levels else {},
-            "config_version": config_version,
-            "timezone": config.defaults.timezone,
-        }
-        out = payloads(wanted, rows, meta, scorecards=cards, balances=balances, config=config)
+        out, meta = frame_payloads(
+            pg, config, config_version, wanted, rows, now, version, computed_at, self._cards
+        )
+        default = config.live.windows[0]
         for kind in kinds & KINDS.keys():
             try:
                 out[kind] = {**KINDS[kind].produce(pg, config, rows, now), "meta": meta}
@@ -744,6 +724,53 @@ class Hub:
         for sub in self.subscribers:
             if sub.topics & changed or PENDING in sub.sent.values():
                 sub.wake.set()
+
+
+def scorecards(
+    config: CallboardConfig, agents: dict[str, dict[str, Any]], teams: set[Any] | None = None
+) -> dict[str, dict[str, Any]]:
+    """The agents' scorecards (of these `teams` only, or of all): an agent is judged against
+    their team."""
+    by_team: dict[Any, list[dict[str, Any]]] = defaultdict(list)
+    for row in agents.values():
+        if teams is None or row.get("team") in teams:
+            by_team[row.get("team")].append(row)
+    return {c["key"]: c for members in by_team.values() for c in scored(config, "agent", members)}
+
+
+def frame_payloads(
+    pg: Any,
+    config: CallboardConfig,
+    config_version: int | None,
+    wanted: set[str],
+    rows: Rows,
+    now: datetime,
+    version: int,
+    computed_at: str,
+    cards: dict[str, dict[str, Any]],
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The payloads of the built-in topics `wanted` from the rows (window -> level -> key ->
+    row) at `now`, and their meta: what the leader publishes and what a replay
+    (app/live/replay.py) shows, one code for both."""
+    windows = config.live.windows
+    default = windows[0]
+    kinds = {t.partition(":")[0] for t in wanted}
+    levels = tuple(rows[default])
+    balances = None
+    center_row = rows[default].get("center", {}).get("center")
+    if "center" in kinds and center_row is not None:
+        balances = center_balances(pg, config, center_row, now=now)
+    meta = {
+        "version": version,
+        "computed_at": computed_at,
+        "now": _iso(now),
+        "default_window": default,
+        "windows": _windows(windows, now, config.defaults.timezone) if levels else {},
+        "config_version": config_version,
+        "timezone": config.defaults.timezone,
+    }
+    out = payloads(wanted, rows, meta, scorecards=cards, balances=balances, config=config)
+    return out, meta
 
 
 def _windows(windows: tuple[str, ...], now: datetime, tz: str) -> dict[str, dict[str, str]]:

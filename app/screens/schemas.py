@@ -4,7 +4,7 @@ lays them out, in the screen's language."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -306,3 +306,14 @@ class PlanNow(BaseModel):
     activity: str
     start: str
     end: str
+
+
+class ReplayFrame(BaseModel):
+    """A screen at a past moment (GET /api/v1/screens/replay): each of its live topics'
+    payload as the socket would have sent it then (docs/LIVE.md, Replay)."""
+
+    screen: Literal["wall", "agent", "sup"]
+    at: str  # the moment (UTC, RFC 3339)
+    now: str  # the server's clock now (a replay's slider reaches up to it)
+    timezone: str  # the screen's time zone (the mark shows the moment in it)
+    topics: dict[str, dict[str, Any]]

@@ -137,12 +137,19 @@ TIMELINE_DETAILS = ("ended_by", "reason", "to_queue", "to_agent", "csat", "nps",
 
 
 def contact_timeline(
-    conn: psycopg.Connection[Any], config: CallboardConfig, call_id: str
+    conn: psycopg.Connection[Any],
+    config: CallboardConfig,
+    call_id: str,
+    *,
+    until: datetime | None = None,
 ) -> tuple[Timeline, list[str]]:
-    """The contact's events and the agents they name (the caller checks it may see them)."""
+    """The contact's events (up to `until`) and the agents they name (the caller checks it
+    may see them)."""
     tz = config.defaults.timezone
     zone = ZoneInfo(tz)
     events = contacts_service.timeline(conn, call_id)
+    if until is not None:
+        events = [e for e in events if e["ts"] <= until]
     out = []
     agents = sorted({e["agent"] for e in events if e.get("agent")})
     for e in events:

@@ -156,6 +156,9 @@
     }
     // what the ticker writes (timers, the clock, the data's age) is the ticker's
     if (from.nodeType === 1 && to.dataset.tick !== undefined && from.dataset.tick === to.dataset.tick) return;
+    // a ticked element given another start: its text is written again at the next tick (the
+    // text it showed for the old start could equal the new one's, and a replay's clock stands)
+    if (from.nodeType === 1) from.__t = undefined;
     if (from.nodeType === 3) {
       if (from.nodeValue !== to.nodeValue) from.nodeValue = to.nodeValue;
       return;
@@ -207,7 +210,11 @@
       banner.hidden = !text;
     }
     const fresh = document.getElementById("freshness");
-    if (fresh) {
+    if (fresh && cb.replaying) {
+      const text = cb.w("common.replay", { at: cb.moment(cb.replaying.at) });
+      if (fresh.textContent !== text) fresh.textContent = text;
+      if (fresh.className !== "fresh replay") fresh.className = "fresh replay";
+    } else if (fresh) {
       const text = age === null ? cb.w("common.connecting") : cb.w(stale ? "common.age" : "common.live", { age: cb.duration(age) });
       if (fresh.textContent !== text) fresh.textContent = text;
       const cls = "fresh " + (stale ? "stale" : age === null ? "wait" : "live");
@@ -266,6 +273,7 @@
   const RETRY_REFUSED_MS = 10000;
   let backoff = 500;
   function connect() {
+    if (cb.replaying) return; // a replay's clock is frozen: no live frame may override it
     const page = cb.page;
     const proto = window.location.protocol === "https:" ? "wss" : "ws";
     // the page's cookie stands for the token (the server traded ?token= for it); a token
@@ -278,6 +286,7 @@
     cb.socket = ws;
     ws.onopen = function () { cb.connected = true; cb.everConnected = true; backoff = 500; cb.render(); };
     ws.onmessage = function (m) {
+      if (cb.socket !== ws) return; // a replay began: its frames stand
       const f = JSON.parse(m.data);
       if (f.topic === "_heartbeat") {
         cb.clock = { now: parseIso(f.data.now), speed: f.data.speed || 1, received: Date.now() };
@@ -298,6 +307,7 @@
     };
     ws.onclose = function (e) {
       cb.connected = false;
+      if (cb.socket !== ws) return; // closed on purpose (a replay began)
       if (e.code === 4401 || e.code === 4403) {
         // refused: say what to do, and try again (a new token may be set up meanwhile)
         cb.refused = e.reason || String(e.code);
@@ -346,9 +356,92 @@
     }
     ensureBanner();
     const s = cb.screens[cb.page.screen];
+    if (params.get("at")) cb.replaying = { at: params.get("at"), now: null, pending: true };
     if (s && s.init) s.init(cb.page);
     cb.render();
+    if (cb.replaying) cb.replayTo(params.get("at"));
+    else connect();
+  }
+
+  // --- replay: the screen as it was at a past moment (?at=RFC 3339) -----------------------
+  // The server computes the moment's frames with the live code (GET /api/v1/screens/replay);
+  // the clock stands still at the moment and no socket is open, so nothing live overrides it.
+  // cb.replaying = {at, now (the server's clock), day (the screen's day: [from, to] ms)}.
+  cb.replaying = null;
+  cb.replayError = null;
+  cb.momentListeners = []; // a screen's own reads (trends, contacts): asked again on a move
+  cb.at = function () { return cb.replaying ? cb.replaying.at : null; };
+  // a read at the screen's moment: `path` with &at= while replaying
+  cb.atPath = function (path) {
+    const at = cb.at();
+    if (!at) return path;
+    return path + (path.indexOf("?") >= 0 ? "&" : "?") + "at=" + encodeURIComponent(at);
+  };
+  // the moment in the screen's time zone and language, to the second
+  cb.moment = function (iso) {
+    const opts = { year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false };
+    if (cb.timezone) opts.timeZone = cb.timezone;
+    const ms = parseIso(iso);
+    return isNaN(ms) ? String(iso) : new Date(ms).toLocaleString(cb.lang, opts);
+  };
+  function setAddress(at) {
+    const url = new URL(window.location.href);
+    if (at) url.searchParams.set("at", at); else url.searchParams.delete("at");
+    window.history.replaceState(null, "", url.pathname + url.search + url.hash);
+  }
+  function moved() {
+    for (const f of cb.momentListeners) f();
+    replayBar();
+    cb.render();
+  }
+  cb.replayTo = async function (at) {
+    const screen = cb.screenOf(window.location.pathname);
+    const q = new URLSearchParams({ screen: screen.name, at: at });
+    if (screen.board) q.set("board", screen.board);
+    if (screen.agent) q.set("agent", screen.agent);
+    try {
+      const body = await (await cb.get("/api/v1/screens/replay?" + q.toString())).json();
+      if (cb.socket) { const ws = cb.socket; cb.socket = null; ws.close(); }
+      cb.connected = false;
+      cb.replaying = { at: body.at, now: body.now };
+      cb.replayError = null;
+      cb.timezone = body.timezone;
+      cb.clock = { now: parseIso(body.at), speed: 0, received: Date.now() };
+      cb.state = body.topics;
+      setAddress(body.at);
+      document.body.classList.add("replay");
+    } catch (e) {
+      cb.replayError = e.message;
+      if (cb.replaying && cb.replaying.pending) cb.replaying = { at: at, now: null, failed: true };
+    }
+    moved();
+  };
+  cb.goLive = function () {
+    cb.replaying = null;
+    cb.replayError = null;
+    cb.clock = null;
+    cb.state = {};
+    setAddress(null);
+    document.body.classList.remove("replay");
+    moved();
     connect();
+  };
+  // the mark on every screen: what is shown, and the way back to live
+  function replayBar() {
+    let bar = document.getElementById("replay-bar");
+    if (!cb.replaying && !cb.replayError) { if (bar) bar.remove(); return; }
+    if (!bar) {
+      bar = document.createElement("div");
+      bar.id = "replay-bar";
+      bar.setAttribute("role", "status");
+      document.body.appendChild(bar);
+      bar.addEventListener("click", function (e) { if (e.target.closest("[data-live]")) cb.goLive(); });
+    }
+    let html = "";
+    if (cb.replaying) html += '<span class="mark">◀◀ ' + cb.esc(cb.w("common.replay", { at: cb.moment(cb.replaying.at) })) + "</span>";
+    if (cb.replayError) html += '<span class="error">' + cb.esc(cb.w("common.replay_failed", { reason: cb.replayError })) + "</span>";
+    if (cb.replaying) html += '<button data-live="1">' + cb.esc(cb.w("common.replay_live")) + "</button>";
+    cb.patch(bar, html);
   }
   cb.screenOf = function (path) {
     if (path.startsWith("/agent/")) return { name: "agent", agent: decodeURIComponent(path.slice(7)) };

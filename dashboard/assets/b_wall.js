@@ -211,7 +211,7 @@
     trendsAt = cb.clock ? cb.now() : 0; // the server's clock, once a heartbeat has told it
     try {
       const q = page.board.name && page.board.name !== "default" ? "?board=" + encodeURIComponent(page.board.name) : "";
-      trends = await (await cb.get("/api/v1/screens/wall/trends" + q)).json();
+      trends = await (await cb.get(cb.atPath("/api/v1/screens/wall/trends" + q))).json();
       cb.render();
     } catch (e) { /* the next round */ } finally { trendsBusy = false; }
   }
@@ -220,6 +220,7 @@
     init: function (page) {
       if (page.board.tiles.indexOf("trend") >= 0) {
         loadTrends(page);
+        cb.momentListeners.push(function () { trends = {}; loadTrends(page); });
       }
       setInterval(function () { if (!cb.stale) { pageNo += 1; cb.render(); } }, page.board.rotation_s * 1000);
       window.addEventListener("resize", function () { cb.render(); });

@@ -13,7 +13,7 @@
 
   async function loadPlan() {
     try {
-      plan = await (await cb.get("/api/v1/screens/agent/" + encodeURIComponent(me()) + "/plan")).json();
+      plan = await (await cb.get(cb.atPath("/api/v1/screens/agent/" + encodeURIComponent(me()) + "/plan"))).json();
     } catch (e) { plan = null; }
     cb.render();
   }
@@ -125,7 +125,8 @@
         if (act === "close") { flagsOpen = false; helpOpen = false; }
         cb.render();
       });
-      setInterval(function () { if (!cb.stale) loadPlan(); }, 60000);
+      setInterval(function () { if (!cb.stale && !cb.replaying) loadPlan(); }, 60000);
+      cb.momentListeners.push(function () { plan = null; lastState = null; });
     },
     render: render,
   };

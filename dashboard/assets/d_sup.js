@@ -177,15 +177,70 @@
   function skeleton(root) {
     if (root.__skeleton) return;
     root.__skeleton = true;
-    root.innerHTML = '<header class="sup-head" id="sup-head"></header><div class="sup-main"><div class="sup-left">' +
+    root.innerHTML = '<header class="sup-head" id="sup-head"></header><div class="replay-ctl" id="r-replay"></div>' +
+      '<div class="sup-main"><div class="sup-left">' +
       '<div id="r-queues"></div><div id="r-agents"></div><div id="r-teams"></div><div id="r-sources"></div><div id="r-cards"></div></div>' +
       '<aside class="sup-side" id="side"></aside></div><div id="r-modal"></div>';
+  }
+
+  // the day's slider: the screen's day (its time zone) from midnight up to now; a moment
+  // chosen replays it (a_core.js, cb.replayTo), the right end is live again
+  let dragging = false;
+  function hhmm(ms) {
+    const opts = { hour: "2-digit", minute: "2-digit", hour12: false };
+    if (cb.timezone) opts.timeZone = cb.timezone;
+    return new Date(ms).toLocaleTimeString(cb.lang, opts);
+  }
+  function dayOf(state) {
+    const m = state.center && state.center.meta;
+    const w = m && m.windows && (m.windows.today || m.windows[m.default_window]);
+    if (!w) return null;
+    const from = cb.parseIso(w.from), day = from + 86400000;
+    if (!cb.replaying) return [from, Math.min(day, cb.now())];
+    return [from, cb.replaying.now ? Math.min(day, cb.parseIso(cb.replaying.now)) : day];
+  }
+  function slider(state) {
+    const box = document.getElementById("r-replay");
+    if (!box.__built) {
+      box.__built = true;
+      box.innerHTML = '<label for="replay-slider">' + esc(cb.w("common.replay_day")) + "</label>" +
+        '<span class="edge" id="replay-from"></span><input type="range" id="replay-slider" step="60000">' +
+        '<span class="edge" id="replay-to"></span><output id="replay-chosen" for="replay-slider"></output>';
+      const input = box.querySelector("input");
+      input.addEventListener("input", function () {
+        dragging = true;
+        box.querySelector("output").textContent = hhmm(Number(input.value));
+      });
+      input.addEventListener("change", function () {
+        dragging = false;
+        const chosen = Number(input.value);
+        const live = cb.replaying && cb.replaying.now ? cb.parseIso(cb.replaying.now) : cb.now();
+        if (chosen >= Number(input.max) && chosen >= live - 60000) {
+          if (cb.replaying) cb.goLive(); // the right end: now
+          return;
+        }
+        cb.replayTo(new Date(chosen).toISOString().replace(".000Z", "Z"));
+      });
+    }
+    const day = dayOf(state);
+    box.hidden = !day;
+    if (!day || dragging) return;
+    const input = box.querySelector("input");
+    const value = cb.replaying ? cb.parseIso(cb.replaying.at) : day[1];
+    input.min = String(day[0]);
+    input.max = String(day[1]);
+    input.value = String(value);
+    box.querySelector("#replay-from").textContent = hhmm(day[0]);
+    box.querySelector("#replay-to").textContent = hhmm(day[1]);
+    box.querySelector("output").textContent = cb.replaying ? hhmm(value) : "";
+    box.classList.toggle("replaying", !!cb.replaying);
   }
 
   function render(state) {
     const root = document.getElementById("screen");
     root.className = "sup";
     skeleton(root);
+    slider(state);
     const t = state.center && state.center.view;
     let head = '<div class="title">' + esc(cb.w("common.brand")) + " · " + esc(cb.w("sup.title")) + "</div>";
     if (t && t.center) {
@@ -251,23 +306,23 @@
     const q = new URLSearchParams({ page: String(contactPage) });
     for (const k of ["queue", "team", "agent"]) if (sel[k]) q.set(k, sel[k]);
     try {
-      drill = await (await cb.get("/api/v1/screens/sup/drill?" + q.toString())).json();
+      drill = await (await cb.get(cb.atPath("/api/v1/screens/sup/drill?" + q.toString()))).json();
       drillError = null;
     } catch (e) { drillError = e.message; }
     cb.render();
   }
   async function loadAdherence() {
-    try { adherence = await (await cb.get("/api/v1/screens/sup/adherence")).json(); } catch (e) { /* next round */ }
+    try { adherence = await (await cb.get(cb.atPath("/api/v1/screens/sup/adherence"))).json(); } catch (e) { /* next round */ }
     cb.render();
   }
   async function openContact(id) {
-    try { timeline = await (await cb.get("/api/v1/screens/sup/contacts/" + encodeURIComponent(id))).json(); } catch (e) { timeline = null; }
+    try { timeline = await (await cb.get(cb.atPath("/api/v1/screens/sup/contacts/" + encodeURIComponent(id)))).json(); } catch (e) { timeline = null; }
     cb.render();
   }
   async function download(table) {
     const q = new URLSearchParams();
     if (table === "contacts") { if (sel.queue) q.set("queue", sel.queue); if (sel.agent) q.set("agent", sel.agent); }
-    const r = await cb.get("/api/v1/screens/sup/export/" + table + ".csv?" + q.toString());
+    const r = await cb.get(cb.atPath("/api/v1/screens/sup/export/" + table + ".csv?" + q.toString()));
     const url = URL.createObjectURL(await r.blob());
     const a = document.createElement("a");
     a.href = url;
@@ -301,6 +356,7 @@
       });
       loadDrill();
       loadAdherence();
+      cb.momentListeners.push(function () { drill = null; timeline = null; loadDrill(); loadAdherence(); });
       window.addEventListener("resize", function () { cb.render(); }); // the chart's width
     },
     render: render,
