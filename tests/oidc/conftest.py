@@ -21,6 +21,7 @@ from sqlalchemy.engine import make_url
 from app import migrate
 from app.auth.service import create_token
 from app.config import CallboardConfig, store_config
+from tests.app.conftest import anonymous, app, make_token  # noqa: F401
 from tests.conftest import LIVE_TEAMS, libpq
 from tests.e2e.conftest import CONFIG, Server
 
