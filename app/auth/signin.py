@@ -26,7 +26,7 @@ from app.auth import oidc, sessions
 from app.auth.deps import bearer
 from app.auth.oidc_config import OidcConfig
 from app.auth.service import digest
-from app.auth.transport import COOKIE, origin_allowed, secure_scope
+from app.auth.transport import COOKIE, from_our_pages, secure_scope
 
 router = APIRouter(include_in_schema=False)
 
@@ -258,8 +258,8 @@ def logout_page(request: Request) -> HTMLResponse:
 @router.post("/logout")
 def logout(request: Request) -> Response:
     # the session cookie rides along with any site's form: only our own pages may post here
-    # (browsers send Origin with every POST; SameSite=Lax keeps the cookie off cross-site ones)
-    if request.headers.get("sec-fetch-site") == "cross-site" or not origin_allowed(request.scope):
+    # (Sec-Fetch-Site or Origin; SameSite=Lax keeps the cookie off cross-site posts besides)
+    if not from_our_pages(request.scope):
         return _page(403, "Not signed out", "A sign-out must come from callboard's own page.")
     token = bearer(request)
     with _transaction(request) as conn:

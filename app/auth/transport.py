@@ -175,7 +175,7 @@ class TokenTransport:
             # pages only. SameSite=Lax keeps it off other sites' POSTs; the Origin browsers
             # send with every POST is checked too (the served host, or an allowed origin)
             writes = not websocket and scope.get("method") not in _SAFE
-            if cookie and writes and (not origin_allowed(scope) or _cross_site(headers)):
+            if cookie and writes and not from_our_pages(scope):
                 response = JSONResponse(
                     {"detail": "a write with the screens' cookie must come from their page"}, 403
                 )
@@ -218,8 +218,19 @@ class TokenTransport:
         await response(scope, receive, send)
 
 
-def _cross_site(headers: list[tuple[bytes, bytes]]) -> bool:
-    return any(k == b"sec-fetch-site" and v == b"cross-site" for k, v in headers)
+def from_our_pages(scope: Scope) -> bool:
+    """Does this write come from a page of the served host (or an allowed origin)? The
+    browser's Sec-Fetch-Site says so where it is sent (our pages' Referrer-Policy no-referrer
+    makes their form posts' Origin `null`); elsewhere the Origin header must name this host.
+    A request with neither is no browser page's (a script's or a command's)."""
+    headers = dict(scope.get("headers", []))
+    origin = headers.get(b"origin", b"").decode("latin-1").strip().lower()
+    if origin and origin in (getattr(_security(scope), "allowed_origins", None) or []):
+        return True
+    site = headers.get(b"sec-fetch-site")
+    if site is not None:
+        return site == b"same-origin"
+    return origin_allowed(scope)
 
 
 async def _renew(scope: Scope, token: str) -> None:

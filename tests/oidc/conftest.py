@@ -23,7 +23,7 @@ from app.auth.service import create_token
 from app.config import CallboardConfig, store_config
 from tests.app.conftest import anonymous, app, make_token  # noqa: F401
 from tests.conftest import LIVE_TEAMS, libpq
-from tests.e2e.conftest import CONFIG, Server
+from tests.e2e.conftest import CONFIG, Server, browser  # noqa: F401 (the fixture)
 
 with warnings.catch_warnings():
     # the provider imports authlib.jose, which Authlib deprecates in favour of joserfc
