@@ -223,9 +223,10 @@ def from_our_pages(scope: Scope) -> bool:
     browser's Sec-Fetch-Site says so where it is sent (our pages' Referrer-Policy no-referrer
     makes their form posts' Origin `null`); elsewhere the Origin header must name this host.
     A request with neither is no browser page's (a script's or a command's)."""
-    headers = dict(scope.get("headers", []))
+    headers: dict[bytes, bytes] = dict(scope.get("headers", []))
     origin = headers.get(b"origin", b"").decode("latin-1").strip().lower()
-    if origin and origin in (getattr(_security(scope), "allowed_origins", None) or []):
+    allowed: list[str] = getattr(_security(scope), "allowed_origins", None) or []
+    if origin and origin in allowed:
         return True
     site = headers.get(b"sec-fetch-site")
     if site is not None:
