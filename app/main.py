@@ -19,7 +19,7 @@ from app.audit.router import router as audit_router
 from app.audit.service import prune as prune_audit
 from app.auth.attempts import Attempts
 from app.auth.pairing_router import router as pairing_router
-from app.auth.renewal import Renewals
+from app.auth.renewal import Renewals, renew_watched
 from app.auth.router import router as auth_router
 from app.auth.signin import router as signin_router
 from app.auth.tokens import TokenCache, engine_known, engine_lookup
@@ -121,6 +121,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             await stack.enter_async_context(reports_running(app))  # scheduled reports
             async with anyio.create_task_group() as tg:
                 tg.start_soon(_prune_audit, app)
+                tg.start_soon(renew_watched, app)  # signed-in screens that only watch
                 yield
                 tg.cancel_scope.cancel()
 

@@ -8,7 +8,10 @@ stays away). A session without a refresh token (the provider gave none: add `off
 to `[oidc] scopes` where the provider wants it) is extended on use up to `max_hours`.
 
 Each process asks the database at most every CHECK_S per session (an in-memory note), so a
-busy screen costs no query per request."""
+busy screen costs no query per request. A screen that only watches (its live socket open, no
+request for a while: a supervisor's /sup on a second monitor) is in use too: every
+WATCHED_S the sessions holding this process's open sockets are renewed when due
+(`renew_watched`, a task of the app's lifespan)."""
 
 from __future__ import annotations
 
@@ -26,6 +29,7 @@ from app.auth.tokens import Busy
 from app.ops.loops import PerLoop
 
 CHECK_S = 2.0
+WATCHED_S = 30.0
 MAX_NOTES = 10_000
 log = logging.getLogger(__name__)
 
@@ -61,19 +65,49 @@ class Renewals:
         from app.auth.signin import provider_for
 
         provider = provider_for(app)
+        sha256 = digest(token)
         ended = await anyio.to_thread.run_sync(
-            renew, app.state.engine, provider, token, address, limiter=self._limiter.get()
+            renew, app.state.engine, provider, sha256, address, limiter=self._limiter.get()
         )
         if ended:
-            app.state.tokens.forget(digest(token))
+            app.state.tokens.forget(sha256)
 
 
-def renew(engine: Any, provider: oidc.Provider, token: str, address: str | None) -> bool:
-    """One session's renewal, if due, in a transaction of its own. True when it ended."""
+async def renew_watched(app: Any) -> None:
+    """The sessions whose live sockets are open here are in use: renewed when due (a
+    session the provider ended closes its sockets by the hub's check)."""
+    while True:
+        await anyio.sleep(WATCHED_S)
+        config = app.state.config.oidc
+        hub = getattr(app.state, "hub", None)
+        if config is None or hub is None:
+            continue
+        held = sorted({s.token_sha256 for s in list(hub.subscribers) if s.token_sha256})
+        if not held:
+            continue
+        from app.auth.signin import provider_for
+
+        try:
+            await anyio.to_thread.run_sync(_renew_all, app, provider_for(app), held)
+        except Exception:  # the database away: the next round tries again
+            log.exception("renewing the watching screens' sessions failed")
+
+
+def _renew_all(app: Any, provider: oidc.Provider, held: list[str]) -> None:
+    with app.state.engine.connect() as conn:
+        due = sessions.due_among(conn.connection.driver_connection, held)
+    for sha256 in due:
+        if renew(app.state.engine, provider, sha256, None):
+            app.state.tokens.forget(sha256)
+
+
+def renew(engine: Any, provider: oidc.Provider, sha256: str, address: str | None) -> bool:
+    """One session's renewal (by its credential's SHA-256), if due, in a transaction of its
+    own. True when it ended."""
     config = provider.config
     with engine.begin() as conn:
         pg: Any = conn.connection.driver_connection
-        row = sessions.due(pg, token=token)
+        row = sessions.due(pg, sha256=sha256)
         if row is None:
             return False
         if row["refresh_token"] is None:

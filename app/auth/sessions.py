@@ -130,15 +130,27 @@ def end(conn: psycopg.Connection[Any], *, token: str) -> dict[str, Any] | None:
     return dict(zip(("id", "name", "role", "id_token"), row, strict=True))
 
 
-def due(conn: psycopg.Connection[Any], *, token: str) -> dict[str, Any] | None:
-    """This session, locked, when it is in force and its renewal is due (None otherwise, or
-    when another request renews it right now). Does not commit."""
+def due_among(conn: psycopg.Connection[Any], digests: list[str]) -> list[str]:
+    """Which of these credentials (SHA-256) are sessions in force whose renewal is due."""
+    rows = conn.execute(
+        "SELECT t.token_sha256 FROM tokens t JOIN oidc_sessions o ON o.token_id = t.id"
+        " WHERE t.token_sha256 = ANY(%s) AND t.kind = 'session' AND t.revoked_at IS NULL"
+        " AND t.expires_at > now() AND o.renew_at <= now()",
+        (digests,),
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def due(conn: psycopg.Connection[Any], *, sha256: str) -> dict[str, Any] | None:
+    """This session (by its credential's SHA-256), locked, when it is in force and its
+    renewal is due (None otherwise, or when another request renews it right now). Does not
+    commit."""
     row = conn.execute(
         "SELECT t.id, t.label, t.role, o.refresh_token FROM tokens t"
         " JOIN oidc_sessions o ON o.token_id = t.id WHERE t.token_sha256 = %s"
         " AND t.kind = 'session' AND t.revoked_at IS NULL AND t.expires_at > now()"
         " AND o.renew_at <= now() FOR UPDATE OF o SKIP LOCKED",
-        (digest(token),),
+        (sha256,),
     ).fetchone()
     if row is None:
         return None

@@ -291,3 +291,41 @@ def test_a_session_writes_only_from_the_screens_own_pages(signin_server: Signed)
         assert c.post("/api/v1/alerts/999999/ack", json={}, headers=evil).status_code == 403
         cross = {"X-Callboard-Screen": "1", "Sec-Fetch-Site": "cross-site"}
         assert c.post("/api/v1/alerts/999999/ack", json={}, headers=cross).status_code == 403
+
+
+def test_a_screen_that_only_watches_is_renewed_and_ended_by_the_provider(
+    signin_server: Signed,
+) -> None:
+    """No request, only the live socket (a /sup on a second monitor): still in use. Within
+    the server's round (30 s) a due session is renewed; one the provider no longer knows ends
+    and its socket closes."""
+    srv, provider, url = signin_server
+    provider.user("watcher", groups=["callboard-north"])
+    provider.user("gone", groups=["callboard-north"])
+    with ExitStack() as stack, browser(srv) as watcher, browser(srv) as gone:
+        sign_in(watcher, "watcher")
+        sign_in(gone, "gone")
+        stack.enter_context(socket(srv, session_of(watcher)))
+        gone_socket = stack.enter_context(socket(srv, session_of(gone)))
+        provider.forget("gone")
+        with psycopg.connect(libpq(url)) as conn:
+            for c in (watcher, gone):
+                conn.execute(
+                    "UPDATE tokens SET expires_at = now() + interval '1 minute'"
+                    " WHERE token_sha256 = encode(sha256(%s::bytea), 'hex')",
+                    (session_of(c).encode(),),
+                )
+                conn.execute(
+                    "UPDATE oidc_sessions SET renew_at = now() WHERE token_id = (SELECT id"
+                    " FROM tokens WHERE token_sha256 = encode(sha256(%s::bytea), 'hex'))",
+                    (session_of(c).encode(),),
+                )
+        assert closes_within(gone_socket, 40) == 4401
+        with psycopg.connect(libpq(url)) as conn:
+            left = conn.execute(
+                "SELECT extract(epoch FROM expires_at - now()) FROM tokens"
+                " WHERE token_sha256 = encode(sha256(%s::bytea), 'hex')",
+                (session_of(watcher).encode(),),
+            ).fetchone()
+        assert left is not None and left[0] > 25 * 60
+    assert [e["actor"] for e in audit(url, "session.end")][-1] == "Gone"
