@@ -47,3 +47,25 @@ def test_a_supervisor_signs_in_sees_their_team_and_signs_out(
         expect(page.locator("#sign-in")).to_be_visible()  # the 401 page again
     finally:
         context.close()
+
+
+def test_an_admin_signed_in_pairs_from_sup_pair(
+    signin_server: tuple[Server, Provider, str], browser: Any
+) -> None:
+    """The pairing page's writes (its script's POST and DELETE) pass the cookie's checks when
+    the admin is signed in by session."""
+    srv, _, _ = signin_server
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    try:
+        page = context.new_page()
+        page.goto(f"{srv.base}/login?next=/sup/pair")
+        page.locator("input[name=sub]").fill("olga")
+        page.get_by_role("button", name="Authorize").click()
+        page.wait_for_url(f"{srv.base}/sup/pair", timeout=15_000)
+        page.locator("#code").fill("AAA-AAA")
+        page.locator("#pair button").click()
+        expect(page.locator("#out")).to_contain_text("AAA-AAA", timeout=10_000)  # no such TV
+        page.locator("#unpair").click()
+        expect(page.locator("#out")).to_contain_text("default", timeout=10_000)  # unpaired
+    finally:
+        context.close()
