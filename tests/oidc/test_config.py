@@ -185,3 +185,27 @@ def test_a_report_download_is_in_the_audit_trail(
     assert {(e["action"], e["role"], e["address"]) for e in got} == {
         ("report.download", "supervisor", "testclient")
     }
+
+
+def test_cookies_are_secure_when_told_so(app: FastAPI, provider: Any) -> None:
+    """TLS ending at a proxy: `[security] secure_cookies` marks the sign-in's cookies Secure
+    although the app sees http (over https they are Secure by themselves)."""
+    with TestClient(app) as client:
+        for secure in (False, True):
+            app.state.config = CallboardConfig.model_validate(
+                {
+                    "teams": {"north": {}},
+                    "security": {"secure_cookies": secure},
+                    "oidc": {
+                        "issuer": provider.base,
+                        "client_id": "callboard",
+                        "roles": {"g": "supervisor:north"},
+                    },
+                }
+            )
+            r = client.get("/login", follow_redirects=False)
+            assert r.status_code == 303 and r.headers["location"].startswith(provider.base)
+            cookie = r.headers["set-cookie"]
+            assert cookie.startswith("callboard_login=") and "HttpOnly" in cookie
+            assert "samesite=lax" in cookie.lower() and "Path=/login" in cookie
+            assert ("Secure" in cookie) is secure
