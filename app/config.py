@@ -16,6 +16,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 
 from app.alerts import config as alert_config
 from app.audit.config import AuditConfig
+from app.auth.oidc_config import OidcConfig
 from app.clock import check_zone
 from app.i18n.negotiate import Lang
 from app.live.settings import LiveSettings
@@ -134,6 +135,7 @@ class CallboardConfig(_Strict):
     limits: LimitsConfig = Field(default_factory=LimitsConfig)
     security: SecurityConfig = Field(default_factory=SecurityConfig)
     audit: AuditConfig = Field(default_factory=AuditConfig)
+    oidc: OidcConfig | None = None  # sign-in with an OpenID Connect provider (app/auth)
     sources: dict[str, SourceSettings] = Field(default_factory=dict)
     agents: dict[str, AgentSettings] = Field(default_factory=dict)
     away_reasons: AwayReasons = Field(default_factory=AwayReasons)
@@ -154,6 +156,13 @@ class CallboardConfig(_Strict):
         for where, card in named:
             if card is not None and card != "default" and card not in self.scorecards:
                 raise ValueError(f"{where}.scorecard: no [scorecards.{card}]")
+        return self
+
+    @model_validator(mode="after")
+    def _oidc_teams_exist(self) -> CallboardConfig:
+        if self.oidc is not None:
+            for team in sorted(self.oidc.teams_named() - set(self.teams)):
+                raise ValueError(f"oidc.roles: supervisor:{team} names no [teams.{team}]")
         return self
 
     @model_validator(mode="after")

@@ -17,8 +17,11 @@ from app.alerts.router import router as alerts_router
 from app.alerts.runner import running as alerts_running
 from app.audit.router import router as audit_router
 from app.audit.service import prune as prune_audit
+from app.auth.attempts import Attempts
 from app.auth.pairing_router import router as pairing_router
+from app.auth.renewal import Renewals, renew_watched
 from app.auth.router import router as auth_router
+from app.auth.signin import router as signin_router
 from app.auth.tokens import TokenCache, engine_known, engine_lookup
 from app.auth.transport import TokenTransport
 from app.config import CallboardConfig, current_config, load_config, store_config
@@ -118,6 +121,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             await stack.enter_async_context(reports_running(app))  # scheduled reports
             async with anyio.create_task_group() as tg:
                 tg.start_soon(_prune_audit, app)
+                tg.start_soon(renew_watched, app)  # signed-in screens that only watch
                 yield
                 tg.cancel_scope.cancel()
 
@@ -132,6 +136,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.settings = settings
     app.state.clock = settings.clock()
     app.state.telemetry = Telemetry()
+    app.state.signin_attempts = Attempts()  # sign-in attempts per address (app/auth/signin.py)
+    app.state.renewals = Renewals()  # signed-in sessions renewed while in use
     install(app, app.state.telemetry)
     logs.install()
     install_errors(app)
@@ -146,6 +152,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(live_router)
     app.include_router(contacts_router)
     app.include_router(auth_router)
+    app.include_router(signin_router)  # /login, /logout: sign-in with [oidc]
     app.include_router(scorecard_router)
     app.include_router(screens_router)
     app.include_router(sources_router)  # the platform adapters over HTTP

@@ -339,6 +339,21 @@ class OidcLogin(Base):
     expires_at: Mapped[datetime] = mapped_column(TS)
 
 
+class OidcSession(Base):
+    """What a sign-in's session (a `tokens` row of kind 'session') keeps of the provider's
+    answer: the refresh token that asks the provider, at each renewal, whether the person is
+    still there, and the ID token that names the session at the provider's logout."""
+
+    __tablename__ = "oidc_sessions"
+
+    token_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("tokens.id", ondelete="CASCADE"), primary_key=True
+    )
+    refresh_token: Mapped[str | None] = mapped_column(sa.Text)
+    id_token: Mapped[str | None] = mapped_column(sa.Text)
+    renew_at: Mapped[datetime] = mapped_column(TS)  # the next renewal, on the next use after it
+
+
 class AuditEntry(Base):
     """Who did what, when, from where (app/audit): sign-ins and failures, tokens, pairing,
     acknowledgements, exports, configuration changes. Kept for [audit] keep_days."""

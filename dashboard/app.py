@@ -20,6 +20,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
 from app.auth.deps import bearer, resolve_blocking
 from app.auth.service import Principal, sees_agent_page
+from app.auth.signin import login_link
 from app.i18n import t
 from dashboard import ids
 from dashboard.pairing import admin_pair_page, pair_page
@@ -76,14 +77,37 @@ def _lang(app: FastAPI, request: Request) -> str:
     return language(app.state.config, request, asked, None)
 
 
-def _denied(status: int, text: str, hint: str) -> HTMLResponse:
-    # plain words, and a page that tries again by itself (a TV has no keyboard)
+def _denied(
+    status: int, text: str, hint: str, sign_in: tuple[str, str] | None = None
+) -> HTMLResponse:
+    # plain words, and a page that tries again by itself (a TV has no keyboard); where the
+    # floor signs in ([oidc]), a person's way in: the sign-in link
+    link = (
+        f"<p><a id='sign-in' style='color:#93c5fd' href='{html_escape(sign_in[0])}'>"
+        f"{html_escape(sign_in[1])}</a></p>"
+        if sign_in
+        else ""
+    )
     body = (
         "<!doctype html><title>callboard</title><meta http-equiv='refresh' content='30'>"
         "<body style='background:#111827;color:#e5e7eb;font:3vmin sans-serif;padding:2em'>"
-        f"<h1>{status}</h1><p>{html_escape(text)}</p><p>{html_escape(hint)}</p>"
+        f"<h1>{status}</h1><p>{html_escape(text)}</p>{link}<p>{html_escape(hint)}</p>"
     )
     return HTMLResponse(body, status)
+
+
+def _sign_out(html_page: str, principal: Principal, lang: str) -> str:
+    """A signed-in person's page carries its sign-out button (a POST: app/auth/signin.py)."""
+    if principal.kind != "session":
+        return html_page
+    form = (
+        "<form method='post' action='/logout' style='position:fixed;top:4px;right:8px;"
+        "z-index:1000;margin:0;font:12px sans-serif'>"
+        f"<span style='opacity:.7'>{html_escape(principal.name)}</span> "
+        f"<button id='sign-out' type='submit'>{html_escape(t(lang, 'common.sign_out'))}"
+        "</button></form>"
+    )
+    return html_page.replace("</body>", form + "</body>", 1)
 
 
 def _pages(app: FastAPI, dash_app: Dash) -> None:
@@ -94,7 +118,10 @@ def _pages(app: FastAPI, dash_app: Dash) -> None:
         lang = _lang(app, request)
         hint = t(lang, "common.page_retry")
         if principal is None:
-            return _denied(401, t(lang, "common.page_401"), hint)
+            sign_in = None
+            if app.state.config.oidc is not None:
+                sign_in = (login_link(request.url.path), t(lang, "common.sign_in"))
+            return _denied(401, t(lang, "common.page_401"), hint, sign_in)
         if not allowed(principal):
             return _denied(403, t(lang, "common.page_403", role=principal.role), hint)
         return None
@@ -111,7 +138,11 @@ def _pages(app: FastAPI, dash_app: Dash) -> None:
             # routes' middleware; a screen can be the very first request, so run it here too
             # (it runs once).
             dash_app._setup_server()
-            return HTMLResponse(dash_app.index())
+            principal = page_principal(app, request)
+            shell = dash_app.index()
+            if principal is not None:
+                shell = _sign_out(shell, principal, _lang(app, request))
+            return HTMLResponse(shell)
         finally:
             reset_current_request(context)
 

@@ -2,8 +2,9 @@
 transaction of the change it records (an acknowledgement and its entry commit together);
 kept for `[audit] keep_days`.
 
-Actions recorded: token.create, token.revoke, wall.pair, wall.unpair, alert.ack, export,
-config.change (docs/SECURITY.md, The audit trail)."""
+Actions recorded: signin (ok or not, with the reason), signout, session.end (the provider
+ended it), token.create, token.revoke, wall.pair, wall.unpair, alert.ack, export,
+report.download, config.change (docs/SECURITY.md, The audit trail)."""
 
 from __future__ import annotations
 

@@ -5,9 +5,13 @@
   redirects to the same address without it, so the token leaves the address bar, the history
   and every later log line; on an API route it is refused (400), because API clients can send
   a header and an address is copied, logged and shared.
-- The cookie stands for the token on pages, the websocket, Dash's callbacks and reads (GET) of
-  the API (the screens' own scripts); on API writes only with the `X-Callboard-Screen` header
-  the screens' scripts send, so no other site can post with it.
+- The cookie (a token, a paired TV's credential or a signed-in session) stands for the token
+  on pages, the websocket, Dash's callbacks and reads (GET) of the API (the screens' own
+  scripts); on API writes only with the `X-Callboard-Screen` header the screens' scripts send,
+  so no other site can post with it. Any write riding the cookie must also come from a page
+  of the served host (its Origin; SameSite=Lax besides), or it is refused (403).
+- A signed-in session riding the cookie is renewed before the request runs
+  (app/auth/renewal.py).
 
 A page sets the cookie only for a token that works, only when the browser holds no working
 one already, and never on a link from another site (Sec-Fetch-Site): a link can neither log a
@@ -167,6 +171,18 @@ class TokenTransport:
             screen = any(k == SCREEN_HEADER for k, _ in headers)
             if cookie and (websocket or not writes_api or screen):
                 carried = cookie
+            # a write riding the cookie (a signed-in session's or a token's): from our own
+            # pages only. SameSite=Lax keeps it off other sites' POSTs; the Origin browsers
+            # send with every POST is checked too (the served host, or an allowed origin)
+            writes = not websocket and scope.get("method") not in _SAFE
+            if cookie and writes and not from_our_pages(scope):
+                response = JSONResponse(
+                    {"detail": "a write with the screens' cookie must come from their page"}, 403
+                )
+                await response(scope, receive, send)
+                return
+            if cookie and carried == cookie:
+                await _renew(scope, cookie)
         if carried and not has_header:
             headers.append((b"authorization", b"Bearer " + carried.encode("utf-8", "replace")))
         # the token leaves the query string here: no route, log line or error page sees it
@@ -200,6 +216,32 @@ class TokenTransport:
                     ),
                 )
         await response(scope, receive, send)
+
+
+def from_our_pages(scope: Scope) -> bool:
+    """Does this write come from a page of the served host (or an allowed origin)? The
+    browser's Sec-Fetch-Site says so where it is sent (our pages' Referrer-Policy no-referrer
+    makes their form posts' Origin `null`); elsewhere the Origin header must name this host.
+    A request with neither is no browser page's (a script's or a command's)."""
+    headers: dict[bytes, bytes] = dict(scope.get("headers", []))
+    origin = headers.get(b"origin", b"").decode("latin-1").strip().lower()
+    allowed: list[str] = getattr(_security(scope), "allowed_origins", None) or []
+    if origin and origin in allowed:
+        return True
+    site = headers.get(b"sec-fetch-site")
+    if site is not None:
+        return site == b"same-origin"
+    return origin_allowed(scope)
+
+
+async def _renew(scope: Scope, token: str) -> None:
+    """A signed-in session in use is renewed here, before the request runs: one that the
+    provider ended is refused by this very request (app/auth/renewal.py)."""
+    app = scope.get("app")
+    renewals = getattr(getattr(app, "state", None), "renewals", None)
+    if renewals is not None:
+        client = scope.get("client")
+        await renewals.touch(app, token, client[0] if client else None)
 
 
 async def _may_set(scope: Scope, token: str) -> bool:

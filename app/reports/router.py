@@ -9,6 +9,7 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 
+from app.audit.service import record_by
 from app.auth.deps import Supervisor
 from app.auth.service import Principal
 from app.deps import ConnDep
@@ -59,6 +60,16 @@ def get_report(
     chosen = language(request.app.state.config, request, lang, None)
     body = formats.render(report, format, chosen)
     filename = f"callboard-{name}-{by}-{first}-{last}.{format}"
+    # a file that leaves the server is in the audit trail, as the screens' exports are (the
+    # JSON the reports page shows is not a download)
+    record_by(
+        conn,
+        principal,
+        action="report.download",
+        address=request.client.host if request.client else None,
+        target=filename,
+        detail={"report": name, "format": format, "by": by, "from": str(first), "to": str(last)},
+    )
     return Response(
         body,
         media_type=formats.MEDIA[format],
