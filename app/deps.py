@@ -44,4 +44,7 @@ def get_conn(
         yield conn.connection.driver_connection  # type: ignore[misc]
 
 
-ConnDep = Annotated[psycopg.Connection[Any], Depends(get_conn)]
+# scope="function": the transaction commits when the route returns, before the answer is sent
+# (FastAPI's default for a dependency with yield runs its exit after the answer: a client
+# would be told 200 for events whose commit had not happened, or failed, yet)
+ConnDep = Annotated[psycopg.Connection[Any], Depends(get_conn, scope="function")]

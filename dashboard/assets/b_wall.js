@@ -158,8 +158,8 @@
 
   /* The tiles' words (the queue's name and rule, a figure's label, who is free) as large as the
      header's (2.2 % of the screen's smaller side, readable from 5 m) but smaller than the
-     figures they name, up to twice the size the tile's proportions give them; smaller, down
-     to that size, until every label of every tile shows whole and a trend's chart keeps half
+     figures they name, up to twice the size the tile's proportions give them; smaller until
+     every label of every tile shows whole and a trend's chart keeps half
      its height and room for a sparkline (a chart with less room is not drawn anyway).
      A Russian label is longer than a Chinese one, so the size is found on the page, once per
      screen size, language, alerts shown and queues shown. */
@@ -198,11 +198,11 @@
       }
       return true;
     }
-    for (let s = Math.min(2, Math.max(1, want / base)); s > 1; s = Math.round((s - 0.05) * 100) / 100) {
+    // below 1 only where a label is cut even at the tile's own size (a long word in a big tile)
+    for (let s = Math.min(2, Math.max(1, want / base)); s >= 0.6; s = Math.round((s - 0.05) * 100) / 100) {
       style.setProperty("--cb-lab", String(s));
       if (fits()) return;
     }
-    style.setProperty("--cb-lab", "1");
   }
 
   async function loadTrends(page) {
@@ -224,6 +224,11 @@
       }
       setInterval(function () { if (!cb.stale) { pageNo += 1; cb.render(); } }, page.board.rotation_s * 1000);
       window.addEventListener("resize", function () { cb.render(); });
+      // a font that arrives after the first render (the Chinese one, say) changes every
+      // label's width: the labels' size is found again
+      if (document.fonts) {
+        document.fonts.addEventListener("loadingdone", function () { labels.key = null; cb.render(); });
+      }
     },
     render: render,
   };
