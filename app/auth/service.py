@@ -209,10 +209,12 @@ def visible(
 
 
 def list_tokens(conn: psycopg.Connection[Any], *, revoked: bool = False) -> list[dict[str, Any]]:
-    """Every token (never the token itself: its id, hash prefix, role and binding)."""
+    """Every token in force (never the token itself: its id, hash prefix, role and binding),
+    or with `revoked` also those revoked and the sessions that expired."""
     rows = conn.execute(
         "SELECT id, left(token_sha256, 12), role, agent, teams, label, created_at, revoked_at,"
-        " kind, sources, wallboard, expires_at FROM tokens WHERE %s OR revoked_at IS NULL"
+        " kind, sources, wallboard, expires_at FROM tokens"
+        " WHERE %s OR (revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now()))"
         " ORDER BY id",
         (revoked,),
     ).fetchall()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import UTC, datetime
 from typing import Annotated
 
 import orjson
@@ -20,7 +21,7 @@ app.add_typer(token_app, name="token")
 
 @token_app.command("list")
 def token_list(
-    revoked: Annotated[bool, typer.Option(help="also revoked tokens")] = False,
+    revoked: Annotated[bool, typer.Option(help="also revoked tokens and ended sessions")] = False,
     json: Annotated[bool, typer.Option("--json", help="JSON lines, for scripts")] = False,
 ) -> None:
     """The tokens: id, hash prefix, role, what they are bound to, label, when made and
@@ -33,26 +34,35 @@ def token_list(
         for t in tokens:
             sys.stdout.write(orjson.dumps(t).decode() + "\n")
         return
-    # dates and ids are never cut or wrapped (in 80 columns the date lost its time); what is
-    # bound and the label wrap instead
+    # dates, ids and roles are never cut or wrapped (in 80 columns the date lost its time);
+    # what is bound and the label wrap instead; "ended" (revoked, or a session that expired)
+    # only when those are asked for
     table = Table(title=f"{len(tokens)} tokens", box=box.SIMPLE_HEAD, pad_edge=False)
-    for column in ("id", "sha256", "role"):
+    # kind: a token made here, a person's sign-in session, a paired TV
+    for column in ("id", "sha256", "kind", "role"):
         table.add_column(column, no_wrap=True)
     table.add_column("bound to", overflow="fold")
     table.add_column("label", overflow="fold")
-    for column in ("created", "revoked"):
+    dates = ("created", "ended") if revoked else ("created",)
+    for column in dates:
         table.add_column(column, no_wrap=True, min_width=16)
     for t in tokens:
         bound = t["agent"] or ", ".join(t["teams"] or ()) or ""
-        table.add_row(
+        ended = t["revoked_at"] or (
+            t["expires_at"] if t["expires_at"] and t["expires_at"] <= datetime.now(UTC) else None
+        )
+        row = [
             str(t["id"]),
             t["sha256"],
+            t["kind"],
             t["role"],
             bound,
             t["label"] or "",
             f"{t['created_at']:%Y-%m-%d %H:%M}",
-            f"{t['revoked_at']:%Y-%m-%d %H:%M}" if t["revoked_at"] else "",
-        )
+        ]
+        if revoked:
+            row.append(f"{ended:%Y-%m-%d %H:%M}" if ended else "")
+        table.add_row(*row)
     Console().print(table)
 
 

@@ -54,3 +54,29 @@ def test_list_and_revoke(live_db: tuple[str, dict[str, str]]) -> None:
     shown = _cli(url, "list", "--revoked", "--json").stdout
     revoked = [json.loads(line) for line in shown.splitlines() if json.loads(line)["revoked_at"]]
     assert len(revoked) == 3
+
+
+def test_list_shows_what_is_in_force_with_its_kind(live_db: tuple[str, dict[str, str]]) -> None:
+    """A person's sign-in session is listed as a session while it lasts; an expired one only
+    with --revoked (with the ended and revoked tokens)."""
+    from app.auth.service import create_token
+
+    url, _ = live_db
+    with psycopg.connect(libpq(url)) as conn:
+        for name, expires in (
+            ("ann", "now() + interval '1 hour'"),
+            ("bob", "now() - interval '1 minute'"),
+        ):
+            create_token(conn, role="supervisor", teams=("north",), label=name, kind="session")
+            conn.execute(
+                f"UPDATE tokens SET expires_at = {expires} WHERE label = %s",
+                (name,),
+            )
+        conn.commit()
+    rows = [json.loads(line) for line in _cli(url, "list", "--json").stdout.splitlines()]
+    sessions = {r["label"]: r["kind"] for r in rows if r["kind"] == "session"}
+    assert sessions == {"ann": "session"}
+    ended = _cli(url, "list", "--revoked", "--json").stdout
+    assert {json.loads(line)["label"] for line in ended.splitlines()} >= {"ann", "bob"}
+    table = _cli(url, "list").stdout
+    assert "session" in table and "ann" in table and "bob" not in table, table
