@@ -5,9 +5,9 @@ site can sign anyone out). Every outcome is in the audit trail (`signin`, ok or 
 reason; `signout`); attempts are limited per address (app/auth/attempts.py).
 
 Failures answer a page that says what went wrong, with the status (never a 500), and keep
-their audit entry. Each step commits before its answer is sent (its own transaction, not the
-request's ConnDep, which commits after the response): the browser follows a redirect at
-once, and the next step must find the state, or the session, already there."""
+their audit entry. Each step commits in its own transaction before its answer is sent: the
+browser follows a redirect at once, and the next step must find the state, or the session,
+already there."""
 
 from __future__ import annotations
 
@@ -87,7 +87,11 @@ def _too_many(wait_s: int) -> HTMLResponse:
 
 def _local(path: str | None) -> str:
     """Where to go after the sign-in: a path of this server, never another site."""
-    if not path or not path.startswith("/") or path.startswith(("//", "/\\")) or len(path) > 512:
+    if not path or not path.startswith("/") or len(path) > 512:
+        return HOME
+    # a browser drops tabs and line breaks from an address and reads \ as /: "/\t/evil.example"
+    # would leave the site
+    if any(c.isspace() or c == "\\" or ord(c) < 32 for c in path) or path.startswith("//"):
         return HOME
     return path
 

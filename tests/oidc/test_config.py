@@ -209,3 +209,27 @@ def test_cookies_are_secure_when_told_so(app: FastAPI, provider: Any) -> None:
             assert cookie.startswith("callboard_login=") and "HttpOnly" in cookie
             assert "samesite=lax" in cookie.lower() and "Path=/login" in cookie
             assert ("Secure" in cookie) is secure
+
+
+@pytest.mark.parametrize(
+    "asked",
+    [
+        "https://evil.example/",
+        "//evil.example/",
+        "/\\evil.example/",
+        "/\t/evil.example/",
+        "/\n/evil.example/",
+        "sup",
+        "/" + "x" * 600,
+    ],
+)
+def test_the_way_back_after_sign_in_never_leaves_the_site(asked: str) -> None:
+    from app.auth.signin import HOME, _local
+
+    assert _local(asked) == HOME
+
+
+def test_the_way_back_after_sign_in_keeps_a_local_path() -> None:
+    from app.auth.signin import _local
+
+    assert _local("/sup?at=2026-12-07T10:00:00Z") == "/sup?at=2026-12-07T10:00:00Z"
