@@ -11,6 +11,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -37,6 +38,11 @@ class Database(NamedTuple):
     folder: str  # a temporary folder: the database's files and anything else the bench keeps
     url: str  # SQLAlchemy's form (what `callboard` takes as DATABASE_URL)
     libpq: str  # psycopg's and libpq's form
+
+    @property
+    def pgdata(self) -> Path:
+        """The embedded PostgreSQL's data folder (its postmaster.pid says which process)."""
+        return Path(self.folder) / "pg"
 
 
 @contextmanager
@@ -105,7 +111,9 @@ class Load(threading.Thread):
     seconds: what is due by then, so a slow response makes the next batch larger, not the rate
     lower. A failed response is retried (at most `retries` times per batch, the same ids:
     ingest is idempotent), never the end of the load; `sent`, `batches`, `retried`, `failed`,
-    `achieved` and `rate()` say what it did, so a bench can check it did the work it claims."""
+    `stored`, `duplicates`, `achieved` and `rate()` say what it did, so a bench can check it did
+    the work it claims. Event and call ids are this load's own (a prefix drawn at random): a
+    second load on the same database sends new events, not duplicates that store nothing."""
 
     def __init__(
         self,
@@ -127,6 +135,9 @@ class Load(threading.Thread):
         self.batches = 0  # batches accepted
         self.retried = 0  # requests sent again
         self.failed = 0  # batches given up after their retries
+        self.stored = 0  # events the server stored as new
+        self.duplicates = 0  # events the server already had (a retry of a batch it stored)
+        self.prefix = f"bg{uuid.uuid4().hex[:8]}-"
         self.started = self.ended = 0.0
         self.errors: list[str] = []
         self._marks: list[tuple[float, int]] = []
@@ -156,10 +167,10 @@ class Load(threading.Thread):
                     now = datetime.now(UTC).isoformat()
                     batch = [
                         {
-                            "id": f"bg{n + i}",
+                            "id": f"{self.prefix}{n + i}",
                             "ts": now,
                             "type": "call.queued",
-                            "call_id": f"bgc{n + i}",
+                            "call_id": f"{self.prefix}c{n + i}",
                             "queue": f"bg{(n + i) % self.queues}",
                         }
                         for i in range(due)
@@ -178,6 +189,9 @@ class Load(threading.Thread):
             try:
                 r = client.post(f"{self.base}/api/v1/events", json=batch)
                 if r.status_code < 300:
+                    body = r.json()
+                    self.stored += int(body.get("inserted", 0))
+                    self.duplicates += int(body.get("duplicates", 0))
                     return True
                 reason = f"HTTP {r.status_code}"
             except httpx.HTTPError as exc:
@@ -196,6 +210,10 @@ class Load(threading.Thread):
             return 0.0
         (t0, s0), (t1, s1) = inside[0], inside[-1]
         return (s1 - s0) / (t1 - t0) if t1 > t0 else 0.0
+
+    def batches_between(self, since: float, until: float) -> int:
+        """Batches accepted between two monotonic instants."""
+        return sum(1 for t, _ in self._marks if since <= t <= until)
 
     def stop(self) -> None:
         self.halt.set()

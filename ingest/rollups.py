@@ -89,9 +89,10 @@ def thresholds_of(body: dict[str, Any]) -> Thresholds:
 def _state(conn: psycopg.Connection[Any]) -> tuple[Thresholds | None, bool]:
     """The thresholds the rollups hold, and whether a write of another transaction left them
     behind (None: never built)."""
+    # IS DISTINCT FROM: a reader's transaction has no id, and `<>` NULL said "not behind"
     row = conn.execute(
         "SELECT params, behind_xid IS NOT NULL"
-        " AND behind_xid <> pg_current_xact_id_if_assigned()::text::bigint"
+        " AND behind_xid IS DISTINCT FROM pg_current_xact_id_if_assigned()::text::bigint"
         " FROM rollup_state WHERE id = 1"
     ).fetchone()
     return (row[0], bool(row[1])) if row else (None, False)

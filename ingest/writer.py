@@ -133,7 +133,14 @@ def ingest(
         new_rows = conn.cursor(binary=True).execute(_INSERT, columns).fetchall()
     result.inserted = len(new_rows)
     result.duplicates = len(kept) - len(new_rows)
-    if new_rows:
+    if not new_rows:
+        # The insert's statement trigger marked the rollups behind even though it stored
+        # nothing (a batch of duplicates: a retry): that mark, committed, would leave them out
+        # of use, every later write unmaintained, until a rebuild. Nothing changed: this only
+        # takes the mark back.
+        with clock("rollups"):
+            refresh_rollups(conn)
+    else:
         # Every committed row has a smaller seq than this batch's (the lock is held from
         # before the insert to the commit): older events are those below the first new seq.
         first_seq = result.first_seq = min(seq for seq, _, _ in new_rows)

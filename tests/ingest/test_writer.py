@@ -247,3 +247,28 @@ def test_an_autocommit_connection_writes_each_batch_in_one_transaction(fresh_db:
         assert result.inserted == 30
         assert count(conn, "events") == 30
         assert count(conn, "contact_segments") > 0
+
+
+def test_a_batch_of_duplicates_leaves_the_rollups_in_use(fresh_db: str) -> None:
+    """A retried batch stores nothing, but its insert still fires the rollups' statement
+    trigger: the rollups stay current (else every later write skips their upkeep, and every
+    reader reads rows, until a rebuild)."""
+    from app.config import CallboardConfig
+    from app.rollups import service
+
+    engine = sa.create_engine(fresh_db)
+    with engine.begin() as c:
+        migrate.upgrade(c)
+    engine.dispose()
+    config = CallboardConfig()
+    with psycopg.connect(libpq(fresh_db), autocommit=True) as conn:
+        with conn.transaction():
+            service.rebuild(conn, config)
+        assert ingest(conn, SMALL[:30]).inserted == 30
+        assert service.is_current(conn, config)
+        again = ingest(conn, SMALL[:30])
+        assert (again.inserted, again.duplicates) == (0, 30)
+        assert service.is_current(conn, config)
+        later = ingest(conn, SMALL[30:60])  # the next batch still maintains them
+        assert later.inserted == 30
+        assert service.is_current(conn, config)
