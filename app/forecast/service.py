@@ -67,7 +67,7 @@ def load_days(
     if history_days is not None:
         first = max(first, last - timedelta(days=history_days - 1))
     since = day_bounds(first, default)[0] - timedelta(days=1)
-    rows = interval_history(conn, since=since, until=until)
+    rows = interval_history(conn, config, since=since, until=until)
     days = lay_out(rows, zones=zones, first=first, last=last)
     return days, zones
 
