@@ -82,19 +82,16 @@ def interval_history(
         )
     if found is None:
         return _from_rows(conn, since=since, until=until, queue=queue)
-    out = [
-        IntervalSums(
-            q, s, int(p["arrived"] or 0), float(p["handle_sum"] or 0), int(p["handle_n"] or 0)
-        )
-        for (q, s), p in found.items()
-    ]
     # an interval with other parts only (outcomes, surveys; or whose contacts a late event
     # moved) has a rollup row of zeros here, and no row in _HISTORY
-    out = [r for r in out if r.offered or r.handle_n]
-    for a, b in ((since, lo), (hi, until)):  # the partial edges, at most a quarter hour each
-        if a < b:
-            out += _from_rows(conn, since=a, until=b, queue=queue)
-    return sorted(out, key=lambda r: (r.queue, r.start))
+    out = [IntervalSums(q, s, o or 0, hs or 0.0, hn or 0) for q, s, o, hs, hn in found if o or hn]
+    edges = [
+        r
+        for a, b in ((since, lo), (hi, until))  # partial quarter hours, at most one each
+        if a < b
+        for r in _from_rows(conn, since=a, until=b, queue=queue)
+    ]
+    return sorted(out + edges, key=lambda r: (r.queue, r.start)) if edges else out
 
 
 _PARTS = ("arrived", "handle_sum", "handle_n")

@@ -238,32 +238,31 @@ def interval_sums(
     start: datetime,
     end: datetime,
     keys: Sequence[str] | None = None,
-) -> dict[tuple[str, datetime], dict[str, Any]] | None:
-    """(key, interval start) -> the contact parts `columns` (of ADDITIVE: `arrived`,
-    `handle_sum`, ...) of every 15-minute interval in [start, end) that has a rollup row, for
-    `keys` (None: every key of the level). `start` and `end` on quarter hours. One statement,
-    no rows read. None when the rollups do not serve `config` (never built, other thresholds,
-    left behind): the caller reads the rows."""
+) -> list[tuple[Any, ...]] | None:
+    """(key, interval start, *columns) of every 15-minute interval in [start, end) that has a
+    rollup row, for `keys` (None: every key of the level), by key and interval: the contact
+    parts `columns` (of ADDITIVE: `arrived`, `handle_sum`, ...). `start` and `end` on quarter hours.
+    One statement, no rows read. None when the rollups do not serve `config` (never built,
+    other thresholds, left behind): the caller reads the rows."""
     if not (_whole(start) and _whole(end)):
         raise ValueError("interval_sums: start and end must lie on quarter hours")
     unknown = set(columns) - ADDITIVE
     if unknown or not columns:
         raise ValueError(f"interval_sums: not a count or sum of contacts: {sorted(unknown)}")
-    if end <= start or not is_current(conn, config):
-        return None if end > start else {}
+    if end <= start:
+        return []
+    if not is_current(conn, config):
+        return None
     query = sql.SQL(
         "SELECT x.key, x.bucket, {cols} FROM rollup_contacts x"
         " WHERE x.level = %(level)s AND x.bucket >= %(lo)s AND x.bucket < %(hi)s{only}"
+        " ORDER BY x.key, x.bucket"  # the primary key's order
     ).format(
         cols=sql.SQL(", ").join(sql.Identifier(c) for c in columns),
         only=sql.SQL("" if keys is None else " AND x.key = ANY(%(keys)s::text[])"),
     )
     params = {"level": level, "lo": start, "hi": end, "keys": list(keys or [])}
-    out: dict[tuple[str, datetime], dict[str, Any]] = {}
-    with conn.cursor() as cur:
-        for key, bucket, *values in cur.execute(query, params):
-            out[(key, bucket)] = dict(zip(columns, values, strict=True))
-    return out
+    return conn.execute(query, params).fetchall()
 
 
 def _read(
