@@ -139,7 +139,7 @@ def queue_day(
     method, fc = _forecast_of(conn, config, queue, day, starts, stored_only=stored_only)
     actual: dict[datetime, int] = defaultdict(int)
     if now > begin:
-        for r in interval_history(conn, since=begin, until=min(now, end), queue=queue):
+        for r in interval_history(conn, config, since=begin, until=min(now, end), queue=queue):
             actual[r.start] += r.offered
     if scheduled is None:
         scheduled = scheduled_agents(conn, {queue: starts})[queue]

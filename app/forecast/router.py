@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, HTTPException, Query, Request
+from pydantic import AfterValidator
 
 from app.auth.deps import Reader
 from app.config import CallboardConfig
@@ -17,11 +18,28 @@ from app.forecast.intraday import QueueDay, day_of, intraday
 from app.forecast.schemas import FigureOut, ForecastOut
 from app.forecast.summary import total
 from app.i18n import t
+from ingest.contract import TS_MAX, TS_MIN
 
 router = APIRouter(prefix="/api/v1", tags=["forecast"])
 
 QueueName = Annotated[str | None, Query(min_length=1, max_length=128)]
 BoardName = Annotated[str | None, Query(min_length=1, max_length=128)]
+
+# The days whose instants events can carry (ingest.contract): a day outside holds no history
+# and no forecast, and the calendar's own ends have no day after them to end at.
+FIRST_DAY, LAST_DAY = TS_MIN.date(), TS_MAX.date() - timedelta(days=1)
+
+
+def _within(value: date) -> date:
+    if not FIRST_DAY <= value <= LAST_DAY:
+        raise ValueError(f"must lie between {FIRST_DAY} and {LAST_DAY}")
+    return value
+
+
+Day = Annotated[
+    Annotated[date, AfterValidator(_within)] | None,
+    Query(description=f"YYYY-MM-DD, {FIRST_DAY} to {LAST_DAY}; today in the queue's zone"),
+]
 
 
 def _queues(
@@ -60,7 +78,7 @@ def get_forecast(
     conn: ConnDep,
     queue: QueueName = None,
     board: BoardName = None,
-    day: date | None = None,
+    day: Day = None,
 ) -> ForecastOut:
     """One queue (`queue`), a wallboard's queues (`board`), or every queue; `day` is today in
     the queue's time zone unless given."""
@@ -82,7 +100,7 @@ def get_figure(
     _: Reader,
     conn: ConnDep,
     queue: Annotated[str, Query(min_length=1, max_length=128)],
-    day: date | None = None,
+    day: Day = None,
     lang: Annotated[str, Query(max_length=16, pattern=r"^[A-Za-z-]+$")] = "en",
 ) -> FigureOut:
     config: CallboardConfig = request.app.state.config

@@ -47,12 +47,13 @@ def load_days(
     config: CallboardConfig,
     *,
     until_day: date,
-    history_days: int | None = HISTORY_DAYS,
+    since_day: date | None = None,
 ) -> tuple[dict[str, QueueDays], dict[str, ZoneInfo]]:
-    """Every queue's local days before `until_day` that the stored history covers: from the day
-    it begins (or `history_days` before its last, when given) to the day of its latest contact.
-    A day asked far past the history lays out no more than the history: the methods step back
-    from the day to the latest history they are given."""
+    """Every queue's local days before `until_day` that the stored history covers, from
+    `since_day` (default: HISTORY_DAYS before the last of them) to the day of its latest
+    contact. What is laid out is bounded by what the methods read, never by the distance to
+    the day asked: a day far past the history lays out its last weeks (the methods step back
+    from the day to the latest history they are given), a day before it nothing."""
     zones = queue_zones(conn, config)
     default = ZoneInfo(config.defaults.timezone)
     until = day_bounds(until_day, default)[0] + timedelta(days=1)  # past every zone's midnight
@@ -63,11 +64,12 @@ def load_days(
     # the latest contact's day in the zone where that day is latest: no contact lies after it
     latest_day = max(latest.astimezone(z).date() for z in (default, *zones.values()))
     last = min(until_day - timedelta(days=1), latest_day)
-    first = began.astimezone(default).date()
-    if history_days is not None:
-        first = max(first, last - timedelta(days=history_days - 1))
+    first = max(
+        began.astimezone(default).date(),
+        last - timedelta(days=HISTORY_DAYS - 1) if since_day is None else since_day,
+    )
     since = day_bounds(first, default)[0] - timedelta(days=1)
-    rows = interval_history(conn, since=since, until=until)
+    rows = interval_history(conn, config, since=since, until=until)
     days = lay_out(rows, zones=zones, first=first, last=last)
     return days, zones
 
@@ -171,12 +173,18 @@ def run_backtest(
     last: date,
     method: str = DEFAULT_METHOD,
 ) -> dict[str, Any]:
-    """`callboard forecast backtest`: history before `first` trains, `first`..`last` tests."""
+    """`callboard forecast backtest`: the HISTORY_DAYS before `first` train (what a build on
+    `first` reads), `first`..`last` test."""
     if last < first:
         raise ValueError("--to must not be before --from")
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; one of {', '.join(METHODS)}")
-    days, zones = load_days(conn, config, until_day=last + timedelta(days=1), history_days=None)
+    days, zones = load_days(
+        conn,
+        config,
+        until_day=last + timedelta(days=1),
+        since_day=first - timedelta(days=HISTORY_DAYS),
+    )
     result = backtest(days, zones, first=first, last=last, methods=ordered_methods(method))
     result["default"] = method
     return result

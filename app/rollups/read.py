@@ -35,9 +35,10 @@ the registry's metrics from them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, LiteralString
+from typing import Any, Literal, LiteralString
 
 import psycopg
 from psycopg import sql
@@ -46,7 +47,8 @@ from psycopg.rows import dict_row
 from app.config import CallboardConfig
 from app.metrics import parts as P
 from app.metrics.registry import Level
-from app.metrics.service import Shared, compute_many
+from app.metrics.service import Shared, compute_many, known_queues
+from app.models import ROLLUP_COUNTS, ROLLUP_SUMS
 from app.rollups.rows import buckets, now_values, row_parts
 from app.rollups.service import is_current, thresholds
 from ingest import rollup_parts as F
@@ -141,6 +143,126 @@ def metrics(
 
 def _whole(t: datetime) -> bool:
     return (t - EPOCH) % INTERVAL == timedelta(0)
+
+
+def _floor(t: datetime) -> datetime:
+    return EPOCH + ((t - EPOCH) // INTERVAL) * INTERVAL
+
+
+def window_parts(
+    conn: psycopg.Connection[Any],
+    config: CallboardConfig,
+    *,
+    by: Level,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+) -> dict[str, dict[str, Any]] | None:
+    """Every group of `by` with any part over the window [start, end) (one for all queues) and
+    its parts: what `app.metrics.parts.window_parts` reads from the rows for `compute`, with
+    the window's whole 15-minute intervals that ended by `now` read from the rollups and at
+    most two partial edges (the start's quarter hour, and the end's or now's) from the rows.
+    Give them to `compute_many(..., given={by: ...})`. None when the rollups do not serve
+    (other thresholds, left behind, not one whole interval): `compute` reads the rows."""
+    lo = _floor(start) if _whole(start) else _floor(start) + INTERVAL
+    hi = _floor(min(end, now))
+    if hi <= lo or not is_current(conn, config):
+        return None
+    keys = _candidates(conn, config, by)
+    found: dict[str, dict[str, Any]] = {k: {} for k in keys}
+    # Handling whose repeat windows may still be open at `now` is read again from rows (see
+    # _resolution_at): the intervals older than the longest window are summed apart, so that
+    # re-read covers the last repeat window, never the whole range.
+    longest = max((w.repeat_window_h for w in _windows(conn, config, lo, hi)), default=0.0)
+    mature = max(lo, min(hi, _floor(now - timedelta(hours=longest))))
+    for a, b in ((lo, mature), (mature, hi)):
+        if a < b:
+            read, _ = _read(conn, config, by=by, keys=keys, start=a, end=b, now=now, step=b - a)
+            for k, spans in read.items():
+                for bucket in spans:
+                    add_parts(found[k], bucket.parts)
+    for a, b in ((start, lo), (hi, end)):  # the partial edges (the last one up to now)
+        if a < b:
+            rows = P.window_parts(
+                conn, [by], _windows(conn, config, a, b), people_window=(a, b), now=now
+            )[by]
+            for k, p in rows.items():
+                add_parts(found.setdefault(k, {}), p)
+    return {k: p for k, p in found.items() if p}
+
+
+def _windows(
+    conn: psycopg.Connection[Any], config: CallboardConfig, start: datetime, end: datetime
+) -> list[P.QueueWindow]:
+    """Every known queue's thresholds over [start, end), as `compute` reads a range."""
+    out = []
+    for name in known_queues(conn, config):
+        q = config.queue(name)
+        out.append(
+            P.QueueWindow(
+                name,
+                q.sl_threshold_s,
+                q.short_abandon_s,
+                q.repeat_window_h,
+                start,
+                end,
+                q.callback_target_s,
+            )
+        )
+    return out
+
+
+def _candidates(conn: psycopg.Connection[Any], config: CallboardConfig, by: Level) -> list[str]:
+    """Every group of the level that may have parts (those without are left out after)."""
+    if by == "center":
+        return ["center"]
+    if by == "queue":
+        return known_queues(conn, config)
+    if by == "agent":
+        return [r[0] for r in conn.execute("SELECT id FROM agents ORDER BY id").fetchall()]
+    teams = conn.execute("SELECT DISTINCT coalesce(team, 'unassigned') FROM agents").fetchall()
+    return sorted({r[0] for r in teams} | set(config.teams) | {"unassigned"})
+
+
+# Contact parts that are counts or sums of rows dated by an instant: the same at any `now`,
+# so a stored interval's are final however recent it is (never the ends of repeat windows).
+ADDITIVE = frozenset((*ROLLUP_COUNTS, *ROLLUP_SUMS))
+
+
+def interval_sums(
+    conn: psycopg.Connection[Any],
+    config: CallboardConfig,
+    *,
+    level: Literal["center", "queue", "agent"],
+    columns: Sequence[str],
+    start: datetime,
+    end: datetime,
+    keys: Sequence[str] | None = None,
+) -> list[tuple[Any, ...]] | None:
+    """(key, interval start, *columns) of every 15-minute interval in [start, end) that has a
+    rollup row, for `keys` (None: every key of the level), by key and interval: the contact
+    parts `columns` (of ADDITIVE: `arrived`, `handle_sum`, ...). `start` and `end` on quarter hours.
+    One statement, no rows read. None when the rollups do not serve `config` (never built,
+    other thresholds, left behind): the caller reads the rows."""
+    if not (_whole(start) and _whole(end)):
+        raise ValueError("interval_sums: start and end must lie on quarter hours")
+    unknown = set(columns) - ADDITIVE
+    if unknown or not columns:
+        raise ValueError(f"interval_sums: not a count or sum of contacts: {sorted(unknown)}")
+    if end <= start:
+        return []
+    if not is_current(conn, config):
+        return None
+    query = sql.SQL(
+        "SELECT x.key, x.bucket, {cols} FROM rollup_contacts x"
+        " WHERE x.level = %(level)s AND x.bucket >= %(lo)s AND x.bucket < %(hi)s{only}"
+        " ORDER BY x.key, x.bucket"  # the primary key's order
+    ).format(
+        cols=sql.SQL(", ").join(sql.Identifier(c) for c in columns),
+        only=sql.SQL("" if keys is None else " AND x.key = ANY(%(keys)s::text[])"),
+    )
+    params = {"level": level, "lo": start, "hi": end, "keys": list(keys or [])}
+    return conn.execute(query, params).fetchall()
 
 
 def _read(

@@ -9,7 +9,8 @@ import psycopg
 
 from app.config import CallboardConfig, KpiTarget
 from app.metrics.registry import Level
-from app.metrics.service import compute
+from app.metrics.service import compute, compute_many
+from app.rollups.read import window_parts
 from app.scorecard.scoring import DEFAULT_CARD, balances, flags, score
 from app.staffing.service import staffing_center
 
@@ -39,12 +40,36 @@ def scorecards(
     start: datetime | None = None,
     end: datetime | None = None,
 ) -> dict[str, Any]:
-    result = compute(conn, config, by=level, now=now, window=window, start=start, end=end)
+    result = _metrics(conn, config, level=level, now=now, window=window, start=start, end=end)
     rows = result["rows"]
     result["rows"] = rank(scored(config, level, rows))
     if level == "center" and rows:
         result["balances"] = center_balances(conn, config, rows[0], now=now)
     return result
+
+
+def _metrics(
+    conn: psycopg.Connection[Any],
+    config: CallboardConfig,
+    *,
+    level: Level,
+    now: datetime,
+    window: str | None,
+    start: datetime | None,
+    end: datetime | None,
+) -> dict[str, Any]:
+    """The level's metric rows over the window, as `compute` gives them. A range (a week, a
+    month) is read as the trends and reports read one: its whole 15-minute intervals from the
+    rollups, at most two partial edges from the rows (app/rollups/read.py); a named window,
+    or a range while the rollups do not serve, from the rows."""
+    if window is None and start is not None and end is not None and start < end:
+        found = window_parts(conn, config, by=level, start=start, end=end, now=now)
+        if found is not None:
+            given: dict[Level, dict[str, dict[str, Any]]] = {level: found}
+            return compute_many(
+                conn, config, levels=(level,), now=now, start=start, end=end, given=given
+            )[level]
+    return compute(conn, config, by=level, now=now, window=window, start=start, end=end)
 
 
 def scored(

@@ -14,6 +14,7 @@ from app.clock import Clock
 from app.config import CallboardConfig
 from app.forecast import intraday
 from app.forecast.history import INTERVAL
+from app.forecast.router import LAST_DAY
 from app.staffing.erlang import agents_required
 from ingest.writer import ingest
 from tests.app.conftest import anonymous, app, make_token
@@ -117,9 +118,11 @@ def test_an_agent_scheduled_counts_for_the_queues_their_latest_state_lists(
 def test_the_api_answers_per_queue_and_in_total(
     app: FastAPI, pg: psycopg.Connection[Any], make_token: Callable[..., str]
 ) -> None:
-    morning(pg)
     headers = {"Authorization": f"Bearer {make_token('wallboard')}"}
     with TestClient(app, headers=headers) as client:
+        # written after the start, which builds the rollups on a connection of its own (as a
+        # server's start does): written before, they would be in the rows and not the rollups
+        morning(pg)
         app.state.clock = Clock(NOW, time.time(), 1.0)
         body = client.get("/api/v1/forecast", params={"queue": "sales"}).json()
         assert body["day"] == TODAY.isoformat()
@@ -149,15 +152,24 @@ def test_the_api_answers_per_queue_and_in_total(
 def test_a_day_far_away_is_forecast_from_the_history_s_last_weeks(
     app: FastAPI, pg: psycopg.Connection[Any], make_token: Callable[..., str]
 ) -> None:
-    morning(pg)
     headers = {"Authorization": f"Bearer {make_token('wallboard')}"}
-    far = TODAY + timedelta(weeks=52 * 7000)  # a Monday some 7,000 years on
+    far = LAST_DAY - timedelta(days=LAST_DAY.weekday())  # the last Monday the API takes
     with TestClient(app, headers=headers) as client:
+        morning(pg)  # after the start, as in the test above
         app.state.clock = Clock(NOW, time.time(), 1.0)
         got = [
             client.get("/api/v1/forecast", params={"queue": "sales", "day": d.isoformat()})
             for d in (far, TODAY + timedelta(days=7))
         ]
+        outside = [
+            client.get("/api/v1/forecast", params={"queue": "sales", "day": d})
+            for d in ("9999-12-31", "0001-01-01", "1969-12-31", str(LAST_DAY + timedelta(days=1)))
+        ]
+        figure = client.get(
+            "/api/v1/forecast/figure", params={"queue": "sales", "day": "9999-12-31"}
+        )
     assert [r.status_code for r in got] == [200, 200]
     far_day, next_monday = (r.json()["queues"][0] for r in got)
     assert far_day["forecast_total"] == next_monday["forecast_total"] > 0
+    assert [r.status_code for r in [*outside, figure]] == [422] * 5
+    assert f"must lie between 1970-01-01 and {LAST_DAY}" in outside[0].text

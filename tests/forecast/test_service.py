@@ -108,3 +108,21 @@ def test_a_day_far_past_the_history_lays_out_only_the_history(
         pg, CONFIG, first=MONDAY + timedelta(days=14), last=date(9999, 12, 1)
     )
     assert len(result["rows"]) == 7 * 96
+
+
+def test_the_days_laid_out_are_what_the_methods_read_whatever_the_day_asked(
+    pg: psycopg.Connection[Any],
+) -> None:
+    write_month(pg, weeks=6)
+    latest = MONDAY + timedelta(days=41)
+    for until in (latest + timedelta(days=1), latest + timedelta(days=1000), date(9999, 12, 30)):
+        days, _ = service.load_days(pg, CONFIG, until_day=until)
+        laid = list(days["sales"].offered)
+        assert len(laid) == service.HISTORY_DAYS and laid[-1] == latest, until
+    # a back-test trains on what a build on its first day reads
+    first = MONDAY + timedelta(days=40)
+    days, _ = service.load_days(
+        pg, CONFIG, until_day=date(9999, 12, 30), since_day=first - timedelta(service.HISTORY_DAYS)
+    )
+    assert min(days["sales"].offered) == first - timedelta(service.HISTORY_DAYS)
+    assert max(days["sales"].offered) == latest
