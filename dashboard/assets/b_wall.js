@@ -162,15 +162,17 @@
      every label of every tile shows whole and a trend's chart keeps half
      its height and room for a sparkline (a chart with less room is not drawn anyway).
      A Russian label is longer than a Chinese one, so the size is found on the page, once per
-     screen size, language, alerts shown and queues shown. */
+     size of the tiles, language and queues shown. */
   const labels = { key: null };
   function fitLabels(root) {
     const tiles = root.querySelectorAll(".tile");
     const style = document.documentElement.style;
     if (!tiles.length) return;
-    const key = [window.innerWidth, window.innerHeight, cb.lang,
-      (document.getElementById("wall-alerts") || {}).offsetHeight,
-      [].map.call(tiles, function (t) { return t.id; }).join(",")].join("|");
+    // the tiles' own size (the grid gives it; the words inside do not change it): a banner
+    // above them (alerts, a source behind) or another screen size changes it
+    const last = tiles[tiles.length - 1];
+    const key = [cb.lang, tiles[0].clientWidth, tiles[0].clientHeight, last.clientWidth,
+      last.clientHeight, [].map.call(tiles, function (t) { return t.id; }).join(",")].join("|");
     if (key === labels.key) return;
     labels.key = key;
     style.setProperty("--cb-lab", "1");

@@ -221,9 +221,10 @@ def test_the_reads_follow_the_moment_and_the_tables_are_whole_again_after(
     billing_then = next(r for r in csv.DictReader(io.StringIO(text)) if r["key"] == "billing")
     assert (billing_then["abandoned"], billing_then["waiting_now"]) == ("0", "1")  # c2 waits
     for _ in range(3):  # whatever pooled connection serves it: the stored rows, whole
-        rows = client.get(
-            "/api/v1/metrics", params={"by": "queue", "window": "today"}, headers=auth
-        ).json()["rows"]
+        # from the stream's start (three hours ago may be yesterday: not 'today')
+        until = (datetime.now(UTC) + timedelta(seconds=1)).isoformat()
+        since = {"by": "queue", "from": at(0).isoformat(), "to": until}
+        rows = client.get("/api/v1/metrics", params=since, headers=auth).json()["rows"]
         billing = next(r for r in rows if r["key"] == "billing")
         assert billing["abandoned"] == 1 and billing["waiting_now"] == 0, billing
 
