@@ -200,11 +200,17 @@
       }
       return true;
     }
-    // below 1 only where a label is cut even at the tile's own size (a long word in a big tile)
-    for (let s = Math.min(2, Math.max(1, want / base)); s >= 0.6; s = Math.round((s - 0.05) * 100) / 100) {
-      style.setProperty("--cb-lab", String(s));
-      if (fits()) return;
+    // the largest size that fits, in steps of 0.05 between 0.6 and the wanted one, found by
+    // halving (each try lays the page out again: a TV's browser is slow); below 1 only where a
+    // label is cut even at the tile's own size (a long word in a big tile)
+    const at = function (s) { style.setProperty("--cb-lab", String(s / 20)); return fits(); };
+    let lo = 12, hi = Math.round(20 * Math.min(2, Math.max(1, want / base)));
+    if (at(hi)) return;
+    while (hi - lo > 1) {
+      const mid = Math.floor((lo + hi) / 2);
+      if (at(mid)) lo = mid; else hi = mid;
     }
+    at(lo);
   }
 
   async function loadTrends(page) {
