@@ -496,18 +496,7 @@ class Engine:
         self.zones = {q: config.queue(q).timezone for q in queues}
         self.params = []
         for q in queues:
-            c = config.queue(q)
-            self.params.append(
-                P.QueueWindow(
-                    q,
-                    c.sl_threshold_s,
-                    c.short_abandon_s,
-                    c.repeat_window_h,
-                    now,
-                    now,
-                    c.callback_target_s,
-                )
-            )
+            self.params.append(P.QueueWindow.of(q, config.queue(q), now, now))
         self.max_rw = timedelta(hours=max([c.repeat_window_h for c in self.params] or [0]))
         self.watermark = self._xmin(conn)
         self.now = now

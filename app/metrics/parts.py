@@ -53,6 +53,19 @@ class QueueWindow:
     end: datetime
     callback_target_s: float = 3600.0
 
+    @classmethod
+    def of(cls, name: str, q: Any, start: datetime, end: datetime) -> QueueWindow:
+        """A queue's window from its configuration (`config.queue(name)`)."""
+        return cls(
+            name,
+            q.sl_threshold_s,
+            q.short_abandon_s,
+            q.repeat_window_h,
+            start,
+            end,
+            q.callback_target_s,
+        )
+
 
 _P = """p AS (
   SELECT * FROM unnest(%(q)b::text[], %(t)b::float8[], %(s)b::float8[], %(rw)b::float8[],

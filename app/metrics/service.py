@@ -93,19 +93,8 @@ def compute_many(
     def params(per_queue: dict[str, Window]) -> list[P.QueueWindow]:
         out = []
         for name in queues:
-            q = config.queue(name)
             w = per_queue.get(name, main)  # (a queue left out by `among`: read it over main)
-            out.append(
-                P.QueueWindow(
-                    name,
-                    q.sl_threshold_s,
-                    q.short_abandon_s,
-                    q.repeat_window_h,
-                    w.start,
-                    w.end,
-                    q.callback_target_s,
-                )
-            )
+            out.append(P.QueueWindow.of(name, config.queue(name), w.start, w.end))
         return out
 
     people_window = (main.start, main.end)

@@ -195,21 +195,7 @@ def _windows(
     conn: psycopg.Connection[Any], config: CallboardConfig, start: datetime, end: datetime
 ) -> list[P.QueueWindow]:
     """Every known queue's thresholds over [start, end), as `compute` reads a range."""
-    out = []
-    for name in known_queues(conn, config):
-        q = config.queue(name)
-        out.append(
-            P.QueueWindow(
-                name,
-                q.sl_threshold_s,
-                q.short_abandon_s,
-                q.repeat_window_h,
-                start,
-                end,
-                q.callback_target_s,
-            )
-        )
-    return out
+    return [P.QueueWindow.of(n, config.queue(n), start, end) for n in known_queues(conn, config)]
 
 
 def _candidates(conn: psycopg.Connection[Any], config: CallboardConfig, by: Level) -> list[str]:
